@@ -1,0 +1,128 @@
+# Axon's Python-side glue, embedded into axon-replica at build time. It loads the user's
+# PythonPredictor and turns one HTTP request into one call, so the C++ side only moves bytes.
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import traceback
+
+_PREDICT_ARGS = ("payload", "query_params", "headers")
+_GET_ARGS = ("query_params", "headers")
+
+
+class PredictorError(Exception):
+    """A user-facing reason why the predictor cannot be loaded."""
+
+
+def _argument_names(fn, allowed, what):
+    names = []
+    for name, p in inspect.signature(fn).parameters.items():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if name in allowed:
+            names.append(name)
+        elif p.default is p.empty:
+            raise PredictorError(
+                f"{what} has a parameter '{name}' that Axon cannot fill; "
+                f"it may name: {', '.join(allowed)}")
+    return tuple(names)
+
+
+def _describe(exc):
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Loaded:
+    def __init__(self, path, config_json):
+        folder = os.path.dirname(path)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        try:
+            spec = importlib.util.spec_from_file_location("predictor", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules["predictor"] = module
+            spec.loader.exec_module(module)
+        except Exception as e:
+            traceback.print_exc()
+            raise PredictorError(f"importing {path} failed: {_describe(e)}") from None
+        cls = getattr(module, "PythonPredictor", None)
+        if not inspect.isclass(cls):
+            raise PredictorError(f"{path} must define a class named PythonPredictor")
+        kwargs = {}
+        if "config" in _argument_names(cls.__init__, ("self", "config"), "PythonPredictor.__init__"):
+            kwargs["config"] = json.loads(config_json)
+        try:
+            self.instance = cls(**kwargs)
+        except Exception as e:
+            traceback.print_exc()
+            raise PredictorError(f"PythonPredictor.__init__ raised {_describe(e)}") from None
+        if not callable(getattr(self.instance, "predict", None)):
+            raise PredictorError("PythonPredictor must define a predict() method")
+        self.predict_args = _argument_names(self.instance.predict, _PREDICT_ARGS,
+                                            "PythonPredictor.predict")
+        get = getattr(self.instance, "get", None)
+        self.get_args = _argument_names(get, _GET_ARGS, "PythonPredictor.get") if callable(get) else None
+
+
+def _decode(body, content_type):
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/json" or kind.endswith("+json"):
+        try:
+            return json.loads(body)
+        except ValueError as e:
+            raise _BadRequest(f"malformed JSON body: {e}") from None
+    if kind.startswith("text/"):
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise _BadRequest(f"text body is not valid UTF-8: {e}") from None
+    return body
+
+
+class _BadRequest(Exception):
+    pass
+
+
+def _to_json(value):
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return value.tolist()
+    raise TypeError(f"predict() returned a {type(value).__name__}, which is not JSON serializable")
+
+
+def _encode(result):
+    if result is None:
+        return 200, b"", "text/plain"
+    if isinstance(result, str):
+        return 200, result.encode("utf-8"), "text/plain; charset=utf-8"
+    if isinstance(result, (bytes, bytearray, memoryview)):
+        return 200, bytes(result), "application/octet-stream"
+    return 200, json.dumps(result, default=_to_json).encode("utf-8"), "application/json"
+
+
+def _error(status, message):
+    return status, json.dumps({"error": message}).encode("utf-8"), "application/json"
+
+
+def handle(loaded, is_get, body, content_type, query_params, headers):
+    """Returns (status, body bytes, content type) for one request; never raises."""
+    request_id = headers.get("X-Request-ID", "-")
+    try:
+        if is_get:
+            if loaded.get_args is None:
+                return _error(405, "this API's predictor has no get() method; use POST")
+            fn, names = loaded.instance.get, loaded.get_args
+            values = {"query_params": query_params, "headers": headers}
+        else:
+            fn, names = loaded.instance.predict, loaded.predict_args
+            values = {"payload": _decode(body, content_type) if "payload" in names else None,
+                      "query_params": query_params, "headers": headers}
+        result = fn(**{name: values[name] for name in names})
+        return _encode(result)
+    except _BadRequest as e:
+        return _error(400, str(e))
+    except Exception as e:
+        where = "get()" if is_get else "predict()"
+        print(f"request {request_id}: {where} raised {_describe(e)}\n{traceback.format_exc()}",
+              file=sys.stderr, flush=True)
+        return _error(500, f"{where} raised {_describe(e)}")

@@ -1,0 +1,80 @@
+#include "backends/python/python_predictor.h"
+
+#include <pybind11/embed.h>
+#include <spdlog/spdlog.h>
+
+#include "backends/python/glue_source.h"
+
+namespace axon::backends {
+namespace {
+
+namespace py = pybind11;
+
+py::dict ToDict(const replica::KeyValues& pairs) {
+  py::dict out;
+  for (const auto& [k, v] : pairs) out[py::str(k)] = py::str(v);
+  return out;
+}
+
+// Owns the interpreter. Between calls no thread holds the GIL; Predict() takes it.
+class PythonPredictor final : public replica::Predictor {
+ public:
+  PythonPredictor() = default;
+  PythonPredictor(const PythonPredictor&) = delete;
+  PythonPredictor& operator=(const PythonPredictor&) = delete;
+
+  ~PythonPredictor() override {
+    if (released_ != nullptr) PyEval_RestoreThread(released_);
+    handle_ = py::object();
+    loaded_ = py::object();
+    glue_ = py::object();
+  }
+
+  Status Load(const std::filesystem::path& module_path, const nlohmann::json& config) {
+    try {
+      glue_ = py::module_::import("types").attr("ModuleType")("axon_glue");
+      py::exec(kGlueSource, glue_.attr("__dict__"));
+      loaded_ = glue_.attr("Loaded")(module_path.string(), config.dump());
+      handle_ = glue_.attr("handle");
+    } catch (const py::error_already_set& e) {
+      const bool user_error = e.matches(glue_.attr("PredictorError"));
+      return Internal(user_error ? std::string(py::str(e.value())) : std::string(e.what()));
+    }
+    released_ = PyEval_SaveThread();
+    return OkStatus();
+  }
+
+  replica::PredictResponse Predict(const replica::PredictRequest& request) override {
+    py::gil_scoped_acquire gil;
+    try {
+      py::tuple answer = handle_(loaded_, request.is_get,
+                                 py::bytes(request.body.data(), request.body.size()),
+                                 py::str(request.content_type.data(), request.content_type.size()),
+                                 ToDict(request.query_params), ToDict(request.headers));
+      return {answer[0].cast<int>(), answer[1].cast<std::string>(),
+              answer[2].cast<std::string>()};
+    } catch (const py::error_already_set& e) {  // a bug in the glue itself
+      spdlog::error("python glue failed: {}", e.what());
+      return {500, nlohmann::json{{"error", std::string("internal error: ") + e.what()}}.dump(),
+              "application/json"};
+    }
+  }
+
+ private:
+  py::scoped_interpreter interpreter_{/*init_signal_handlers=*/ false};
+  py::object glue_;
+  py::object loaded_;
+  py::object handle_;
+  PyThreadState* released_ = nullptr;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<replica::Predictor>> LoadPythonPredictor(
+    const std::filesystem::path& module_path, const nlohmann::json& config) {
+  auto predictor = std::make_unique<PythonPredictor>();
+  if (Status s = predictor->Load(module_path, config); !s.ok()) return s;
+  return std::unique_ptr<replica::Predictor>(std::move(predictor));
+}
+
+}  // namespace axon::backends

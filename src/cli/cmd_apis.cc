@@ -1,0 +1,176 @@
+// axon deploy | get | describe | logs | refresh | delete
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/platform_client.h"
+#include "cli/table.h"
+#include "common/files.h"
+
+namespace axon::cli {
+namespace {
+
+using namespace std::chrono_literals;
+namespace bhttp = http::bhttp;
+
+PlatformClient Client() { return PlatformClient(AxonHome::FromEnvironment()); }
+
+void ReplaceAll(std::string& text, const std::string& from, const std::string& to) {
+  if (from.empty() || from == to) return;
+  for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos)) {
+    text.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+}
+
+void Deploy(const std::string& file) {
+  auto yaml = ReadFile(file);
+  if (!yaml.ok()) {
+    throw CliError{kExitBadInput, "cannot read " + file +
+                                      (file == "axon.yaml" ? " (give the spec file: axon deploy "
+                                                             "path/to/axon.yaml)"
+                                                           : "")};
+  }
+  const std::string absolute = std::filesystem::absolute(file).lexically_normal().string();
+  const auto client = Client();
+  nlohmann::json results;
+  try {
+    results = client.Call(bhttp::verb::post, "/v1/deploy", {{"file", absolute}, {"yaml", *yaml}});
+  } catch (CliError& e) {
+    ReplaceAll(e.message, absolute, file);  // show the path as the user typed it
+    throw;
+  }
+  for (const auto& r : results) {
+    std::cout << r["action"].get<std::string>() << " api " << r["api"].get<std::string>()
+              << " (version " << r["version"] << ") at " << client.addresses().GatewayUrl()
+              << r["endpoint"].get<std::string>() << "\n";
+  }
+}
+
+std::string Count(const nlohmann::json& api, const char* key) {
+  return std::to_string(api.value(key, 0ULL));
+}
+
+std::string AvgRequest(const nlohmann::json& api) {
+  const auto& ms = api["avg_request_ms"];
+  return ms.is_number() ? fmt::format("{:.3g} ms", ms.get<double>()) : "-";
+}
+
+void PrintApiTable(const nlohmann::json& apis) {
+  Table table({"api", "status", "up-to-date", "requested", "last update", "avg request", "2XX",
+               "4XX", "5XX"});
+  for (const auto& api : apis) {
+    table.AddRow({api["name"], api["status"], std::to_string(api["up_to_date"].get<int64_t>()),
+                  std::to_string(api["requested"].get<int64_t>()),
+                  Ago(api["last_update"].get<int64_t>()), AvgRequest(api),
+                  Count(api, "requests_2xx"), Count(api, "requests_4xx"),
+                  Count(api, "requests_5xx")});
+  }
+  table.Print(std::cout);
+}
+
+void Get(const std::string& name, const std::string& output) {
+  const auto client = Client();
+  const auto result = client.Call(bhttp::verb::get, name.empty() ? "/v1/apis" : "/v1/apis/" + name);
+  if (output == "json") {
+    std::cout << result.dump(2) << "\n";
+    return;
+  }
+  if (name.empty() && result.empty()) {
+    std::cout << "no apis are deployed (deploy one with `axon deploy axon.yaml`)\n";
+    return;
+  }
+  PrintApiTable(name.empty() ? result : nlohmann::json::array({result}));
+  if (!name.empty()) {
+    std::cout << "\nendpoint: " << client.addresses().GatewayUrl()
+              << result["endpoint"].get<std::string>() << "\n";
+    if (!result["reason"].get<std::string>().empty()) {
+      std::cout << "reason: " << result["reason"].get<std::string>() << "\n";
+    }
+  }
+}
+
+void Describe(const std::string& name) {
+  const auto client = Client();
+  const auto api = client.Call(bhttp::verb::get, "/v1/apis/" + name);
+  PrintApiTable(nlohmann::json::array({api}));
+  std::cout << "\nendpoint: " << client.addresses().GatewayUrl()
+            << api["endpoint"].get<std::string>() << "\nversion:  " << api["version"]
+            << "\nin flight: " << api["in_flight"] << "\n";
+  if (!api["error"].get<std::string>().empty()) {
+    std::cout << "\nerror: " << api["error"].get<std::string>() << "\n";
+  }
+  Table replicas({"replica", "version", "state", "pid", "port", "restarts", "last failure"});
+  for (const auto& r : api["replicas"]) {
+    replicas.AddRow({r["id"], std::to_string(r["version"].get<int64_t>()), r["state"],
+                     std::to_string(r["pid"].get<int64_t>()),
+                     r["port"].get<int>() == 0 ? "-" : std::to_string(r["port"].get<int>()),
+                     std::to_string(r["restarts"].get<int>()),
+                     r["last_failure"].get<std::string>().empty() ? "-" : r["last_failure"]});
+  }
+  std::cout << "\n";
+  replicas.Print(std::cout);
+}
+
+void Logs(const std::string& name, bool follow, int tail) {
+  const auto client = Client();
+  auto chunk = client.Call(bhttp::verb::get, fmt::format("/v1/apis/{}/logs?tail={}", name, tail));
+  std::cout << chunk["text"].get<std::string>() << std::flush;
+  // Follow until interrupted or until the API goes away; bounded by nothing but the user.
+  while (follow) {
+    std::this_thread::sleep_for(500ms);
+    chunk = client.Call(bhttp::verb::get,
+                        fmt::format("/v1/apis/{}/logs?offset={}", name,
+                                    chunk["offset"].get<int64_t>()));
+    std::cout << chunk["text"].get<std::string>() << std::flush;
+  }
+}
+
+void Simple(bhttp::verb method, const std::string& name, const std::string& suffix,
+            const std::string& done) {
+  Client().Call(method, "/v1/apis/" + name + suffix);
+  std::cout << done << " api " << name << "\n";
+}
+
+}  // namespace
+
+void AddApiCommands(CLI::App& app) {
+  auto file = std::make_shared<std::string>("axon.yaml");
+  auto* deploy = app.add_subcommand(
+      "deploy", "create or update the APIs of a spec file (validated whole before any change)");
+  deploy->add_option("file", *file, "the spec file")->capture_default_str();
+  deploy->callback([file] { Deploy(*file); });
+
+  auto name = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>("table");
+  auto* get = app.add_subcommand("get", "list APIs with status and request statistics");
+  get->add_option("api", *name, "one API only");
+  get->add_option("-o,--output", *output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  get->callback([name, output] { Get(*name, *output); });
+
+  auto* describe = app.add_subcommand("describe", "show an API and each of its replicas");
+  describe->add_option("api", *name, "the API")->required();
+  describe->callback([name] { Describe(*name); });
+
+  auto follow = std::make_shared<bool>(false);
+  auto tail = std::make_shared<int>(100);
+  auto* logs = app.add_subcommand("logs", "print an API's logs (its replicas' output)");
+  logs->add_option("api", *name, "the API")->required();
+  logs->add_flag("-f,--follow", *follow, "keep printing new lines (Ctrl-C to stop)");
+  logs->add_option("--tail", *tail, "how many past lines to print first")->capture_default_str();
+  logs->callback([name, follow, tail] { Logs(*name, *follow, *tail); });
+
+  auto* refresh = app.add_subcommand("refresh", "restart an API's replicas (new before old stop)");
+  refresh->add_option("api", *name, "the API")->required();
+  refresh->callback([name] { Simple(bhttp::verb::post, *name, "/refresh", "refreshing"); });
+
+  auto* del = app.add_subcommand("delete", "delete an API and stop its replicas");
+  del->add_option("api", *name, "the API")->required();
+  del->callback([name] { Simple(bhttp::verb::delete_, *name, "", "deleted"); });
+}
+
+}  // namespace axon::cli

@@ -1,0 +1,14 @@
+// The axon verbs. Each Add*Commands() registers its subcommands on the app; their callbacks
+// throw CliError (see platform_client.h) on failure, which main() prints and turns into the
+// exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace axon::cli {
+
+void AddPlatformCommands(CLI::App& app);  // up, down, version
+void AddApiCommands(CLI::App& app);       // deploy, get, describe, logs, refresh, delete
+void AddPredictCommand(CLI::App& app);    // predict
+
+}  // namespace axon::cli

@@ -1,0 +1,90 @@
+#include "cli/platform_client.h"
+
+#include "common/files.h"
+#include "http/client.h"
+
+namespace axon::cli {
+namespace {
+
+using namespace std::chrono_literals;
+namespace bhttp = http::bhttp;
+
+std::string ErrorText(const http::Response& res) {
+  const auto json = nlohmann::json::parse(res.body(), nullptr, false);
+  if (json.is_object() && json.contains("error") && json["error"].is_string()) {
+    return json["error"].get<std::string>();
+  }
+  return "HTTP " + std::to_string(res.result_int()) + ": " + res.body();
+}
+
+}  // namespace
+
+nlohmann::json PlatformAddresses::ToJson() const {
+  return {{"operator_host", operator_host},
+          {"operator_port", operator_port},
+          {"gateway_host", gateway_host},
+          {"gateway_port", gateway_port}};
+}
+
+PlatformAddresses PlatformAddresses::FromJson(const nlohmann::json& j) {
+  PlatformAddresses a;
+  a.operator_host = j.value("operator_host", a.operator_host);
+  a.operator_port = j.value("operator_port", a.operator_port);
+  a.gateway_host = j.value("gateway_host", a.gateway_host);
+  a.gateway_port = j.value("gateway_port", a.gateway_port);
+  return a;
+}
+
+std::string PlatformAddresses::GatewayUrl() const {
+  return "http://" + gateway_host + ":" + std::to_string(gateway_port);
+}
+
+PlatformClient::PlatformClient(AxonHome home) : home_(std::move(home)) {
+  if (auto saved = ReadFile(home_.ConfigFile()); saved.ok()) {
+    const auto json = nlohmann::json::parse(*saved, nullptr, false);
+    if (json.is_object()) addresses_ = PlatformAddresses::FromJson(json);
+  }
+  if (auto token = ReadFile(home_.TokenFile()); token.ok()) token_ = *token;
+}
+
+bool PlatformClient::OperatorUp() const {
+  auto res = http::Fetch(addresses_.operator_host, addresses_.operator_port,
+                         http::MakeRequest(bhttp::verb::get, "/healthz"), 1s);
+  return res.ok() && res->result_int() == 200;
+}
+
+nlohmann::json PlatformClient::Call(bhttp::verb method, const std::string& target,
+                                    const nlohmann::json& body) const {
+  auto res = http::Fetch(addresses_.operator_host, addresses_.operator_port,
+                         http::MakeRequest(method, target, token_,
+                                           body.is_null() ? std::string() : body.dump()),
+                         120s);
+  if (!res.ok()) {
+    throw CliError{kExitNotRunning, "the Axon operator is not running at " +
+                                        addresses_.operator_host + ":" +
+                                        std::to_string(addresses_.operator_port) +
+                                        " (run `axon up`): " + res.status().message()};
+  }
+  if (res->result_int() / 100 != 2) {
+    throw CliError{res->result_int() == 400 ? kExitBadInput : kExitFailed, ErrorText(*res)};
+  }
+  const auto json = nlohmann::json::parse(res->body(), nullptr, false);
+  if (json.is_discarded()) throw CliError{kExitFailed, "the operator sent malformed JSON"};
+  return json;
+}
+
+http::Response PlatformClient::Predict(const std::string& endpoint, std::string body,
+                                       const std::string& content_type) const {
+  auto res = http::Fetch(addresses_.gateway_host, addresses_.gateway_port,
+                         http::MakeRequest(bhttp::verb::post, endpoint, "", std::move(body),
+                                           content_type),
+                         120s);
+  if (!res.ok()) {
+    throw CliError{kExitNotRunning, "the Axon gateway is not reachable at " +
+                                        addresses_.GatewayUrl() + " (run `axon up`): " +
+                                        res.status().message()};
+  }
+  return std::move(res).value();
+}
+
+}  // namespace axon::cli

@@ -1,0 +1,61 @@
+// How the CLI reaches the local platform: addresses from $AXON_HOME/platform.json (written by
+// `axon up`), the token from $AXON_HOME/token, requests to the operator and the gateway.
+// Not thread-safe (the CLI is single-threaded).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/axon_home.h"
+#include "common/status.h"
+#include "http/beast.h"
+
+namespace axon::cli {
+
+// Exit codes of every verb.
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;       // the platform answered with an error
+constexpr int kExitBadInput = 2;     // a bad spec, a missing file, bad flags
+constexpr int kExitNotRunning = 3;   // the operator is not running
+
+struct PlatformAddresses {
+  std::string operator_host = "127.0.0.1";
+  uint16_t operator_port = 8889;
+  std::string gateway_host = "127.0.0.1";
+  uint16_t gateway_port = 8888;
+  nlohmann::json ToJson() const;
+  static PlatformAddresses FromJson(const nlohmann::json& j);
+  std::string GatewayUrl() const;
+};
+
+// A failed call: the message for stderr and the exit code to return.
+struct CliError {
+  int exit_code;
+  std::string message;
+};
+
+class PlatformClient {
+ public:
+  explicit PlatformClient(AxonHome home);
+
+  const AxonHome& home() const { return home_; }
+  const PlatformAddresses& addresses() const { return addresses_; }
+
+  // Calls the management API; a non-2xx answer becomes a CliError with its "error" text.
+  nlohmann::json Call(http::bhttp::verb method, const std::string& target,
+                      const nlohmann::json& body = nullptr) const;
+  // Sends a prediction request through the gateway; returns the raw response.
+  http::Response Predict(const std::string& endpoint, std::string body,
+                         const std::string& content_type) const;
+  // True if the operator answers its health check.
+  bool OperatorUp() const;
+
+ private:
+  AxonHome home_;
+  PlatformAddresses addresses_;
+  std::string token_;
+};
+
+}  // namespace axon::cli

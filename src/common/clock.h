@@ -1,0 +1,32 @@
+// Injected time, so that backoff, autoscaling and rollout logic can be tested with a fake
+// clock. SteadyClock is thread-safe; FakeClock is for single-threaded tests.
+#pragma once
+
+#include <chrono>
+
+namespace axon {
+
+using TimePoint = std::chrono::steady_clock::time_point;
+using Duration = std::chrono::steady_clock::duration;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint Now() const = 0;
+};
+
+class SteadyClock final : public Clock {
+ public:
+  TimePoint Now() const override { return std::chrono::steady_clock::now(); }
+};
+
+class FakeClock final : public Clock {
+ public:
+  TimePoint Now() const override { return now_; }
+  void Advance(Duration d) { now_ += d; }
+
+ private:
+  TimePoint now_{std::chrono::hours(1)};
+};
+
+}  // namespace axon

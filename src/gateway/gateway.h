@@ -1,0 +1,50 @@
+// The data plane: routes POST/GET /<endpoint> to a ready replica of the API (fewest requests
+// in flight, over keep-alive connections), enforces max_replica_concurrency (503), the request
+// timeout (504) and reports per-API statistics. Admin paths under /_axon/ take the platform
+// token: PUT /_axon/routes (a new route table), GET /_axon/stats; GET /_axon/healthz is open.
+//
+// Threading: Handle() runs on the server's I/O threads concurrently; it reads the route table
+// through an atomic snapshot and uses a thread_local connection pool, so it takes no lock.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/route_table.h"
+#include "http/beast.h"
+#include "http/upstream_pool.h"
+
+namespace axon::gateway {
+
+class Gateway {
+ public:
+  // `routes_file`, when not empty, is where the table is persisted so that a restarted
+  // gateway serves at once, before the operator pushes a fresh one.
+  Gateway(std::string token, std::filesystem::path routes_file);
+
+  http::asio::awaitable<http::Response> Handle(http::Request& request);
+
+  // Replaces the route table. Thread-safe.
+  Status SetRoutes(const nlohmann::json& json);
+  // Per-API statistics and in-flight counts.
+  nlohmann::json Stats() const;
+
+ private:
+  http::asio::awaitable<http::Response> HandleAdmin(http::Request& request);
+  http::asio::awaitable<http::Response> Forward(const ApiRoute& api, http::UpstreamPool& pool,
+                                                http::Request& request,
+                                                const std::string& request_id);
+
+  const std::string token_;
+  const std::filesystem::path routes_file_;
+  std::atomic<std::shared_ptr<const RouteTable>> routes_;
+};
+
+// A fresh request id: 16 hex digits, unique per process with overwhelming probability.
+std::string NewRequestId();
+
+}  // namespace axon::gateway

@@ -1,0 +1,52 @@
+// axon-gateway: the data plane process. Started and supervised by the operator.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/files.h"
+#include "common/log.h"
+#include "common/signals.h"
+#include "gateway/gateway.h"
+#include "http/server.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"axon-gateway: routes prediction requests to replicas (started by the operator)"};
+  axon::http::ServerOptions options;
+  options.port = 8888;
+  std::string token_file;
+  std::string routes_file;
+  int drain_ms = 30'000;
+  app.add_option("--host", options.host, "address to listen on")->capture_default_str();
+  app.add_option("--port", options.port, "port to listen on (0 = any)")->capture_default_str();
+  app.add_option("--threads", options.threads, "I/O threads")->capture_default_str();
+  app.add_option("--max-body-bytes", options.max_body_bytes, "largest request body (413 above)")
+      ->capture_default_str();
+  app.add_option("--token-file", token_file, "file holding the platform token")->required();
+  app.add_option("--routes-file", routes_file, "where the route table is persisted");
+  app.add_option("--drain-ms", drain_ms, "how long SIGTERM waits for requests in flight")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  axon::BlockTerminationSignals();
+  axon::InitLogging("gateway");
+  auto token = axon::ReadFile(token_file);
+  if (!token.ok()) {
+    spdlog::error("{}", token.status().message());
+    return 2;
+  }
+  axon::gateway::Gateway gateway(*token, routes_file);
+  auto server = axon::http::HttpServer::Create(
+      options, [&gateway](axon::http::Request& req) { return gateway.Handle(req); });
+  if (!server.ok()) {
+    spdlog::error("{}", server.status().message());
+    return 1;
+  }
+  (*server)->Start();
+  spdlog::info("listening on {}:{} with {} threads", options.host, (*server)->port(),
+               options.threads);
+  const int sig = axon::WaitForTerminationSignal();
+  spdlog::info("signal {}: draining", sig);
+  (*server)->Shutdown(std::chrono::milliseconds(drain_ms));
+  (*server)->Wait();
+  spdlog::info("stopped");
+  return 0;
+}

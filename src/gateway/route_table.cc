@@ -1,0 +1,95 @@
+#include "gateway/route_table.h"
+
+namespace axon::gateway {
+
+void ApiStats::Record(unsigned status, std::chrono::microseconds latency) {
+  auto& counter = status < 400 ? responses_2xx : status < 500 ? responses_4xx : responses_5xx;
+  counter.fetch_add(1, std::memory_order_relaxed);
+  latency_us_total.fetch_add(static_cast<uint64_t>(latency.count()), std::memory_order_relaxed);
+}
+
+nlohmann::json ApiStats::ToJson() const {
+  return {{"2xx", responses_2xx.load()},
+          {"4xx", responses_4xx.load()},
+          {"5xx", responses_5xx.load()},
+          {"latency_us_total", latency_us_total.load()}};
+}
+
+int64_t ApiRoute::InFlight() const {
+  int64_t total = 0;
+  for (const auto& r : replicas) total += r->in_flight.load(std::memory_order_relaxed);
+  return total;
+}
+
+ReplicaTarget* ApiRoute::PickReplica(const ReplicaTarget* skip) const {
+  // Start the scan at a rotating index so that ties spread over replicas.
+  thread_local size_t rotation = 0;
+  const size_t n = replicas.size();
+  ReplicaTarget* best = nullptr;
+  int64_t best_load = max_replica_concurrency;
+  const size_t start = n == 0 ? 0 : rotation++ % n;
+  for (size_t i = 0; i < n; ++i) {
+    ReplicaTarget* candidate = replicas[(start + i) % n].get();
+    if (candidate == skip) continue;
+    const int64_t load = candidate->in_flight.load(std::memory_order_relaxed);
+    if (load < best_load) {
+      best = candidate;
+      best_load = load;
+    }
+  }
+  return best;
+}
+
+StatusOr<std::shared_ptr<const RouteTable>> RouteTable::FromJson(const nlohmann::json& json,
+                                                                 const RouteTable* previous) {
+  auto table = std::make_shared<RouteTable>();
+  try {
+    for (const auto& api : json.at("apis")) {
+      auto route = std::make_unique<ApiRoute>();
+      route->name = api.at("name").get<std::string>();
+      route->endpoint = api.at("endpoint").get<std::string>();
+      route->max_replica_concurrency = api.value("max_replica_concurrency", int64_t{1024});
+      route->timeout = std::chrono::milliseconds(api.value("timeout_ms", int64_t{60'000}));
+      route->status = api.value("status", std::string("updating"));
+      const ApiRoute* old = previous != nullptr ? previous->Find(route->endpoint) : nullptr;
+      if (old != nullptr && old->name != route->name) old = nullptr;
+      route->stats = old != nullptr ? old->stats : std::make_shared<ApiStats>();
+      for (const auto& r : api.at("replicas")) {
+        const auto id = r.at("id").get<std::string>();
+        std::shared_ptr<ReplicaTarget> target;
+        for (const auto& candidate : old != nullptr ? old->replicas : route->replicas) {
+          if (candidate->id == id) target = candidate;
+        }
+        if (target == nullptr) {
+          target = std::make_shared<ReplicaTarget>();
+          target->id = id;
+          target->endpoint = {http::asio::ip::make_address(r.at("host").get<std::string>()),
+                              r.at("port").get<uint16_t>()};
+        }
+        route->replicas.push_back(std::move(target));
+      }
+      if (!table->by_endpoint_.emplace(route->endpoint, route.get()).second) {
+        return InvalidArgument("two APIs at endpoint " + route->endpoint);
+      }
+      table->apis_.push_back(std::move(route));
+    }
+  } catch (const std::exception& e) {
+    return InvalidArgument(std::string("bad route table: ") + e.what());
+  }
+  return std::shared_ptr<const RouteTable>(std::move(table));
+}
+
+const ApiRoute* RouteTable::Find(std::string_view path) const {
+  const auto it = by_endpoint_.find(path);
+  return it == by_endpoint_.end() ? nullptr : it->second;
+}
+
+std::vector<http::tcp::endpoint> RouteTable::Endpoints() const {
+  std::vector<http::tcp::endpoint> out;
+  for (const auto& api : apis_) {
+    for (const auto& r : api->replicas) out.push_back(r->endpoint);
+  }
+  return out;
+}
+
+}  // namespace axon::gateway

@@ -1,0 +1,77 @@
+// The gateway's routing state: an immutable snapshot of which APIs exist, at which endpoint,
+// and which replicas serve them. The operator sends a new table whenever that changes; the
+// gateway swaps it in atomically, so request handling never takes a lock.
+//
+// Counters (in-flight requests per replica, per-API response statistics) are atomics shared
+// from one table to the next, so they survive route updates.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "http/beast.h"
+
+namespace axon::gateway {
+
+struct ReplicaTarget {
+  std::string id;
+  http::tcp::endpoint endpoint;
+  std::atomic<int64_t> in_flight{0};  // requests sent to it and not answered yet
+};
+
+// Per-API response statistics since the gateway started. Updated on every request.
+struct ApiStats {
+  std::atomic<uint64_t> responses_2xx{0};
+  std::atomic<uint64_t> responses_4xx{0};
+  std::atomic<uint64_t> responses_5xx{0};
+  std::atomic<uint64_t> latency_us_total{0};  // over every answered request
+  void Record(unsigned status, std::chrono::microseconds latency);
+  nlohmann::json ToJson() const;
+};
+
+struct ApiRoute {
+  std::string name;
+  std::string endpoint;  // "/iris"
+  int64_t max_replica_concurrency = 1024;
+  std::chrono::milliseconds timeout{60'000};
+  std::string status;  // the operator's word for the API when it has no ready replica
+  std::vector<std::shared_ptr<ReplicaTarget>> replicas;  // ready replicas only
+  std::shared_ptr<ApiStats> stats;
+
+  // Requests in flight over all replicas.
+  int64_t InFlight() const;
+  // The replica with the fewest requests in flight, or nullptr if every replica already has
+  // max_replica_concurrency. `skip` is excluded (for a retry elsewhere).
+  ReplicaTarget* PickReplica(const ReplicaTarget* skip = nullptr) const;
+};
+
+class RouteTable {
+ public:
+  // Parses the operator's JSON:
+  //   {"apis": [{"name", "endpoint", "max_replica_concurrency", "timeout_ms", "status",
+  //              "replicas": [{"id", "host", "port"}]}]}
+  // reusing counters of `previous` (may be null) for APIs and replicas that carry over.
+  static StatusOr<std::shared_ptr<const RouteTable>> FromJson(const nlohmann::json& json,
+                                                              const RouteTable* previous);
+
+  // The API whose endpoint is exactly `path`, or nullptr.
+  const ApiRoute* Find(std::string_view path) const;
+  const std::vector<std::unique_ptr<ApiRoute>>& apis() const { return apis_; }
+  // Every replica endpoint in the table.
+  std::vector<http::tcp::endpoint> Endpoints() const;
+
+ private:
+  std::vector<std::unique_ptr<ApiRoute>> apis_;
+  std::map<std::string, const ApiRoute*, std::less<>> by_endpoint_;
+};
+
+}  // namespace axon::gateway

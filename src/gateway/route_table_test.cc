@@ -1,0 +1,82 @@
+#include "gateway/route_table.h"
+
+#include <gtest/gtest.h>
+
+namespace axon::gateway {
+namespace {
+
+nlohmann::json Table(int replicas, int64_t max_concurrency = 2) {
+  nlohmann::json list = nlohmann::json::array();
+  for (int i = 0; i < replicas; ++i) {
+    list.push_back({{"id", "r" + std::to_string(i)}, {"host", "127.0.0.1"}, {"port", 9000 + i}});
+  }
+  return {{"apis",
+           {{{"name", "iris"},
+             {"endpoint", "/iris"},
+             {"max_replica_concurrency", max_concurrency},
+             {"replicas", list}}}}};
+}
+
+TEST(RouteTableTest, FindsApisByExactEndpoint) {
+  auto table = RouteTable::FromJson(Table(1), nullptr);
+  ASSERT_TRUE(table.ok()) << table.status().message();
+  ASSERT_NE((*table)->Find("/iris"), nullptr);
+  EXPECT_EQ((*table)->Find("/iris")->name, "iris");
+  EXPECT_EQ((*table)->Find("/iri"), nullptr);
+  EXPECT_EQ((*table)->Find("/iris/x"), nullptr);
+}
+
+TEST(RouteTableTest, PicksLeastLoadedReplica) {
+  auto table = *RouteTable::FromJson(Table(3, 10), nullptr);
+  const ApiRoute& api = *table->Find("/iris");
+  api.replicas[0]->in_flight = 3;
+  api.replicas[1]->in_flight = 1;
+  api.replicas[2]->in_flight = 2;
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(api.PickReplica()->id, "r1");
+  EXPECT_EQ(api.PickReplica(api.replicas[1].get())->id, "r2");
+}
+
+TEST(RouteTableTest, FullReplicasAreNotPicked) {
+  auto table = *RouteTable::FromJson(Table(2, 2), nullptr);
+  const ApiRoute& api = *table->Find("/iris");
+  api.replicas[0]->in_flight = 2;
+  api.replicas[1]->in_flight = 1;
+  EXPECT_EQ(api.PickReplica()->id, "r1");
+  api.replicas[1]->in_flight = 2;
+  EXPECT_EQ(api.PickReplica(), nullptr);
+  EXPECT_EQ(api.InFlight(), 4);
+}
+
+TEST(RouteTableTest, CountersSurviveRouteUpdates) {
+  auto first = *RouteTable::FromJson(Table(1), nullptr);
+  first->Find("/iris")->stats->Record(200, std::chrono::microseconds(10));
+  first->Find("/iris")->replicas[0]->in_flight = 1;
+  auto second = *RouteTable::FromJson(Table(2), first.get());
+  const ApiRoute& api = *second->Find("/iris");
+  EXPECT_EQ(api.stats->responses_2xx.load(), 1U);
+  EXPECT_EQ(api.replicas[0]->in_flight.load(), 1);
+  EXPECT_EQ(api.replicas[1]->in_flight.load(), 0);
+}
+
+TEST(RouteTableTest, RejectsMalformedTables) {
+  EXPECT_FALSE(RouteTable::FromJson({{"apis", {{{"name", "x"}}}}}, nullptr).ok());
+  EXPECT_FALSE(RouteTable::FromJson(nlohmann::json::array(), nullptr).ok());
+  auto twice = Table(1);
+  twice["apis"].push_back(twice["apis"][0]);
+  EXPECT_FALSE(RouteTable::FromJson(twice, nullptr).ok());
+}
+
+TEST(ApiStatsTest, CountsByStatusClass) {
+  ApiStats stats;
+  stats.Record(200, std::chrono::microseconds(5));
+  stats.Record(404, std::chrono::microseconds(5));
+  stats.Record(503, std::chrono::microseconds(5));
+  stats.Record(302, std::chrono::microseconds(5));
+  EXPECT_EQ(stats.ToJson()["2xx"], 2);
+  EXPECT_EQ(stats.ToJson()["4xx"], 1);
+  EXPECT_EQ(stats.ToJson()["5xx"], 1);
+  EXPECT_EQ(stats.ToJson()["latency_us_total"], 20);
+}
+
+}  // namespace
+}  // namespace axon::gateway

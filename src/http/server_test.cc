@@ -1,0 +1,104 @@
+#include "http/server.h"
+
+#include <gtest/gtest.h>
+
+#include "http/client.h"
+#include "http/responses.h"
+#include "http/upstream_pool.h"
+
+namespace axon::http {
+namespace {
+
+using namespace std::chrono_literals;
+
+// An echo server: answers the method, target and body it received.
+std::unique_ptr<HttpServer> StartEchoServer(uint64_t max_body = 1024) {
+  auto server = HttpServer::Create({.threads = 2, .max_body_bytes = max_body},
+                                   [](Request& req) -> asio::awaitable<Response> {
+                                     co_return TextResponse(
+                                         200,
+                                         std::string(req.method_string()) + " " +
+                                             std::string(req.target()) + " " + req.body(),
+                                         "text/plain");
+                                   });
+  EXPECT_TRUE(server.ok()) << server.status().message();
+  (*server)->Start();
+  return std::move(server).value();
+}
+
+TEST(HttpServerTest, AnswersRequests) {
+  auto server = StartEchoServer();
+  auto res = Fetch("127.0.0.1", server->port(),
+                   MakeRequest(bhttp::verb::post, "/x?y=1", "", "hi", "text/plain"), 2s);
+  ASSERT_TRUE(res.ok()) << res.status().message();
+  EXPECT_EQ(res->result_int(), 200);
+  EXPECT_EQ(res->body(), "POST /x?y=1 hi");
+}
+
+TEST(HttpServerTest, OversizedBodyIs413) {
+  auto server = StartEchoServer(16);
+  auto res = Fetch("127.0.0.1", server->port(),
+                   MakeRequest(bhttp::verb::post, "/", "", std::string(100, 'x')), 2s);
+  ASSERT_TRUE(res.ok()) << res.status().message();
+  EXPECT_EQ(res->result_int(), 413);
+  EXPECT_NE(res->body().find("exceeds the limit of 16 bytes"), std::string::npos);
+}
+
+TEST(HttpServerTest, FetchFromClosedPortIsUnavailable) {
+  uint16_t port = 0;
+  {
+    auto server = StartEchoServer();
+    port = server->port();
+    server->Shutdown(0ms);
+  }
+  auto res = Fetch("127.0.0.1", port, MakeRequest(bhttp::verb::get, "/"), 1s);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(UpstreamPoolTest, ReusesKeepAliveConnections) {
+  auto server = StartEchoServer();
+  asio::io_context io;
+  UpstreamPool pool;
+  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), server->port());
+  std::vector<std::string> bodies;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 3; ++i) {
+          Request req = MakeRequest(bhttp::verb::post, "/p", "", std::to_string(i));
+          req.prepare_payload();
+          auto result = co_await pool.Send(endpoint, req, 2s);
+          EXPECT_FALSE(result.error) << result.error.message();
+          bodies.push_back(result.response.body());
+          EXPECT_EQ(pool.idle_connections(), 1U);
+        }
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(bodies, (std::vector<std::string>{"POST /p 0", "POST /p 1", "POST /p 2"}));
+}
+
+TEST(UpstreamPoolTest, ConnectFailureIsNotDelivered) {
+  uint16_t port = 0;
+  {
+    auto server = StartEchoServer();
+    port = server->port();
+  }
+  asio::io_context io;
+  UpstreamPool pool;
+  UpstreamResult result;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Request req = MakeRequest(bhttp::verb::get, "/");
+        result = co_await pool.Send({asio::ip::make_address("127.0.0.1"), port}, req, 1s);
+      },
+      asio::detached);
+  io.run();
+  EXPECT_TRUE(result.error);
+  EXPECT_FALSE(result.maybe_delivered);
+}
+
+}  // namespace
+}  // namespace axon::http

@@ -1,0 +1,87 @@
+#include "http/upstream_pool.h"
+
+#include <algorithm>
+
+namespace axon::http {
+namespace {
+
+using asio::redirect_error;
+using asio::use_awaitable;
+
+bool PeerClosedEarly(const beast::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::eof;
+}
+
+}  // namespace
+
+asio::awaitable<UpstreamResult> UpstreamPool::Exchange(beast::tcp_stream& stream,
+                                                       Request& request,
+                                                       std::chrono::milliseconds timeout) {
+  UpstreamResult result;
+  stream.expires_after(timeout);
+  co_await bhttp::async_write(stream, request, redirect_error(use_awaitable, result.error));
+  if (result.error) co_return result;
+  result.maybe_delivered = true;
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(boost::none);
+  co_await bhttp::async_read(stream, buffer, parser, redirect_error(use_awaitable, result.error));
+  if (!result.error) {
+    result.response = parser.release();
+  } else if (PeerClosedEarly(result.error) && !parser.got_some()) {
+    result.maybe_delivered = false;  // see UpstreamResult: nothing came back at all
+  }
+  co_return result;
+}
+
+asio::awaitable<UpstreamResult> UpstreamPool::Send(const tcp::endpoint& endpoint,
+                                                   Request& request,
+                                                   std::chrono::milliseconds timeout) {
+  // A pooled connection may have been closed by the replica while idle; if so, the exchange
+  // fails before any answer and we go on to a fresh connection.
+  for (auto it = idle_.find(endpoint); it != idle_.end() && !it->second.empty();
+       it = idle_.find(endpoint)) {
+    beast::tcp_stream stream = std::move(it->second.back());
+    it->second.pop_back();
+    UpstreamResult result = co_await Exchange(stream, request, timeout);
+    if (!result.error) {
+      Release(endpoint, std::move(stream), result.response);
+      co_return result;
+    }
+    if (result.maybe_delivered) co_return result;
+  }
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  stream.expires_after(timeout);
+  UpstreamResult result;
+  co_await stream.async_connect(endpoint, redirect_error(use_awaitable, result.error));
+  if (result.error) co_return result;
+  beast::error_code ignored;
+  stream.socket().set_option(tcp::no_delay(true), ignored);
+  result = co_await Exchange(stream, request, timeout);
+  if (!result.error) Release(endpoint, std::move(stream), result.response);
+  co_return result;
+}
+
+void UpstreamPool::Release(const tcp::endpoint& endpoint, beast::tcp_stream stream,
+                           const Response& response) {
+  auto& idle = idle_[endpoint];
+  if (response.keep_alive() && idle.size() < kMaxIdlePerEndpoint) {
+    stream.expires_never();
+    idle.push_back(std::move(stream));
+  }
+}
+
+void UpstreamPool::Prune(const std::vector<tcp::endpoint>& live) {
+  std::erase_if(idle_, [&](const auto& entry) {
+    return std::find(live.begin(), live.end(), entry.first) == live.end();
+  });
+}
+
+size_t UpstreamPool::idle_connections() const {
+  size_t n = 0;
+  for (const auto& [endpoint, streams] : idle_) n += streams.size();
+  return n;
+}
+
+}  // namespace axon::http

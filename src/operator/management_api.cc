@@ -1,0 +1,90 @@
+#include "operator/management_api.h"
+
+#include "http/responses.h"
+#include "http/url.h"
+
+namespace axon::operator_ {
+namespace {
+
+namespace bhttp = http::bhttp;
+using http::Response;
+
+Response FromStatusOr(const StatusOr<nlohmann::json>& result) {
+  return result.ok() ? http::JsonResponse(200, *result) : http::ErrorResponse(result.status());
+}
+
+Response FromStatus(const Status& status) {
+  return status.ok() ? http::JsonResponse(200, {{"status", "ok"}}) : http::ErrorResponse(status);
+}
+
+int64_t QueryInt(std::string_view query, std::string_view key, int64_t fallback) {
+  for (const auto& [k, v] : http::ParseQuery(query)) {
+    if (k == key) {
+      try {
+        return std::stoll(v);
+      } catch (const std::exception&) {
+        return fallback;
+      }
+    }
+  }
+  return fallback;
+}
+
+}  // namespace
+
+http::asio::awaitable<Response> ManagementApi::Handle(http::Request& request) {
+  co_return Route(request);
+}
+
+Response ManagementApi::Route(http::Request& request) {
+  const std::string path(http::TargetPath(request.target()));
+  const auto method = request.method();
+  if (path == "/healthz") return http::JsonResponse(200, {{"status", "ok"}});
+  if (!http::SecretsEqual(http::BearerToken(request), token_)) {
+    return http::JsonError(401, "missing or wrong token; the CLI reads it from $AXON_HOME/token");
+  }
+  if (path == "/v1/info" && method == bhttp::verb::get) return http::JsonResponse(200, info_);
+  if (path == "/v1/apis" && method == bhttp::verb::get) {
+    return http::JsonResponse(200, controller_.List());
+  }
+  if (path == "/v1/deploy" && method == bhttp::verb::post) {
+    const auto body = nlohmann::json::parse(request.body(), nullptr, false);
+    if (!body.is_object() || !body.contains("yaml") || !body["yaml"].is_string() ||
+        !body.contains("file") || !body["file"].is_string()) {
+      return http::JsonError(400, "deploy needs a JSON body {\"file\": path, \"yaml\": text}");
+    }
+    return FromStatusOr(controller_.Deploy(body["file"], body["yaml"]));
+  }
+  if (path == "/v1/shutdown" && method == bhttp::verb::post) {
+    request_shutdown_();
+    return http::JsonResponse(200, {{"status", "stopping"}});
+  }
+  constexpr std::string_view kApis = "/v1/apis/";
+  if (path.starts_with(kApis)) {
+    const std::string rest = path.substr(kApis.size());
+    const auto slash = rest.find('/');
+    return ApiRoute(request, rest.substr(0, slash),
+                    slash == std::string::npos ? "" : rest.substr(slash + 1));
+  }
+  return http::JsonError(404, "no management endpoint " + std::string(request.method_string()) +
+                                  " " + path);
+}
+
+Response ManagementApi::ApiRoute(http::Request& request, const std::string& name,
+                                 const std::string& action) {
+  const auto method = request.method();
+  if (action.empty() && method == bhttp::verb::get) return FromStatusOr(controller_.Describe(name));
+  if (action.empty() && method == bhttp::verb::delete_) return FromStatus(controller_.Delete(name));
+  if (action == "refresh" && method == bhttp::verb::post) {
+    return FromStatus(controller_.Refresh(name));
+  }
+  if (action == "logs" && method == bhttp::verb::get) {
+    const auto query = http::TargetQuery(request.target());
+    return FromStatusOr(controller_.Logs(name, QueryInt(query, "offset", -1),
+                                         static_cast<int>(QueryInt(query, "tail", 100))));
+  }
+  return http::JsonError(404, "no management endpoint " + std::string(request.method_string()) +
+                                  " " + std::string(request.target()));
+}
+
+}  // namespace axon::operator_

@@ -1,0 +1,37 @@
+// The HTTP face of one replica: GET /healthz (200 once the predictor is loaded, 503 before),
+// POST /predict and GET /predict (run on the execution pool), GET /metadata.
+//
+// Threading: Handle() runs on I/O threads; SetPredictor() once from the loading thread. The
+// predictor pointer is published with release/acquire ordering.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "http/beast.h"
+#include "replica/predictor.h"
+
+namespace axon::replica {
+
+class ReplicaService {
+ public:
+  ReplicaService(std::string api_name, std::string replica_id, int execution_threads);
+  ~ReplicaService();
+
+  // Makes the replica ready. Call once.
+  void SetPredictor(std::unique_ptr<Predictor> predictor);
+  // Joins the execution threads and destroys the predictor; call after the server stopped.
+  void Stop();
+
+  http::asio::awaitable<http::Response> Handle(http::Request& request);
+
+ private:
+  const std::string api_name_;
+  const std::string replica_id_;
+  http::asio::thread_pool execution_;
+  std::unique_ptr<Predictor> owned_;
+  std::atomic<Predictor*> predictor_{nullptr};
+};
+
+}  // namespace axon::replica

@@ -1,0 +1,220 @@
+#include "spec/api_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "spec/nearest_name.h"
+
+namespace axon::spec {
+namespace {
+
+constexpr std::string_view kTopFields[] = {
+    "name", "kind", "predictor", "compute", "autoscaling", "update_strategy", "networking"};
+constexpr std::string_view kTopUnsupported[] = {"pod", "handler"};
+constexpr std::string_view kPredictorFields[] = {"type", "path", "config", "env",
+                                                 "threads_per_process"};
+constexpr std::string_view kPredictorUnsupported[] = {
+    "image",        "tensorflow_serving_image", "models",    "processes_per_replica",
+    "python_path",  "server_side_batching",     "log_level", "shm_size",
+    "dependencies", "multi_model_reloading"};
+constexpr std::string_view kComputeFields[] = {"cpu", "mem"};
+constexpr std::string_view kComputeUnsupported[] = {"gpu", "inf", "shm"};
+constexpr std::string_view kAutoscalingFields[] = {"min_replicas",
+                                                   "max_replicas",
+                                                   "init_replicas",
+                                                   "target_replica_concurrency",
+                                                   "max_replica_concurrency",
+                                                   "window",
+                                                   "downscale_stabilization_period",
+                                                   "upscale_stabilization_period",
+                                                   "max_downscale_factor",
+                                                   "max_upscale_factor",
+                                                   "downscale_tolerance",
+                                                   "upscale_tolerance"};
+constexpr std::string_view kUpdateStrategyFields[] = {"max_surge", "max_unavailable"};
+constexpr std::string_view kNetworkingFields[] = {"endpoint"};
+constexpr std::string_view kNetworkingUnsupported[] = {"api_gateway"};
+
+struct Section {
+  std::string_view name;
+  std::span<const std::string_view> fields;
+  std::span<const std::string_view> unsupported;
+};
+
+constexpr std::array<Section, 6> kSections = {{
+    {"", kTopFields, kTopUnsupported},
+    {"predictor", kPredictorFields, kPredictorUnsupported},
+    {"compute", kComputeFields, kComputeUnsupported},
+    {"autoscaling", kAutoscalingFields, {}},
+    {"update_strategy", kUpdateStrategyFields, {}},
+    {"networking", kNetworkingFields, kNetworkingUnsupported},
+}};
+
+constexpr std::string_view kSupportedKinds[] = {"RealtimeAPI"};
+constexpr std::string_view kLaterKinds[] = {"BatchAPI", "TaskAPI", "AsyncAPI", "TrafficSplitter"};
+
+// A valid name close to `name` ("Iris_Model" -> "iris-model"), or "" if none.
+std::string FixName(std::string_view name) {
+  std::string fixed;
+  for (char c : name) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u)) fixed += static_cast<char>(std::tolower(u));
+    if (c == '_' || c == '-' || c == '.' || c == ' ') fixed += '-';
+  }
+  while (!fixed.empty() && !std::isalpha(static_cast<unsigned char>(fixed.front()))) {
+    fixed.erase(0, 1);
+  }
+  if (fixed.size() > 63) fixed.resize(63);
+  while (!fixed.empty() && fixed.back() == '-') fixed.pop_back();
+  return IsValidApiName(fixed) ? fixed : "";
+}
+
+// Checks the name field; returns the name when valid.
+std::optional<std::string> ParseName(const Field* field, int api_line, ErrorList& errors) {
+  const char* kRule =
+      "a lowercase name of letters, digits and \"-\" that starts with a letter, ends with a letter "
+      "or digit and has at most 63 characters";
+  if (field == nullptr) {
+    errors.Add(api_line, "name", "is required: " + std::string(kRule) + ", e.g. \"iris\"");
+    return std::nullopt;
+  }
+  std::optional<std::string> name = ReadScalar(*field, kRule, errors);
+  if (!name) return std::nullopt;
+  if (!IsValidApiName(*name)) {
+    std::string fixed = FixName(*name);
+    errors.Add(field->line, field->path,
+               "must be " + std::string(kRule) + ", got " + Describe(field->value) +
+                   (fixed.empty() ? "" : "; try \"" + fixed + "\""));
+    return std::nullopt;
+  }
+  return name;
+}
+
+void ParseKind(const Field* field, int api_line, ErrorList& errors, std::string* out) {
+  const std::string allowed = QuotedList(kSupportedKinds);
+  if (field == nullptr) {
+    errors.Add(api_line, "kind", "is required; allowed kinds: " + allowed);
+    return;
+  }
+  std::optional<std::string> kind = ReadScalar(*field, "one of " + allowed, errors);
+  if (!kind) return;
+  if (ContainsName(kSupportedKinds, *kind)) {
+    *out = *kind;
+    return;
+  }
+  std::string message = ContainsName(kLaterKinds, *kind)
+                            ? "\"" + *kind + "\" is not supported yet; allowed kinds: " + allowed
+                            : "must be one of " + allowed + ", got " + Describe(field->value);
+  if (std::optional<std::string> near = NearestName(*kind, kSupportedKinds)) {
+    message += "; did you mean \"" + *near + "\"?";
+  }
+  errors.Add(field->line, field->path, message);
+}
+
+// Returns the normalized endpoint ("iris" -> "/iris", "/a/" -> "/a"), or nullopt after an error.
+std::optional<std::string> CheckEndpoint(const Field& field, const std::string& text,
+                                         ErrorList& errors) {
+  std::string endpoint = text.starts_with('/') ? text : "/" + text;
+  if (endpoint.size() > 1 && endpoint.back() == '/') endpoint.pop_back();
+  auto fail = [&](const std::string& what) {
+    errors.Add(field.line, field.path, what + ", got " + Describe(field.value));
+    return std::nullopt;
+  };
+  if (endpoint == "/") return fail("must be a path other than \"/\", like \"/iris\"");
+  for (char c : endpoint) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) &&
+        std::string_view("._~/-").find(c) == std::string_view::npos) {
+      return fail("may only contain letters, digits and the characters . _ ~ / -");
+    }
+  }
+  if (endpoint.find("//") != std::string::npos) return fail("must not contain \"//\"");
+  if ((endpoint + "/").find("/./") != std::string::npos ||
+      (endpoint + "/").find("/../") != std::string::npos) {
+    return fail("must not contain \".\" or \"..\" path segments");
+  }
+  if (endpoint.starts_with("/_axon")) {
+    return fail("must not start with \"/_axon\" (reserved for axon's own routes)");
+  }
+  return endpoint;
+}
+
+// Reads networking.endpoint; defaults it to "/<name>" when absent.
+void ParseNetworking(const Field* section, ErrorList& errors, ParsedApi* api) {
+  const FieldMap fields(section != nullptr ? section->value : YAML::Node(), "networking",
+                        section != nullptr ? section->line : 0, SchemaFor("networking"), errors);
+  const Field* endpoint = fields.Get("endpoint");
+  if (endpoint == nullptr) {
+    if (api->name_ok) api->spec.networking.endpoint = "/" + api->spec.name;
+    return;
+  }
+  api->endpoint_line = endpoint->line;
+  std::optional<std::string> text = ReadScalar(*endpoint, "a URL path like \"/iris\"", errors);
+  if (!text) return;
+  if (std::optional<std::string> checked = CheckEndpoint(*endpoint, *text, errors)) {
+    api->spec.networking.endpoint = *checked;
+  }
+}
+
+}  // namespace
+
+bool IsValidApiName(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  if (name.front() < 'a' || name.front() > 'z' || name.back() == '-') return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+MapSchema SchemaFor(std::string_view section) {
+  MapSchema schema;
+  for (const Section& s : kSections) {
+    if (s.name == section) {
+      schema.fields = s.fields;
+      schema.unsupported = s.unsupported;
+    }
+  }
+  schema.home_of = [section](std::string_view key) -> std::string {
+    for (const Section& s : kSections) {
+      if (s.name == section || !ContainsName(s.fields, key)) continue;
+      return s.name.empty() ? std::string(key) : std::string(s.name) + "." + std::string(key);
+    }
+    return "";
+  };
+  return schema;
+}
+
+ParsedApi ParseApi(const YAML::Node& node, const std::string& label, const std::string& file,
+                   const std::filesystem::path& spec_dir, ErrorList& errors) {
+  const size_t errors_before = errors.size();
+  ParsedApi api;
+  api.spec.source_file = file;
+  api.spec.source_line = LineOf(node);
+  const int line = api.spec.source_line;
+  // Name the API in every message when its name is usable, even in errors found before it.
+  const YAML::Node name_node = node["name"];
+  const bool name_usable =
+      name_node.IsDefined() && name_node.IsScalar() && IsValidApiName(name_node.Scalar());
+  errors.SetApi(name_usable ? name_node.Scalar() : label);
+
+  FieldMap top(node, "", line, SchemaFor(""), errors);
+  const Field* name_field = top.Get("name");
+  api.name_line = name_field != nullptr ? name_field->line : line;
+  if (std::optional<std::string> name = ParseName(name_field, line, errors)) {
+    api.spec.name = *name;
+    api.name_ok = true;
+  }
+  ParseKind(top.Get("kind"), line, errors, &api.spec.kind);
+  ParsePredictor(top.Get("predictor"), line, spec_dir, errors, &api.spec.predictor);
+  ParseCompute(top.Get("compute"), errors, &api.spec.compute);
+  ParseAutoscaling(top.Get("autoscaling"), api.spec.predictor.threads_per_process, errors,
+                   &api.spec.autoscaling);
+  ParseUpdateStrategy(top.Get("update_strategy"), errors, &api.spec.update_strategy);
+  api.endpoint_line = line;
+  ParseNetworking(top.Get("networking"), errors, &api);
+  api.valid = errors.size() == errors_before;
+  return api;
+}
+
+}  // namespace axon::spec

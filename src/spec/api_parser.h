@@ -1,0 +1,49 @@
+// Parsing of one API mapping into an ApiSpec, section by section. Internal to the spec library
+// (spec_parser.h is the public entry point). Pure functions; thread-safe given distinct
+// ErrorLists.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include <yaml-cpp/yaml.h>
+
+#include "spec/api_spec.h"
+#include "spec/yaml_fields.h"
+
+namespace axon::spec {
+
+// One parsed API plus what the cross-API checks (duplicate names and endpoints) need.
+struct ParsedApi {
+  ApiSpec spec;
+  bool valid = false;     // no error was reported for this API
+  bool name_ok = false;   // spec.name is present and valid
+  int name_line = 0;      // line of the name field
+  int endpoint_line = 0;  // line of networking.endpoint, or of the API when defaulted
+};
+
+// Whether `name` is a valid API name: [a-z0-9-], starts with a letter, ends with a letter or
+// digit, at most 63 characters (a DNS label, so it can name Kubernetes objects).
+bool IsValidApiName(std::string_view name);
+
+// Parses the API mapping `node`. `label` ("#2") names the API in errors until its name is known;
+// `file` becomes spec.source_file; relative predictor paths resolve against `spec_dir`, an
+// absolute folder. Errors go to `errors`.
+ParsedApi ParseApi(const YAML::Node& node, const std::string& label, const std::string& file,
+                   const std::filesystem::path& spec_dir, ErrorList& errors);
+
+// Sections, in the order ParseApi reads them. `section` is the section's own field (nullptr when
+// absent); `api_line` is the API's line, for errors about missing required fields.
+void ParsePredictor(const Field* section, int api_line, const std::filesystem::path& spec_dir,
+                    ErrorList& errors, PredictorSpec* out);
+void ParseCompute(const Field* section, ErrorList& errors, ComputeSpec* out);
+// `threads_per_process` is the default of target_replica_concurrency.
+void ParseAutoscaling(const Field* section, int threads_per_process, ErrorList& errors,
+                      AutoscalingSpec* out);
+void ParseUpdateStrategy(const Field* section, ErrorList& errors, UpdateStrategySpec* out);
+
+// The schema of section `section` ("" for the API's top level), with misplaced-field hints.
+MapSchema SchemaFor(std::string_view section);
+
+}  // namespace axon::spec

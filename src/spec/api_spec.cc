@@ -1,0 +1,131 @@
+#include "spec/api_spec.h"
+
+namespace axon::spec {
+namespace {
+
+using nlohmann::json;
+
+// Floor or ceiling of a / b for b > 0.
+int64_t DivideRounding(int64_t a, int64_t b, bool round_up) {
+  int64_t q = a / b;
+  int64_t r = a % b;
+  if (r != 0 && ((r > 0) == round_up)) q += round_up ? 1 : -1;
+  return q;
+}
+
+json ToJson(const CountOrPercent& c) { return {{"value", c.value}, {"percent", c.percent}}; }
+
+// j[key] read into `out` when present; absent keys keep their default (older states stay
+// readable), present keys of the wrong type throw.
+template <typename T>
+void Read(const json& j, const char* key, T* out) {
+  auto it = j.find(key);
+  if (it != j.end()) it->get_to(*out);
+}
+
+void Read(const json& j, const char* key, Millis* out) {
+  auto it = j.find(key);
+  if (it != j.end()) *out = Millis(it->get<int64_t>());
+}
+
+void Read(const json& j, const char* key, CountOrPercent* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return;
+  out->value = it->at("value").get<int64_t>();
+  out->percent = it->at("percent").get<bool>();
+}
+
+// The object at j[key], or an empty object when absent.
+const json& Section(const json& j, const char* key) {
+  static const json kEmpty = json::object();
+  auto it = j.find(key);
+  return it != j.end() ? *it : kEmpty;
+}
+
+json AutoscalingToJson(const AutoscalingSpec& a) {
+  return {
+      {"min_replicas", a.min_replicas},
+      {"max_replicas", a.max_replicas},
+      {"init_replicas", a.init_replicas},
+      {"target_replica_concurrency", a.target_replica_concurrency},
+      {"max_replica_concurrency", a.max_replica_concurrency},
+      {"window_ms", a.window.count()},
+      {"downscale_stabilization_period_ms", a.downscale_stabilization_period.count()},
+      {"upscale_stabilization_period_ms", a.upscale_stabilization_period.count()},
+      {"max_downscale_factor", a.max_downscale_factor},
+      {"max_upscale_factor", a.max_upscale_factor},
+      {"downscale_tolerance", a.downscale_tolerance},
+      {"upscale_tolerance", a.upscale_tolerance},
+  };
+}
+
+AutoscalingSpec AutoscalingFromJson(const json& j) {
+  AutoscalingSpec a;
+  Read(j, "min_replicas", &a.min_replicas);
+  Read(j, "max_replicas", &a.max_replicas);
+  Read(j, "init_replicas", &a.init_replicas);
+  Read(j, "target_replica_concurrency", &a.target_replica_concurrency);
+  Read(j, "max_replica_concurrency", &a.max_replica_concurrency);
+  Read(j, "window_ms", &a.window);
+  Read(j, "downscale_stabilization_period_ms", &a.downscale_stabilization_period);
+  Read(j, "upscale_stabilization_period_ms", &a.upscale_stabilization_period);
+  Read(j, "max_downscale_factor", &a.max_downscale_factor);
+  Read(j, "max_upscale_factor", &a.max_upscale_factor);
+  Read(j, "downscale_tolerance", &a.downscale_tolerance);
+  Read(j, "upscale_tolerance", &a.upscale_tolerance);
+  return a;
+}
+
+}  // namespace
+
+int64_t CountOrPercent::Resolve(int64_t replicas, bool round_up) const {
+  if (!percent) return value;
+  return DivideRounding(replicas * value, 100, round_up);
+}
+
+nlohmann::json ToJson(const ApiSpec& spec) {
+  const PredictorSpec& p = spec.predictor;
+  return {
+      {"name", spec.name},
+      {"kind", spec.kind},
+      {"predictor",
+       {{"type", p.type},
+        {"path", p.path},
+        {"config", p.config},
+        {"env", p.env},
+        {"threads_per_process", p.threads_per_process}}},
+      {"compute", {{"cpu_millis", spec.compute.cpu_millis}, {"mem_bytes", spec.compute.mem_bytes}}},
+      {"autoscaling", AutoscalingToJson(spec.autoscaling)},
+      {"update_strategy",
+       {{"max_surge", ToJson(spec.update_strategy.max_surge)},
+        {"max_unavailable", ToJson(spec.update_strategy.max_unavailable)}}},
+      {"networking", {{"endpoint", spec.networking.endpoint}}},
+      {"source_file", spec.source_file},
+      {"source_line", spec.source_line},
+  };
+}
+
+ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
+  ApiSpec spec;
+  spec.name = j.at("name").get<std::string>();
+  Read(j, "kind", &spec.kind);
+  const json& p = Section(j, "predictor");
+  Read(p, "type", &spec.predictor.type);
+  Read(p, "path", &spec.predictor.path);
+  Read(p, "config", &spec.predictor.config);
+  Read(p, "env", &spec.predictor.env);
+  Read(p, "threads_per_process", &spec.predictor.threads_per_process);
+  const json& c = Section(j, "compute");
+  Read(c, "cpu_millis", &spec.compute.cpu_millis);
+  Read(c, "mem_bytes", &spec.compute.mem_bytes);
+  spec.autoscaling = AutoscalingFromJson(Section(j, "autoscaling"));
+  const json& u = Section(j, "update_strategy");
+  Read(u, "max_surge", &spec.update_strategy.max_surge);
+  Read(u, "max_unavailable", &spec.update_strategy.max_unavailable);
+  Read(Section(j, "networking"), "endpoint", &spec.networking.endpoint);
+  Read(j, "source_file", &spec.source_file);
+  Read(j, "source_line", &spec.source_line);
+  return spec;
+}
+
+}  // namespace axon::spec

@@ -1,0 +1,92 @@
+// The API spec: what a user declares in axon.yaml, after defaults are applied and paths are
+// resolved. Plain values; copy freely. Parsing and validation live in spec_parser.h.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace axon::spec {
+
+using Millis = std::chrono::milliseconds;
+
+// A count given either as a number ("1") or as a percentage of replicas ("25%").
+struct CountOrPercent {
+  int64_t value = 0;
+  bool percent = false;
+  // The absolute count for `replicas` replicas; percentages round up when `round_up`.
+  int64_t Resolve(int64_t replicas, bool round_up) const;
+  bool operator==(const CountOrPercent&) const = default;
+};
+
+struct PredictorSpec {
+  std::string type = "python";  // python (native types come with their backends)
+  std::string path;             // absolute path of the predictor module (.py)
+  nlohmann::json config = nlohmann::json::object();  // passed to PythonPredictor.__init__
+  std::map<std::string, std::string> env;            // environment of each replica
+  int threads_per_process = 1;                       // concurrent predict() calls per replica
+  bool operator==(const PredictorSpec&) const = default;
+};
+
+struct ComputeSpec {
+  int64_t cpu_millis = 200;  // "200m" or 1 (= 1000m)
+  int64_t mem_bytes = 0;     // 0 = no limit; "512Mi", "1G", ...
+  bool operator==(const ComputeSpec&) const = default;
+};
+
+// Cortex's autoscaling fields and defaults.
+struct AutoscalingSpec {
+  int64_t min_replicas = 1;
+  int64_t max_replicas = 100;
+  int64_t init_replicas = 1;                 // default: min_replicas
+  double target_replica_concurrency = 1;     // default: threads_per_process
+  int64_t max_replica_concurrency = 1024;    // in-flight + queued per replica before 503
+  Millis window{60'000};
+  Millis downscale_stabilization_period{300'000};
+  Millis upscale_stabilization_period{60'000};
+  double max_downscale_factor = 0.75;
+  double max_upscale_factor = 1.5;
+  double downscale_tolerance = 0.05;
+  double upscale_tolerance = 0.05;
+  bool operator==(const AutoscalingSpec&) const = default;
+};
+
+struct UpdateStrategySpec {
+  CountOrPercent max_surge{25, true};
+  CountOrPercent max_unavailable{25, true};
+  bool operator==(const UpdateStrategySpec&) const = default;
+};
+
+struct NetworkingSpec {
+  std::string endpoint;  // always starts with "/"; default "/<name>"
+  bool operator==(const NetworkingSpec&) const = default;
+};
+
+struct ApiSpec {
+  std::string name;
+  std::string kind = "RealtimeAPI";
+  PredictorSpec predictor;
+  ComputeSpec compute;
+  AutoscalingSpec autoscaling;
+  UpdateStrategySpec update_strategy;
+  NetworkingSpec networking;
+  // Where the API was declared (for messages); not part of equality.
+  std::string source_file;
+  int source_line = 0;
+
+  bool operator==(const ApiSpec& o) const {
+    return name == o.name && kind == o.kind && predictor == o.predictor && compute == o.compute &&
+           autoscaling == o.autoscaling && update_strategy == o.update_strategy &&
+           networking == o.networking;
+  }
+};
+
+// Lossless round trip through JSON (the state store and the management API use it).
+nlohmann::json ToJson(const ApiSpec& spec);
+ApiSpec ApiSpecFromJson(const nlohmann::json& j);  // throws nlohmann::json::exception
+
+}  // namespace axon::spec

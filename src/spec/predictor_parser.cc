@@ -1,0 +1,149 @@
+// ParsePredictor (declared in api_parser.h).
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <system_error>
+
+#include "spec/api_parser.h"
+#include "spec/nearest_name.h"
+
+namespace axon::spec {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kSupportedTypes[] = {"python"};
+constexpr std::string_view kLaterTypes[] = {"torchscript", "onnx", "xgboost", "tensorflow"};
+
+// Returns the type, or nullopt after an error.
+std::optional<std::string> ParseType(const Field* field, int section_line, ErrorList& errors) {
+  const std::string allowed = QuotedList(kSupportedTypes);
+  if (field == nullptr) {
+    errors.Add(section_line, "predictor.type", "is required; allowed types: " + allowed);
+    return std::nullopt;
+  }
+  std::optional<std::string> type = ReadScalar(*field, "one of " + allowed, errors);
+  if (!type) return std::nullopt;
+  if (ContainsName(kSupportedTypes, *type)) return type;
+  std::string message = "must be one of " + allowed + ", got " + Describe(field->value);
+  if (ContainsName(kLaterTypes, *type)) {
+    message = "\"" + *type + "\" predictors are not supported yet; allowed types: " + allowed;
+  } else if (std::optional<std::string> near = NearestName(*type, kSupportedTypes)) {
+    message += "; did you mean \"" + *near + "\"?";
+  }
+  errors.Add(field->line, field->path, message);
+  return std::nullopt;
+}
+
+// Checks predictor.path and returns it as an absolute, normalized path.
+std::optional<std::string> ParsePath(const Field& field, const fs::path& spec_dir,
+                                     ErrorList& errors) {
+  const char* kExpected = "a path to a Python file ending in \".py\"";
+  std::optional<std::string> text = ReadScalar(field, kExpected, errors);
+  if (!text) return std::nullopt;
+  if (text->size() <= 3 || !text->ends_with(".py")) {
+    errors.Add(field.line, field.path,
+               "must be " + std::string(kExpected) + ", got " + Describe(field.value));
+    return std::nullopt;
+  }
+  fs::path path(*text);
+  if (path.is_relative()) path = spec_dir / path;
+  path = path.lexically_normal();
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) {
+    errors.Add(field.line, field.path,
+               "file not found: " + path.string() +
+                   " (relative paths are resolved against the spec file's folder, " +
+                   spec_dir.string() + ")");
+    return std::nullopt;
+  }
+  if (!fs::is_regular_file(status)) {
+    errors.Add(field.line, field.path,
+               "must be a regular file, but " + path.string() + " is not (a folder?)");
+    return std::nullopt;
+  }
+  return path.string();
+}
+
+bool IsEnvName(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+void ParseEnv(const Field& field, ErrorList& errors, std::map<std::string, std::string>* out) {
+  const YAML::Node& node = field.value;
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsMap()) {
+    errors.Add(field.line, field.path,
+               "must be a mapping of variable names to values, got " + Describe(node));
+    return;
+  }
+  std::map<std::string, int> seen;
+  for (const auto& entry : node) {
+    const int line = LineOf(entry.first);
+    const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+    const std::string path = field.path + "." + key;
+    if (!IsEnvName(key)) {
+      errors.Add(line, field.path,
+                 "variable names must be letters, digits and \"_\" and not start with a digit, "
+                 "got " +
+                     Describe(entry.first));
+    } else if (auto [first, inserted] = seen.emplace(key, line); !inserted) {
+      errors.Add(line, path,
+                 "duplicate variable; first set on line " + std::to_string(first->second));
+    } else if (entry.second.IsNull()) {
+      (*out)[key] = "";
+    } else if (entry.second.IsScalar()) {
+      (*out)[key] = entry.second.Scalar();
+    } else {
+      errors.Add(line, path, "must be a string, number or boolean, got " + Describe(entry.second));
+    }
+  }
+}
+
+}  // namespace
+
+void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir, ErrorList& errors,
+                    PredictorSpec* out) {
+  if (section == nullptr) {
+    errors.Add(api_line, "predictor",
+               "is required: a mapping with at least type and path, e.g. "
+               "{type: python, path: predictor.py}");
+    return;
+  }
+  FieldMap fields(section->value, section->path, section->line, SchemaFor("predictor"), errors);
+  if (!fields.ok()) return;
+  std::optional<std::string> type = ParseType(fields.Get("type"), section->line, errors);
+  if (type) out->type = *type;
+  const Field* path = fields.Get("path");
+  if (path != nullptr) {
+    if (std::optional<std::string> resolved = ParsePath(*path, spec_dir, errors)) {
+      out->path = *resolved;
+    }
+  } else if (!type || *type == "python") {
+    errors.Add(section->line, "predictor.path",
+               "is required: the Python file that defines class PythonPredictor, e.g. "
+               "\"predictor.py\"");
+  }
+  if (const Field* config = fields.Get("config")) {
+    if (config->value.IsDefined() && !config->value.IsNull() && !config->value.IsMap()) {
+      errors.Add(config->line, config->path,
+                 "must be a mapping (it reaches the predictor as a JSON object), got " +
+                     Describe(config->value));
+    } else if (std::optional<nlohmann::json> json = YamlToJson(*config, errors)) {
+      if (json->is_object()) out->config = std::move(*json);
+    }
+  }
+  if (const Field* env = fields.Get("env")) ParseEnv(*env, errors, &out->env);
+  if (const Field* threads = fields.Get("threads_per_process")) {
+    if (std::optional<int64_t> n = ReadInt(*threads, 1, 256, errors)) {
+      out->threads_per_process = static_cast<int>(*n);
+    }
+  }
+}
+
+}  // namespace axon::spec
