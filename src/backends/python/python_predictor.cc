@@ -16,6 +16,21 @@ py::dict ToDict(const replica::KeyValues& pairs) {
   return out;
 }
 
+// Holds the GIL for the calling thread for its lifetime. Each execution thread keeps one
+// Python thread state for its whole life (creating and deleting one per call is slow and, with
+// pybind11's own helper on Python 3.11, crashes on release).
+class ThreadGil {
+ public:
+  explicit ThreadGil(PyInterpreterState* interpreter) {
+    thread_local PyThreadState* state = nullptr;
+    if (state == nullptr) state = PyThreadState_New(interpreter);
+    PyEval_RestoreThread(state);
+  }
+  ~ThreadGil() { PyEval_SaveThread(); }
+  ThreadGil(const ThreadGil&) = delete;
+  ThreadGil& operator=(const ThreadGil&) = delete;
+};
+
 // Owns the interpreter. Between calls no thread holds the GIL; Predict() takes it.
 class PythonPredictor final : public replica::Predictor {
  public:
@@ -40,12 +55,13 @@ class PythonPredictor final : public replica::Predictor {
       const bool user_error = e.matches(glue_.attr("PredictorError"));
       return Internal(user_error ? std::string(py::str(e.value())) : std::string(e.what()));
     }
+    interpreter_state_ = PyInterpreterState_Main();
     released_ = PyEval_SaveThread();
     return OkStatus();
   }
 
   replica::PredictResponse Predict(const replica::PredictRequest& request) override {
-    py::gil_scoped_acquire gil;
+    ThreadGil gil(interpreter_state_);
     try {
       py::tuple answer = handle_(loaded_, request.is_get,
                                  py::bytes(request.body.data(), request.body.size()),
@@ -65,7 +81,8 @@ class PythonPredictor final : public replica::Predictor {
   py::object glue_;
   py::object loaded_;
   py::object handle_;
-  PyThreadState* released_ = nullptr;
+  PyThreadState* released_ = nullptr;  // the main thread's state while it waits
+  PyInterpreterState* interpreter_state_ = nullptr;
 };
 
 }  // namespace
