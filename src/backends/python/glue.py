@@ -65,6 +65,10 @@ class Loaded:
         self.get_args = _argument_names(get, _GET_ARGS, "PythonPredictor.get") if callable(get) else None
 
 
+class _BadRequest(Exception):
+    pass
+
+
 def _decode(body, content_type):
     kind = content_type.split(";")[0].strip().lower()
     if kind == "application/json" or kind.endswith("+json"):
@@ -78,10 +82,6 @@ def _decode(body, content_type):
         except UnicodeDecodeError as e:
             raise _BadRequest(f"text body is not valid UTF-8: {e}") from None
     return body
-
-
-class _BadRequest(Exception):
-    pass
 
 
 def _to_json(value):
@@ -122,6 +122,9 @@ def handle(loaded, is_get, body, content_type, query_params, headers):
     except _BadRequest as e:
         return _error(400, str(e))
     except Exception as e:
+        status = getattr(e, "status_code", None)
+        if isinstance(status, int) and 400 <= status <= 599:  # the predictor's own verdict
+            return _error(status, str(e))
         where = "get()" if is_get else "predict()"
         print(f"request {request_id}: {where} raised {_describe(e)}\n{traceback.format_exc()}",
               file=sys.stderr, flush=True)

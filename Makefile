@@ -1,0 +1,25 @@
+# The two commands of the README: `make demo` and `make test`. Both set up and build first.
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?= -DPython3_EXECUTABLE=/usr/bin/python3
+
+.PHONY: setup build demo test bench bench-quick format clean
+
+setup:
+	scripts/setup
+
+build: setup
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	scripts/demo
+
+test: build
+	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+
+format:
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc')
+
+clean:
+	rm -rf $(BUILD)
