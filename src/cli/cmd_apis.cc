@@ -121,9 +121,8 @@ void Logs(const std::string& name, bool follow, int tail) {
   // Follow until interrupted or until the API goes away; bounded by nothing but the user.
   while (follow) {
     std::this_thread::sleep_for(500ms);
-    chunk = client.Call(bhttp::verb::get,
-                        fmt::format("/v1/apis/{}/logs?offset={}", name,
-                                    chunk["offset"].get<int64_t>()));
+    chunk = client.Call(bhttp::verb::get, fmt::format("/v1/apis/{}/logs?offset={}", name,
+                                                      chunk["offset"].get<int64_t>()));
     std::cout << chunk["text"].get<std::string>() << std::flush;
   }
 }

@@ -27,9 +27,9 @@ struct UpFlags {
 
 void EnsureToken(const AxonHome& home) {
   if (std::filesystem::exists(home.TokenFile())) return;
-  const auto status = WriteFileAtomic(
-      home.TokenFile(), RandomHex(32),
-      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const auto status =
+      WriteFileAtomic(home.TokenFile(), RandomHex(32),
+                      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   if (!status.ok()) throw CliError{kExitFailed, status.message()};
 }
 
@@ -46,13 +46,36 @@ void WaitUntilUp(const PlatformClient& client, pid_t pid) {
   throw CliError{kExitFailed, "the operator did not answer within 15 s; see " + log.string()};
 }
 
+// Asks the operator to stop everything and waits (up to 60 s) until it has exited.
+void StopPlatform(const PlatformClient& client) {
+  const pid_t pid = client.Call(bhttp::verb::get, "/v1/info").value("pid", 0);
+  client.Call(bhttp::verb::post, "/v1/shutdown");
+  for (int i = 0; i < 1200 && ProcessAlive(pid); ++i) std::this_thread::sleep_for(50ms);
+  if (ProcessAlive(pid)) throw CliError{kExitFailed, "the operator is still running after 60 s"};
+}
+
+// The operator starts the gateway on its first reconcile pass. If the gateway cannot start
+// (its port is taken, say), stops the operator again so that `up` leaves nothing behind.
+void WaitForGateway(const PlatformClient& client) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (client.GatewayUp()) return;
+    std::this_thread::sleep_for(50ms);
+  }
+  StopPlatform(client);
+  const auto log = client.home().LogDir() / "gateway.log";
+  const std::string why = "the gateway did not start on " + client.addresses().GatewayUrl() +
+                          " (is the port in use? choose another with --gateway-port)";
+  throw CliError{kExitFailed,
+                 why + ". Its log (" + log.string() + ") ends with:\n" + TailFile(log, 5)};
+}
+
 void Up(const UpFlags& flags) {
   const AxonHome home = AxonHome::FromEnvironment();
   if (PlatformClient existing(home); existing.OperatorUp()) {
     std::cout << "Axon is already up: gateway " << existing.addresses().GatewayUrl()
               << ", operator " << existing.addresses().operator_host << ":"
-              << existing.addresses().operator_port << " (state in " << home.root.string()
-              << ")\n";
+              << existing.addresses().operator_port << " (state in " << home.root.string() << ")\n";
     return;
   }
   std::error_code ec;
@@ -61,18 +84,18 @@ void Up(const UpFlags& flags) {
   (void)WriteFileAtomic(home.ConfigFile(), flags.addresses.ToJson().dump(2));
   const auto& a = flags.addresses;
   auto pid = SpawnProcess(
-      {.argv = {(ExecutableDir() / "axon-operator").string(), "--host", a.operator_host,
-                "--port", std::to_string(a.operator_port), "--gateway-host", a.gateway_host,
-                "--gateway-port", std::to_string(a.gateway_port), "--gateway-threads",
+      {.argv = {(ExecutableDir() / "axon-operator").string(), "--host", a.operator_host, "--port",
+                std::to_string(a.operator_port), "--gateway-host", a.gateway_host, "--gateway-port",
+                std::to_string(a.gateway_port), "--gateway-threads",
                 std::to_string(flags.gateway_threads), "--max-body-bytes",
-                std::to_string(flags.max_body_bytes), "--drain-ms",
-                std::to_string(flags.drain_ms), "--request-timeout-ms",
-                std::to_string(flags.request_timeout_ms), "--tick-ms",
+                std::to_string(flags.max_body_bytes), "--drain-ms", std::to_string(flags.drain_ms),
+                "--request-timeout-ms", std::to_string(flags.request_timeout_ms), "--tick-ms",
                 std::to_string(flags.tick_ms)},
        .output_file = home.LogDir() / "operator.log"});
   if (!pid.ok()) throw CliError{kExitFailed, pid.status().message()};
   PlatformClient client(home);
   WaitUntilUp(client, *pid);
+  WaitForGateway(client);
   const auto info = client.Call(bhttp::verb::get, "/v1/info");
   std::cout << "Axon is up.\n"
             << "  gateway:  " << a.GatewayUrl() << "\n"
@@ -87,12 +110,8 @@ void Down() {
     std::cout << "Axon is not running.\n";
     return;
   }
-  const auto info = client.Call(bhttp::verb::get, "/v1/info");
-  const pid_t pid = info.value("pid", 0);
-  client.Call(bhttp::verb::post, "/v1/shutdown");
   std::cout << "Draining and stopping replicas, gateway and operator..." << std::flush;
-  for (int i = 0; i < 1200 && ProcessAlive(pid); ++i) std::this_thread::sleep_for(50ms);
-  if (ProcessAlive(pid)) throw CliError{kExitFailed, "the operator is still running after 60 s"};
+  StopPlatform(client);
   std::cout << " done. State is kept in " << client.home().root.string() << ".\n";
 }
 
@@ -109,8 +128,8 @@ void Version() {
 
 void AddPlatformCommands(CLI::App& app) {
   auto flags = std::make_shared<UpFlags>();
-  auto* up = app.add_subcommand(
-      "up", "start the local platform (operator and gateway) in the background");
+  auto* up =
+      app.add_subcommand("up", "start the local platform (operator and gateway) in the background");
   up->add_option("--port", flags->addresses.operator_port, "operator (management API) port")
       ->capture_default_str();
   up->add_option("--host", flags->addresses.operator_host, "operator address")

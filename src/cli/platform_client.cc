@@ -53,12 +53,19 @@ bool PlatformClient::OperatorUp() const {
   return res.ok() && res->result_int() == 200;
 }
 
+bool PlatformClient::GatewayUp() const {
+  auto res = http::Fetch(
+      addresses_.gateway_host == "0.0.0.0" ? "127.0.0.1" : addresses_.gateway_host,
+      addresses_.gateway_port, http::MakeRequest(bhttp::verb::get, "/_axon/healthz"), 1s);
+  return res.ok() && res->result_int() == 200;
+}
+
 nlohmann::json PlatformClient::Call(bhttp::verb method, const std::string& target,
                                     const nlohmann::json& body) const {
-  auto res = http::Fetch(addresses_.operator_host, addresses_.operator_port,
-                         http::MakeRequest(method, target, token_,
-                                           body.is_null() ? std::string() : body.dump()),
-                         120s);
+  auto res = http::Fetch(
+      addresses_.operator_host, addresses_.operator_port,
+      http::MakeRequest(method, target, token_, body.is_null() ? std::string() : body.dump()),
+      120s);
   if (!res.ok()) {
     throw CliError{kExitNotRunning, "the Axon operator is not running at " +
                                         addresses_.operator_host + ":" +
@@ -75,14 +82,13 @@ nlohmann::json PlatformClient::Call(bhttp::verb method, const std::string& targe
 
 http::Response PlatformClient::Predict(const std::string& endpoint, std::string body,
                                        const std::string& content_type) const {
-  auto res = http::Fetch(addresses_.gateway_host, addresses_.gateway_port,
-                         http::MakeRequest(bhttp::verb::post, endpoint, "", std::move(body),
-                                           content_type),
-                         120s);
+  auto res = http::Fetch(
+      addresses_.gateway_host, addresses_.gateway_port,
+      http::MakeRequest(bhttp::verb::post, endpoint, "", std::move(body), content_type), 120s);
   if (!res.ok()) {
     throw CliError{kExitNotRunning, "the Axon gateway is not reachable at " +
-                                        addresses_.GatewayUrl() + " (run `axon up`): " +
-                                        res.status().message()};
+                                        addresses_.GatewayUrl() +
+                                        " (run `axon up`): " + res.status().message()};
   }
   return std::move(res).value();
 }

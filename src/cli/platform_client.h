@@ -16,9 +16,9 @@ namespace axon::cli {
 
 // Exit codes of every verb.
 constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;       // the platform answered with an error
-constexpr int kExitBadInput = 2;     // a bad spec, a missing file, bad flags
-constexpr int kExitNotRunning = 3;   // the operator is not running
+constexpr int kExitFailed = 1;      // the platform answered with an error
+constexpr int kExitBadInput = 2;    // a bad spec, a missing file, bad flags
+constexpr int kExitNotRunning = 3;  // the operator is not running
 
 struct PlatformAddresses {
   std::string operator_host = "127.0.0.1";
@@ -51,6 +51,8 @@ class PlatformClient {
                          const std::string& content_type) const;
   // True if the operator answers its health check.
   bool OperatorUp() const;
+  // True if the gateway answers its health check.
+  bool GatewayUp() const;
 
  private:
   AxonHome home_;

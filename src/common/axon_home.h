@@ -16,9 +16,7 @@ struct AxonHome {
   std::filesystem::path StateDb() const { return root / "state.db"; }
   std::filesystem::path LogDir() const { return root / "logs"; }
   std::filesystem::path RunDir() const { return root / "run"; }  // pid and port files
-  std::filesystem::path ApiLog(const std::string& api) const {
-    return LogDir() / (api + ".log");
-  }
+  std::filesystem::path ApiLog(const std::string& api) const { return LogDir() / (api + ".log"); }
 };
 
 }  // namespace axon

@@ -25,8 +25,8 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view conte
   const auto tmp = path.string() + ".tmp" + std::to_string(getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Internal("cannot write " + tmp);
-  const bool written = ::write(fd, content.data(), content.size()) ==
-                       static_cast<ssize_t>(content.size());
+  const bool written =
+      ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
   ::close(fd);
   std::filesystem::permissions(tmp, perms, ec);
   if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {

@@ -27,9 +27,10 @@ TEST_F(FilesTest, WriteAtomicThenReadBack) {
 
 TEST_F(FilesTest, WriteAtomicAppliesPermissions) {
   const auto path = dir_ / "secret";
-  ASSERT_TRUE(WriteFileAtomic(path, "x", std::filesystem::perms::owner_read |
-                                             std::filesystem::perms::owner_write)
-                  .ok());
+  ASSERT_TRUE(
+      WriteFileAtomic(path, "x",
+                      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+          .ok());
   const auto perms = std::filesystem::status(path).permissions();
   EXPECT_EQ(perms & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 extern char** environ;
@@ -32,6 +33,17 @@ std::vector<std::string> MergedEnvironment(const std::map<std::string, std::stri
   out.reserve(merged.size());
   for (const auto& [k, v] : merged) out.push_back(k + "=" + v);
   return out;
+}
+
+// True if `pid` has exited but its parent has not reaped it yet. When we are not that parent
+// (a process started by an earlier `axon` command), kill(pid, 0) still succeeds on it, and
+// whether it is ever reaped depends on the init process (some container inits never do).
+bool IsZombie(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto paren = line.rfind(')');  // the command name may itself hold ')' or spaces
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
 }
 
 std::vector<char*> CStrings(std::vector<std::string>& strings) {
@@ -87,7 +99,7 @@ std::optional<std::string> ReapIfExited(pid_t pid) {
   const pid_t r = ::waitpid(pid, &status, WNOHANG);
   if (r == pid) return DescribeWaitStatus(status);
   if (r < 0 && errno == ECHILD) {  // not our child (adopted): ask the kernel if it lives
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return std::string("exited");
+    if ((::kill(pid, 0) != 0 && errno == ESRCH) || IsZombie(pid)) return std::string("exited");
   }
   return std::nullopt;
 }
@@ -97,7 +109,8 @@ bool ProcessAlive(pid_t pid) {
   int status = 0;
   const pid_t r = ::waitpid(pid, &status, WNOHANG);
   if (r == pid) return false;
-  return ::kill(pid, 0) == 0 || errno == EPERM;
+  if (::kill(pid, 0) != 0 && errno != EPERM) return false;
+  return !IsZombie(pid);
 }
 
 void TerminateProcess(pid_t pid, std::chrono::milliseconds grace) {

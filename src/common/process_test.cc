@@ -1,5 +1,7 @@
 #include "common/process.h"
 
+#include <signal.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -43,6 +45,37 @@ TEST(ProcessTest, TerminateKillsAProcessThatIgnoresSigterm) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   TerminateProcess(*pid, std::chrono::milliseconds(200));
   EXPECT_FALSE(ProcessAlive(*pid));
+}
+
+// Regression: a process that is not our child (the operator, seen from `axon down`) stays a
+// zombie until its parent or init reaps it; kill(pid, 0) still succeeds on it, which made it
+// look alive and `axon down` wait for init.
+TEST(ProcessTest, AZombieThatIsNotOurChildCountsAsDead) {
+  const auto out = std::filesystem::temp_directory_path() / ("axon-proc-" + RandomHex(6));
+  // The shell starts /bin/true, prints its pid, and becomes `sleep`, which never reaps it.
+  auto parent = SpawnProcess(
+      {.argv = {"/bin/sh", "-c", "/bin/true & echo $!; exec sleep 30"}, .output_file = out});
+  ASSERT_TRUE(parent.ok());
+  pid_t zombie = 0;
+  for (int i = 0; i < 500 && zombie == 0; ++i) {
+    if (auto text = ReadFile(out); text.ok() && !text->empty() && text->back() == '\n') {
+      zombie = static_cast<pid_t>(std::stol(*text));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ASSERT_GT(zombie, 0);
+  bool dead = false;
+  for (int i = 0; i < 500 && !dead; ++i) {
+    dead = !ProcessAlive(zombie);
+    if (!dead) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(dead);
+  EXPECT_EQ(::kill(zombie, 0), 0);  // still in the process table: a zombie
+  EXPECT_EQ(ReapIfExited(zombie), "exited");
+  EXPECT_TRUE(ProcessAlive(*parent));
+  TerminateProcess(*parent, std::chrono::milliseconds(2000));
+  std::filesystem::remove(out);
 }
 
 TEST(ProcessTest, SpawnOfMissingProgramFails) {

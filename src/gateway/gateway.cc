@@ -20,10 +20,10 @@ constexpr std::string_view kRequestIdHeader = "X-Request-ID";
 
 // Headers that describe one connection, not the message, and must not be forwarded.
 void StripHopByHop(bhttp::fields& fields) {
-  for (auto f : {bhttp::field::connection, bhttp::field::keep_alive,
-                 bhttp::field::proxy_authenticate, bhttp::field::proxy_authorization,
-                 bhttp::field::te, bhttp::field::trailer, bhttp::field::transfer_encoding,
-                 bhttp::field::upgrade}) {
+  for (auto f :
+       {bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::proxy_authenticate,
+        bhttp::field::proxy_authorization, bhttp::field::te, bhttp::field::trailer,
+        bhttp::field::transfer_encoding, bhttp::field::upgrade}) {
     fields.erase(f);
   }
 }
@@ -125,7 +125,7 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
 
 http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, http::UpstreamPool& pool,
                                                  Request& request, const std::string& request_id) {
-  ReplicaTarget* replica = api.PickReplica();
+  ReplicaTarget* replica = api.AcquireReplica();  // counted in flight from here on
   if (replica == nullptr) {
     const std::string why =
         api.replicas.empty()
@@ -142,7 +142,6 @@ http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, http::Upst
   request.keep_alive(true);
   request.prepare_payload();
   for (int attempt = 0;; ++attempt) {
-    replica->in_flight.fetch_add(1, std::memory_order_relaxed);
     auto result = co_await pool.Send(replica->endpoint, request, api.timeout);
     replica->in_flight.fetch_sub(1, std::memory_order_relaxed);
     if (!result.error) {
@@ -150,14 +149,14 @@ http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, http::Upst
       co_return std::move(result.response);
     }
     // Only a request that certainly never reached the replica may go to another one.
-    ReplicaTarget* other = result.maybe_delivered || attempt > 0 ? nullptr : api.PickReplica(replica);
+    ReplicaTarget* other =
+        result.maybe_delivered || attempt > 0 ? nullptr : api.AcquireReplica(replica);
     if (other == nullptr) {
       const bool timed_out = result.error == http::beast::error::timeout;
-      const std::string why =
-          timed_out ? "api " + api.name + " did not answer within " +
-                          std::to_string(api.timeout.count()) + " ms"
-                    : "replica " + replica->id + " of api " + api.name +
-                          " failed before answering: " + result.error.message();
+      const std::string why = timed_out ? "api " + api.name + " did not answer within " +
+                                              std::to_string(api.timeout.count()) + " ms"
+                                        : "replica " + replica->id + " of api " + api.name +
+                                              " failed before answering: " + result.error.message();
       spdlog::warn("request {}: {}", request_id, why);
       co_return http::JsonError(timed_out ? 504 : 502, why);
     }

@@ -1,6 +1,6 @@
 // axon-gateway: the data plane process. Started and supervised by the operator.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "common/files.h"
 #include "common/log.h"

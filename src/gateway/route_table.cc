@@ -40,6 +40,20 @@ ReplicaTarget* ApiRoute::PickReplica(const ReplicaTarget* skip) const {
   return best;
 }
 
+ReplicaTarget* ApiRoute::AcquireReplica(const ReplicaTarget* skip) const {
+  // A failed exchange means another request changed that replica's count: pick again.
+  for (;;) {
+    ReplicaTarget* candidate = PickReplica(skip);
+    if (candidate == nullptr) return nullptr;
+    int64_t load = candidate->in_flight.load(std::memory_order_relaxed);
+    while (load < max_replica_concurrency) {
+      if (candidate->in_flight.compare_exchange_weak(load, load + 1, std::memory_order_relaxed)) {
+        return candidate;
+      }
+    }
+  }
+}
+
 StatusOr<std::shared_ptr<const RouteTable>> RouteTable::FromJson(const nlohmann::json& json,
                                                                  const RouteTable* previous) {
   auto table = std::make_shared<RouteTable>();

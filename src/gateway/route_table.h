@@ -52,6 +52,10 @@ struct ApiRoute {
   // The replica with the fewest requests in flight, or nullptr if every replica already has
   // max_replica_concurrency. `skip` is excluded (for a retry elsewhere).
   ReplicaTarget* PickReplica(const ReplicaTarget* skip = nullptr) const;
+  // Like PickReplica(), and counts one request in flight on the replica it returns, atomically
+  // with the max_replica_concurrency check (so concurrent callers cannot overshoot the limit).
+  // The caller decrements that replica's in_flight when the request is done.
+  ReplicaTarget* AcquireReplica(const ReplicaTarget* skip = nullptr) const;
 };
 
 class RouteTable {

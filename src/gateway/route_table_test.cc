@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+#include <vector>
+
 namespace axon::gateway {
 namespace {
 
@@ -45,6 +48,47 @@ TEST(RouteTableTest, FullReplicasAreNotPicked) {
   api.replicas[1]->in_flight = 2;
   EXPECT_EQ(api.PickReplica(), nullptr);
   EXPECT_EQ(api.InFlight(), 4);
+}
+
+TEST(RouteTableTest, AcquireCountsTheRequestAndStopsAtTheLimit) {
+  auto table = *RouteTable::FromJson(Table(2, 2), nullptr);
+  const ApiRoute& api = *table->Find("/iris");
+  for (int i = 0; i < 4; ++i) ASSERT_NE(api.AcquireReplica(), nullptr);
+  EXPECT_EQ(api.replicas[0]->in_flight.load(), 2);
+  EXPECT_EQ(api.replicas[1]->in_flight.load(), 2);
+  EXPECT_EQ(api.AcquireReplica(), nullptr);
+  api.replicas[1]->in_flight--;
+  EXPECT_EQ(api.AcquireReplica(api.replicas[1].get()), nullptr);
+  EXPECT_EQ(api.AcquireReplica()->id, "r1");
+  EXPECT_EQ(api.InFlight(), 4);
+}
+
+// Regression: picking and counting were two steps, so concurrent requests could all see a free
+// replica and overshoot max_replica_concurrency.
+TEST(RouteTableTest, ConcurrentAcquiresNeverOvershootTheLimit) {
+  constexpr int kLimit = 3;
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 2000;
+  auto table = *RouteTable::FromJson(Table(1, kLimit), nullptr);
+  const ApiRoute& api = *table->Find("/iris");
+  std::atomic<int64_t> peak{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kRounds; ++i) {
+        ReplicaTarget* replica = api.AcquireReplica();
+        if (replica == nullptr) continue;
+        const int64_t now = replica->in_flight.load();
+        int64_t seen = peak.load();
+        while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+        }
+        replica->in_flight--;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_LE(peak.load(), kLimit);
+  EXPECT_EQ(api.InFlight(), 0);
 }
 
 TEST(RouteTableTest, CountersSurviveRouteUpdates) {

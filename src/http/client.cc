@@ -43,8 +43,8 @@ StatusOr<Response> Fetch(const std::string& host, uint16_t port, Request request
   if (ec) {
     const std::string where = host + ":" + std::to_string(port);
     if (ec == beast::error::timeout) {
-      return Unavailable("no answer from " + where + " within " +
-                         std::to_string(timeout.count()) + " ms");
+      return Unavailable("no answer from " + where + " within " + std::to_string(timeout.count()) +
+                         " ms");
     }
     return Unavailable("cannot reach " + where + ": " + ec.message());
   }

@@ -37,9 +37,7 @@ bool SecretsEqual(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-std::string_view TargetPath(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
+std::string_view TargetPath(std::string_view target) { return target.substr(0, target.find('?')); }
 
 std::string_view TargetQuery(std::string_view target) {
   const auto q = target.find('?');

@@ -13,14 +13,13 @@ using namespace std::chrono_literals;
 
 // An echo server: answers the method, target and body it received.
 std::unique_ptr<HttpServer> StartEchoServer(uint64_t max_body = 1024) {
-  auto server = HttpServer::Create({.threads = 2, .max_body_bytes = max_body},
-                                   [](Request& req) -> asio::awaitable<Response> {
-                                     co_return TextResponse(
-                                         200,
-                                         std::string(req.method_string()) + " " +
-                                             std::string(req.target()) + " " + req.body(),
-                                         "text/plain");
-                                   });
+  auto server = HttpServer::Create(
+      {.threads = 2, .max_body_bytes = max_body}, [](Request& req) -> asio::awaitable<Response> {
+        co_return TextResponse(
+            200,
+            std::string(req.method_string()) + " " + std::string(req.target()) + " " + req.body(),
+            "text/plain");
+      });
   EXPECT_TRUE(server.ok()) << server.status().message();
   (*server)->Start();
   return std::move(server).value();

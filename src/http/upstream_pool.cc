@@ -15,8 +15,7 @@ bool PeerClosedEarly(const beast::error_code& ec) {
 
 }  // namespace
 
-asio::awaitable<UpstreamResult> UpstreamPool::Exchange(beast::tcp_stream& stream,
-                                                       Request& request,
+asio::awaitable<UpstreamResult> UpstreamPool::Exchange(beast::tcp_stream& stream, Request& request,
                                                        std::chrono::milliseconds timeout) {
   UpstreamResult result;
   stream.expires_after(timeout);
@@ -35,8 +34,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(beast::tcp_stream& stream
   co_return result;
 }
 
-asio::awaitable<UpstreamResult> UpstreamPool::Send(const tcp::endpoint& endpoint,
-                                                   Request& request,
+asio::awaitable<UpstreamResult> UpstreamPool::Send(const tcp::endpoint& endpoint, Request& request,
                                                    std::chrono::milliseconds timeout) {
   // A pooled connection may have been closed by the replica while idle; if so, the exchange
   // fails before any answer and we go on to a fresh connection.

@@ -44,17 +44,17 @@ struct ReplicaSlot {
 
 struct ApiRuntime {
   spec::ApiSpec spec;
-  int64_t version = 0;     // from the state store
-  int64_t revision = 0;    // bumped by every new version and by `axon refresh`
-  int64_t updated_at = 0;  // unix seconds
+  int64_t version = 0;              // from the state store
+  int64_t revision = 0;             // bumped by every new version and by `axon refresh`
+  int64_t updated_at = 0;           // unix seconds
   std::filesystem::path spec_file;  // the spec as JSON, for the replicas
-  std::string error;           // non-empty: why the API is in status "error"
+  std::string error;                // non-empty: why the API is in status "error"
   std::vector<ReplicaSlot> replicas;
   int next_replica_number = 0;
 
   int64_t Requested() const { return spec.autoscaling.init_replicas; }
   int64_t ReadyUpToDate() const;
-  int64_t UpToDate() const;  // slots of the current revision, whatever their phase
+  int64_t UpToDate() const;    // slots of the current revision, whatever their phase
   std::string Status() const;  // live | updating | error
 };
 

@@ -36,8 +36,8 @@ std::string SpecFingerprintText(spec::ApiSpec spec) {
 }
 
 bool ProbeReady(uint16_t port) {
-  auto res = http::Fetch("127.0.0.1", port, http::MakeRequest(http::bhttp::verb::get, "/healthz"),
-                         300ms);
+  auto res =
+      http::Fetch("127.0.0.1", port, http::MakeRequest(http::bhttp::verb::get, "/healthz"), 300ms);
   return res.ok() && res->result_int() == 200;
 }
 
@@ -87,17 +87,17 @@ StatusOr<nlohmann::json> Controller::Deploy(const std::string& file, const std::
   for (const auto& api : parsed.apis) {
     for (const auto& [name, other] : apis_) {
       if (name != api.name && other.spec.networking.endpoint == api.networking.endpoint) {
-        return AlreadyExists(file + ":" + std::to_string(api.source_line) + ": api \"" +
-                             api.name + "\": networking.endpoint: " + api.networking.endpoint +
+        return AlreadyExists(file + ":" + std::to_string(api.source_line) + ": api \"" + api.name +
+                             "\": networking.endpoint: " + api.networking.endpoint +
                              " is already served by api \"" + name +
                              "\"; choose another endpoint or delete that api");
       }
     }
-    stored.push_back({.name = api.name,
-                      .spec_json = spec::ToJson(api).dump(),
-                      .content_hash = ContentHash(SpecFingerprintText(api),
-                                                  std::filesystem::path(api.predictor.path)
-                                                      .parent_path())});
+    stored.push_back(
+        {.name = api.name,
+         .spec_json = spec::ToJson(api).dump(),
+         .content_hash = ContentHash(SpecFingerprintText(api),
+                                     std::filesystem::path(api.predictor.path).parent_path())});
   }
   auto actions = store_.Deploy(stored);
   if (!actions.ok()) return actions.status();
@@ -243,9 +243,8 @@ void Controller::ScaleLocked(ApiRuntime& api, TimePoint now) {
   std::stable_partition(slots.begin(), slots.end(),
                         [](const ReplicaSlot& s) { return s.phase == ReplicaPhase::kReady; });
   for (int64_t n = api.UpToDate(); n > desired; --n) {
-    auto victim = std::find_if(slots.rbegin(), slots.rend(), [&](const ReplicaSlot& s) {
-      return s.revision == api.revision;
-    });
+    auto victim = std::find_if(slots.rbegin(), slots.rend(),
+                               [&](const ReplicaSlot& s) { return s.revision == api.revision; });
     StopReplicaLocked(std::move(*victim), now);
     slots.erase(std::next(victim).base());
   }
@@ -292,8 +291,7 @@ void Controller::StartReplicaLocked(ApiRuntime& api, ReplicaSlot& slot, TimePoin
     slot.consecutive_failures++;
     slot.last_failure = handle.status().message();
     slot.restart_at = now + options_.backoff_max;
-    spdlog::error("api {}: cannot start replica {}: {}", api.spec.name, slot.id,
-                  slot.last_failure);
+    spdlog::error("api {}: cannot start replica {}: {}", api.spec.name, slot.id, slot.last_failure);
     return;
   }
   slot.handle = *handle;

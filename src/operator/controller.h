@@ -28,8 +28,8 @@ namespace axon::operator_ {
 
 struct ControllerOptions {
   AxonHome home;
-  std::chrono::milliseconds drain{30'000};         // how long a stopping replica may drain
-  std::chrono::milliseconds backoff_base{500};     // first restart delay after a crash
+  std::chrono::milliseconds drain{30'000};      // how long a stopping replica may drain
+  std::chrono::milliseconds backoff_base{500};  // first restart delay after a crash
   std::chrono::milliseconds backoff_max{30'000};
   std::chrono::milliseconds stable_after{10'000};  // ready this long = crash count forgotten
   int crash_loop_threshold = 3;                    // failures in a row that mean "error"

@@ -74,8 +74,7 @@ StatusOr<nlohmann::json> Controller::Describe(const std::string& name) const {
   return out;
 }
 
-StatusOr<nlohmann::json> Controller::Logs(const std::string& name, int64_t offset,
-                                          int tail) const {
+StatusOr<nlohmann::json> Controller::Logs(const std::string& name, int64_t offset, int tail) const {
   {
     std::lock_guard lock(mu_);
     if (!apis_.contains(name)) return NotFound("no api named " + name + " (see `axon get`)");

@@ -43,13 +43,12 @@ Status GatewayLink::EnsureRunning() {
       return OkStatus();
     }
   }
-  auto pid = SpawnProcess({.argv = {options_.binary.string(), "--host", options_.host, "--port",
-                                    std::to_string(options_.port), "--threads",
-                                    std::to_string(options_.threads), "--max-body-bytes",
-                                    std::to_string(options_.max_body_bytes), "--token-file",
-                                    options_.token_file.string(), "--routes-file",
-                                    options_.routes_file.string()},
-                           .output_file = options_.log_file});
+  auto pid = SpawnProcess(
+      {.argv = {options_.binary.string(), "--host", options_.host, "--port",
+                std::to_string(options_.port), "--threads", std::to_string(options_.threads),
+                "--max-body-bytes", std::to_string(options_.max_body_bytes), "--token-file",
+                options_.token_file.string(), "--routes-file", options_.routes_file.string()},
+       .output_file = options_.log_file});
   if (!pid.ok()) return pid.status();
   pid_ = *pid;
   (void)WriteFileAtomic(options_.pid_file, std::to_string(pid_));
@@ -69,10 +68,9 @@ Status GatewayLink::EnsureRunning() {
 }
 
 Status GatewayLink::Push(const nlohmann::json& routes) const {
-  auto res = http::Fetch(ConnectHost(), options_.port,
-                         http::MakeRequest(bhttp::verb::put, "/_axon/routes", options_.token,
-                                           routes.dump()),
-                         2s);
+  auto res = http::Fetch(
+      ConnectHost(), options_.port,
+      http::MakeRequest(bhttp::verb::put, "/_axon/routes", options_.token, routes.dump()), 2s);
   if (!res.ok()) return res.status();
   if (res->result_int() != 200) return Internal("gateway refused routes: " + res->body());
   return OkStatus();
@@ -98,8 +96,7 @@ nlohmann::json GatewayLink::Stats() const {
                          http::MakeRequest(bhttp::verb::get, "/_axon/stats", options_.token), 1s);
   if (!res.ok() || res->result_int() != 200) return nlohmann::json::object();
   auto json = nlohmann::json::parse(res->body(), nullptr, false);
-  return json.is_object() ? json.value("apis", nlohmann::json::object())
-                          : nlohmann::json::object();
+  return json.is_object() ? json.value("apis", nlohmann::json::object()) : nlohmann::json::object();
 }
 
 void GatewayLink::Stop(std::chrono::milliseconds drain) {

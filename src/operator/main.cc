@@ -6,8 +6,8 @@
 #include <condition_variable>
 #include <thread>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "common/axon_home.h"
 #include "common/files.h"
@@ -140,16 +140,16 @@ int main(int argc, char** argv) {
        {"gateway", gateway.address()},
        {"pid", getpid()}},
       [] { ::kill(getpid(), SIGTERM); });
-  auto server = http::HttpServer::Create(
-      flags.management, [&api](http::Request& req) { return api.Handle(req); });
+  auto server = http::HttpServer::Create(flags.management,
+                                         [&api](http::Request& req) { return api.Handle(req); });
   if (!server.ok()) {
     spdlog::error("{}", server.status().message());
     return 1;
   }
   (void)WriteFileAtomic(home.RunDir() / "operator.pid", std::to_string(getpid()));
   (*server)->Start();
-  spdlog::info("management API on {}:{}; state in {}", flags.management.host,
-               (*server)->port(), home.root.string());
+  spdlog::info("management API on {}:{}; state in {}", flags.management.host, (*server)->port(),
+               home.root.string());
   {
     ReconcileLoop loop(controller, home, std::chrono::milliseconds(flags.tick_ms));
     const int sig = WaitForTerminationSignal();

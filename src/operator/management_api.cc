@@ -66,8 +66,8 @@ Response ManagementApi::Route(http::Request& request) {
     return ApiRoute(request, rest.substr(0, slash),
                     slash == std::string::npos ? "" : rest.substr(slash + 1));
   }
-  return http::JsonError(404, "no management endpoint " + std::string(request.method_string()) +
-                                  " " + path);
+  return http::JsonError(
+      404, "no management endpoint " + std::string(request.method_string()) + " " + path);
 }
 
 Response ManagementApi::ApiRoute(http::Request& request, const std::string& name,

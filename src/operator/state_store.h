@@ -20,10 +20,10 @@ namespace axon::operator_ {
 
 struct StoredApi {
   std::string name;
-  int64_t version = 0;      // increases with every change to the spec or predictor files
-  std::string spec_json;    // spec::ToJson of the current version
-  std::string content_hash; // of the spec and the predictor's files
-  int64_t updated_at = 0;   // unix seconds of the last deploy that changed it
+  int64_t version = 0;       // increases with every change to the spec or predictor files
+  std::string spec_json;     // spec::ToJson of the current version
+  std::string content_hash;  // of the spec and the predictor's files
+  int64_t updated_at = 0;    // unix seconds of the last deploy that changed it
 };
 
 enum class DeployAction { kCreated, kUpdated, kUnchanged };

@@ -5,8 +5,8 @@
 // --port-file (so a slow predictor load is visible as "loading", not as silence), then loads
 // the predictor. If loading fails it writes the reason to --error-file and exits with
 // kExitPredictorFailed.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "backends/python/python_predictor.h"
 #include "common/files.h"
@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
   }
   spdlog::info("listening on {}:{}; loading {}", flags.server.host, (*server)->port(),
                spec->predictor.path);
-  auto predictor = axon::backends::LoadPythonPredictor(spec->predictor.path,
-                                                       spec->predictor.config);
+  auto predictor =
+      axon::backends::LoadPythonPredictor(spec->predictor.path, spec->predictor.config);
   if (!predictor.ok()) {
     ReportFailure(flags, predictor.status().message());
     (*server)->Shutdown(std::chrono::milliseconds(0));

@@ -7,8 +7,7 @@
 namespace axon::replica {
 namespace bhttp = http::bhttp;
 
-ReplicaService::ReplicaService(std::string api_name, std::string replica_id,
-                               int execution_threads)
+ReplicaService::ReplicaService(std::string api_name, std::string replica_id, int execution_threads)
     : api_name_(std::move(api_name)),
       replica_id_(std::move(replica_id)),
       execution_(static_cast<size_t>(std::max(1, execution_threads))) {}
@@ -31,8 +30,8 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
   Predictor* predictor = predictor_.load(std::memory_order_acquire);
   if (path == "/healthz") {
     co_return predictor != nullptr
-                  ? http::JsonResponse(200, {{"status", "ready"}, {"replica", replica_id_}})
-                  : http::JsonResponse(503, {{"status", "loading"}, {"replica", replica_id_}});
+        ? http::JsonResponse(200, {{"status", "ready"}, {"replica", replica_id_}})
+        : http::JsonResponse(503, {{"status", "loading"}, {"replica", replica_id_}});
   }
   if (path != "/predict") co_return http::JsonError(404, "no such path " + std::string(path));
   if (predictor == nullptr) {

@@ -63,12 +63,11 @@ class PythonPredictor final : public replica::Predictor {
   replica::PredictResponse Predict(const replica::PredictRequest& request) override {
     ThreadGil gil(interpreter_state_);
     try {
-      py::tuple answer = handle_(loaded_, request.is_get,
-                                 py::bytes(request.body.data(), request.body.size()),
-                                 py::str(request.content_type.data(), request.content_type.size()),
-                                 ToDict(request.query_params), ToDict(request.headers));
-      return {answer[0].cast<int>(), answer[1].cast<std::string>(),
-              answer[2].cast<std::string>()};
+      py::tuple answer =
+          handle_(loaded_, request.is_get, py::bytes(request.body.data(), request.body.size()),
+                  py::str(request.content_type.data(), request.content_type.size()),
+                  ToDict(request.query_params), ToDict(request.headers));
+      return {answer[0].cast<int>(), answer[1].cast<std::string>(), answer[2].cast<std::string>()};
     } catch (const py::error_already_set& e) {  // a bug in the glue itself
       spdlog::error("python glue failed: {}", e.what());
       return {500, nlohmann::json{{"error", std::string("internal error: ") + e.what()}}.dump(),
@@ -77,7 +76,7 @@ class PythonPredictor final : public replica::Predictor {
   }
 
  private:
-  py::scoped_interpreter interpreter_{/*init_signal_handlers=*/ false};
+  py::scoped_interpreter interpreter_{/*init_signal_handlers=*/false};
   py::object glue_;
   py::object loaded_;
   py::object handle_;

@@ -1,0 +1,107 @@
+"""Starts and stops what bench/run measures: an isolated Axon platform, FastAPI/uvicorn
+baselines and the bare server. Every process started here is stopped on exit."""
+import contextlib
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+
+BENCH_DIR = pathlib.Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+
+
+def port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def stop(proc, grace=10):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class AxonPlatform:
+    """`axon up` in a private AXON_HOME with free ports; `axon down` on exit."""
+
+    def __init__(self, bin_dir, home):
+        self.bin_dir = pathlib.Path(bin_dir)
+        self.home = pathlib.Path(home)
+        self.env = dict(os.environ, AXON_HOME=str(self.home))
+        self.gateway_port = free_port()
+        self.operator_port = free_port()
+
+    def axon(self, *args):
+        return subprocess.run([str(self.bin_dir / "axon"), *args], env=self.env, check=True,
+                              capture_output=True, text=True, timeout=120).stdout
+
+    def __enter__(self):
+        self.axon("up", "--port", str(self.operator_port), "--gateway-port",
+                  str(self.gateway_port), "--tick-ms", "100")
+        return self
+
+    def __exit__(self, *exc):
+        with contextlib.suppress(Exception):
+            self.axon("down")
+
+    def deploy(self, spec_file, names):
+        self.axon("deploy", str(spec_file))
+        wait_until(lambda: all(self.describe(n)["status"] == "live" for n in names), 60,
+                   f"{', '.join(names)} to be live")
+
+    def describe(self, name):
+        return json.loads(self.axon("get", name, "-o", "json"))
+
+    def pid(self, process):
+        return int((self.home / "run" / f"{process}.pid").read_text())
+
+
+@contextlib.contextmanager
+def fastapi(predictor, workers):
+    port = free_port()
+    env = dict(os.environ, AXON_BENCH_PREDICTOR=str(predictor))
+    proc = subprocess.Popen(
+        ["/usr/bin/python3", "-m", "uvicorn", "fastapi_app:app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--http", "httptools", "--loop",
+         "uvloop", "--log-level", "warning", "--no-access-log"],
+        cwd=BENCH_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: port_open(port) or proc.poll() is not None, 30, "uvicorn")
+        if proc.poll() is not None:
+            raise RuntimeError(f"uvicorn exited: {proc.stderr.read().decode()}")
+        time.sleep(1.0 if workers > 1 else 0.2)  # let every worker import the app
+        yield port, proc.pid
+    finally:
+        stop(proc)
+
+
+@contextlib.contextmanager
+def bare_server(bin_dir):
+    proc = subprocess.Popen([str(pathlib.Path(bin_dir) / "axon-bench-bare-server"), "0", "2"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        yield port, proc.pid
+    finally:
+        stop(proc)

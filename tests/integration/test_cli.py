@@ -1,0 +1,272 @@
+"""The `axon` command line: verbs, output formats, messages and exit codes."""
+
+import json
+import os
+import re
+import signal
+import socket
+import textwrap
+
+import pytest
+
+from conftest import free_ports, platform_pids, run_axon, write_api
+
+# Exit codes from src/cli/platform_client.h.
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_NOT_RUNNING = 3
+
+VERBS = ["up", "down", "version", "deploy", "get", "describe", "logs", "refresh", "delete",
+         "predict"]
+
+TABLE_COLUMNS = ["api", "status", "up-to-date", "requested", "last update", "avg request",
+                 "2XX", "4XX", "5XX"]
+
+ECHO_PREDICTOR = """\
+    class PythonPredictor:
+        def __init__(self, config):
+            pass
+
+        def predict(self, payload):
+            if payload == "fail":
+                raise RuntimeError("asked to fail")
+            return {"echo": payload}
+    """
+
+
+def table_rows(text):
+    """`axon get` table -> (header line, {api: [cells]}). Cells are split on 2+ spaces."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    rows = {}
+    for line in lines[1:]:
+        if line.startswith("endpoint:") or line.startswith("reason:"):
+            break
+        cells = re.split(r"\s{2,}", line.strip())
+        rows[cells[0]] = cells
+    return lines[0], rows
+
+
+def deploy_echo(platform, name="echo"):
+    spec = write_api(platform.work_dir / name, name, ECHO_PREDICTOR)
+    platform.deploy(spec)
+    platform.wait_live(name)
+    return spec
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_help_works_on_every_verb(axon_home, verb):
+    res = run_axon(axon_home, verb, "--help")
+    assert res.returncode == 0, res.stderr
+    assert re.search(rf"^Usage: \S*axon {verb}\b", res.stdout, re.M), res.stdout
+    assert "-h,--help" in res.stdout
+    assert res.stderr == ""
+
+
+def test_top_level_help_lists_every_verb(axon_home):
+    res = run_axon(axon_home, "--help")
+    assert res.returncode == 0
+    for verb in VERBS:
+        assert re.search(rf"^\s+{verb}\b", res.stdout, re.M), f"{verb} missing from --help"
+    res = run_axon(axon_home)  # no verb at all
+    assert res.returncode == EXIT_BAD_INPUT
+    res = run_axon(axon_home, "get", "--output", "yaml")
+    assert res.returncode == EXIT_BAD_INPUT
+    assert "yaml" in res.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["get"],
+    ["get", "-o", "json"],
+    ["describe", "iris"],
+    ["logs", "iris"],
+    ["refresh", "iris"],
+    ["delete", "iris"],
+    ["deploy", "axon.yaml"],
+    ["predict", "iris", "body.json"],
+])
+def test_verbs_without_a_running_operator_exit_3(axon_home, tmp_path, args):
+    write_api(tmp_path, "iris", ECHO_PREDICTOR)
+    (tmp_path / "body.json").write_text('{"x": 1}')
+    res = run_axon(axon_home, *args, cwd=tmp_path)
+    assert res.returncode == EXIT_NOT_RUNNING, (res.stdout, res.stderr)
+    assert "axon up" in res.stderr
+    assert "not running" in res.stderr
+
+
+def test_down_and_version_without_a_platform(axon_home):
+    res = run_axon(axon_home, "down")
+    assert res.returncode == 0
+    assert "not running" in res.stdout
+    res = run_axon(axon_home, "version")
+    assert res.returncode == 0
+    assert re.match(r"axon \d+\.\d+\.\d+", res.stdout)
+
+
+def test_invalid_spec_is_rejected_whole(platform):
+    write_api(platform.work_dir, "good", ECHO_PREDICTOR)
+    bad = platform.work_dir / "bad.yaml"
+    bad.write_text(textwrap.dedent("""\
+        - name: good
+          kind: RealtimeAPI
+          predictor: {type: python, path: predictor.py}
+        - name: bad
+          kind: RealtimeAPI
+          predictor:
+            type: python
+            path: predictor.py
+          autoscaling:
+            min_replica: 2
+            max_replica_concurrency: 0
+        """))
+    res = platform.axon("deploy", "bad.yaml")
+    assert res.returncode == EXIT_BAD_INPUT
+    assert 'bad.yaml:10: api "bad": autoscaling.min_replica: unknown field; ' \
+           'did you mean "min_replicas"?' in res.stderr
+    assert 'bad.yaml:11: api "bad": autoscaling.max_replica_concurrency:' in res.stderr
+    assert res.stdout == ""
+    # Nothing was created, not even the valid API of the file.
+    assert "no apis are deployed" in platform.axon_ok("get")
+    assert json.loads(platform.axon_ok("get", "-o", "json")) == []
+    assert platform.predict("/good", {}).status_code == 404
+
+    # A predictor path that does not exist, and a file that cannot be read.
+    missing = write_api(platform.work_dir / "m", "missing", ECHO_PREDICTOR)
+    missing.write_text(missing.read_text().replace("path: predictor.py", "path: nothere.py"))
+    res = platform.axon("deploy", "m/axon.yaml")
+    assert res.returncode == EXIT_BAD_INPUT
+    assert re.search(r'm/axon.yaml:\d+: api "missing": predictor.path: .*nothere.py',
+                     res.stderr), res.stderr
+    res = platform.axon("deploy", "does-not-exist.yaml")
+    assert res.returncode == EXIT_BAD_INPUT
+    assert "cannot read does-not-exist.yaml" in res.stderr
+    assert json.loads(platform.axon_ok("get", "-o", "json")) == []
+
+
+def test_endpoint_taken_by_another_api_is_refused(platform):
+    deploy_echo(platform, "first")
+    second = write_api(platform.work_dir / "second", "second", ECHO_PREDICTOR,
+                       "networking:\n  endpoint: /first\n")
+    res = platform.axon("deploy", second)
+    assert res.returncode == EXIT_FAILED
+    assert 'api "second": networking.endpoint: /first is already served by api "first"' \
+        in res.stderr
+    assert [a["name"] for a in json.loads(platform.axon_ok("get", "-o", "json"))] == ["first"]
+
+
+def test_get_table_json_and_counts(platform):
+    deploy_echo(platform, "echo")
+    deploy_echo(platform, "other")
+
+    header, rows = table_rows(platform.axon_ok("get"))
+    assert re.split(r"\s{2,}", header.strip()) == TABLE_COLUMNS
+    assert set(rows) == {"echo", "other"}
+    cells = dict(zip(TABLE_COLUMNS, rows["echo"]))
+    assert cells["status"] == "live"
+    assert cells["up-to-date"] == "1" and cells["requested"] == "1"
+    assert re.fullmatch(r"\d+s", cells["last update"])
+    assert cells["avg request"] == "-"
+    assert (cells["2XX"], cells["4XX"], cells["5XX"]) == ("0", "0", "0")
+
+    assert platform.predict_when_routed("/echo", {"a": 1}).status_code == 200
+    assert platform.predict("/echo", {"a": 2}).status_code == 200
+    assert platform.predict("/echo", "{bad", "application/json").status_code == 400
+    assert platform.predict("/echo", "fail", "text/plain").status_code == 500
+
+    _, rows = table_rows(platform.axon_ok("get"))
+    cells = dict(zip(TABLE_COLUMNS, rows["echo"]))
+    assert (cells["2XX"], cells["4XX"], cells["5XX"]) == ("2", "1", "1")
+    assert re.fullmatch(r"[\d.e+-]+ ms", cells["avg request"]), cells["avg request"]
+    other = dict(zip(TABLE_COLUMNS, rows["other"]))
+    assert (other["2XX"], other["4XX"], other["5XX"]) == ("0", "0", "0")
+
+    listing = json.loads(platform.axon_ok("get", "-o", "json"))
+    by_name = {a["name"]: a for a in listing}
+    assert set(by_name) == {"echo", "other"}
+    echo = by_name["echo"]
+    assert echo["status"] == "live" and echo["endpoint"] == "/echo"
+    assert (echo["requests_2xx"], echo["requests_4xx"], echo["requests_5xx"]) == (2, 1, 1)
+    assert echo["avg_request_ms"] > 0
+    assert echo["version"] == 1 and echo["requested"] == 1 and echo["up_to_date"] == 1
+
+    one = platform.axon_ok("get", "echo")
+    header, rows = table_rows(one)
+    assert list(rows) == ["echo"]
+    assert f"endpoint: {platform.gateway_url}/echo" in one
+    one_json = json.loads(platform.axon_ok("get", "echo", "-o", "json"))
+    assert one_json["name"] == "echo" and one_json["replicas"][0]["state"] == "ready"
+
+    res = platform.axon("get", "nosuchapi")
+    assert res.returncode == EXIT_FAILED
+    assert "no api named nosuchapi" in res.stderr
+
+
+def test_describe_shows_replicas(platform):
+    deploy_echo(platform, "echo")
+    api = platform.describe("echo")
+    replica = api["replicas"][0]
+    out = platform.axon_ok("describe", "echo")
+    assert f"endpoint: {platform.gateway_url}/echo" in out
+    assert re.search(r"^version:\s+1$", out, re.M)
+    lines = out.splitlines()
+    header_at = next(i for i, line in enumerate(lines) if line.startswith("replica "))
+    assert re.split(r"\s{2,}", lines[header_at].strip()) == [
+        "replica", "version", "state", "pid", "port", "restarts", "last failure"]
+    cells = re.split(r"\s{2,}", lines[header_at + 1].strip())
+    assert cells == [replica["id"], "1", "ready", str(replica["pid"]), str(replica["port"]),
+                     "0", "-"]
+    assert replica["port"] > 0 and replica["pid"] > 0
+
+    res = platform.axon("describe", "nosuchapi")
+    assert res.returncode == EXIT_FAILED
+    assert "no api named nosuchapi" in res.stderr
+
+
+def test_predict_verb(platform):
+    deploy_echo(platform, "echo")
+    platform.predict_when_routed("/echo", {})
+    (platform.work_dir / "body.json").write_text('{"from": "file"}')
+    out = platform.axon_ok("predict", "echo", "body.json")
+    assert json.loads(out) == {"echo": {"from": "file"}}
+    out = platform.axon_ok("predict", "echo", "-", "--content-type", "text/plain",
+                           input="from stdin")
+    assert json.loads(out) == {"echo": "from stdin"}
+    res = platform.axon("predict", "echo", "-", "--content-type", "text/plain", input="fail")
+    assert res.returncode == EXIT_FAILED
+    assert "HTTP 500" in res.stderr and "asked to fail" in res.stderr
+    res = platform.axon("predict", "echo", "missing.json")
+    assert res.returncode == EXIT_BAD_INPUT
+
+
+def test_version_names_the_operator(platform):
+    out = platform.axon_ok("version")
+    assert re.search(r"^axon \d+\.\d+\.\d+$", out, re.M)
+    assert re.search(r"^operator \d+\.\d+\.\d+$", out, re.M)
+
+
+@pytest.mark.parametrize("busy", ["operator", "gateway"])
+def test_up_on_a_busy_port_fails_and_leaves_nothing_running(tmp_path, busy):
+    home = tmp_path / "home"
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    try:
+        taken = blocker.getsockname()[1]
+        free = free_ports(1)[0]
+        operator_port, gateway_port = (taken, free) if busy == "operator" else (free, taken)
+        res = run_axon(home, "up", "--port", operator_port, "--gateway-port", gateway_port,
+                       "--tick-ms", 100)
+        try:
+            assert res.returncode == EXIT_FAILED, (res.stdout, res.stderr)
+            assert "Axon is up" not in res.stdout
+            assert "Address already in use" in res.stderr
+            if busy == "gateway":
+                assert f"the gateway did not start on http://127.0.0.1:{taken}" in res.stderr
+            else:
+                assert "the operator stopped at start" in res.stderr
+            assert platform_pids(home) == []
+        finally:
+            run_axon(home, "down")
+            for pid in platform_pids(home):
+                os.kill(pid, signal.SIGKILL)
+    finally:
+        blocker.close()
