@@ -37,6 +37,7 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view conte
 }
 
 std::string TailFile(const std::filesystem::path& path, size_t max_lines) {
+  if (max_lines == 0) return "";
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";
   in.seekg(0, std::ios::end);

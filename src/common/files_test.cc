@@ -47,6 +47,7 @@ TEST_F(FilesTest, TailReturnsLastLines) {
   EXPECT_EQ(TailFile(dir_ / "log", 2), "c\nd\n");
   EXPECT_EQ(TailFile(dir_ / "log", 10), "a\nb\nc\nd\n");
   EXPECT_EQ(TailFile(dir_ / "none", 3), "");
+  EXPECT_EQ(TailFile(dir_ / "log", 0), "");
 }
 
 TEST(RandomHexTest, LengthAndVariety) {

@@ -3,8 +3,13 @@
 namespace axon::gateway {
 
 void ApiStats::Record(unsigned status, std::chrono::microseconds latency) {
-  auto& counter = status < 400 ? responses_2xx : status < 500 ? responses_4xx : responses_5xx;
-  counter.fetch_add(1, std::memory_order_relaxed);
+  if (status >= 200 && status < 300) {
+    responses_2xx.fetch_add(1, std::memory_order_relaxed);
+  } else if (status >= 400 && status < 500) {
+    responses_4xx.fetch_add(1, std::memory_order_relaxed);
+  } else if (status >= 500) {
+    responses_5xx.fetch_add(1, std::memory_order_relaxed);
+  }
   latency_us_total.fetch_add(static_cast<uint64_t>(latency.count()), std::memory_order_relaxed);
 }
 

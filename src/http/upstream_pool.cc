@@ -16,7 +16,8 @@ bool PeerClosedEarly(const beast::error_code& ec) {
 }  // namespace
 
 asio::awaitable<UpstreamResult> UpstreamPool::Exchange(beast::tcp_stream& stream, Request& request,
-                                                       std::chrono::milliseconds timeout) {
+                                                       std::chrono::milliseconds timeout,
+                                                       bool reused) {
   UpstreamResult result;
   stream.expires_after(timeout);
   co_await bhttp::async_write(stream, request, redirect_error(use_awaitable, result.error));
@@ -28,8 +29,11 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(beast::tcp_stream& stream
   co_await bhttp::async_read(stream, buffer, parser, redirect_error(use_awaitable, result.error));
   if (!result.error) {
     result.response = parser.release();
-  } else if (PeerClosedEarly(result.error) && !parser.got_some()) {
-    result.maybe_delivered = false;  // see UpstreamResult: nothing came back at all
+  } else if (reused && PeerClosedEarly(result.error) && !parser.got_some()) {
+    // A keep-alive connection the replica had already closed while idle: the request never
+    // reached it. On a fresh connection the same symptom may mean the replica read the
+    // request and died, so it counts as delivered.
+    result.maybe_delivered = false;
   }
   co_return result;
 }
@@ -42,7 +46,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::Send(const tcp::endpoint& endpoint
        it = idle_.find(endpoint)) {
     beast::tcp_stream stream = std::move(it->second.back());
     it->second.pop_back();
-    UpstreamResult result = co_await Exchange(stream, request, timeout);
+    UpstreamResult result = co_await Exchange(stream, request, timeout, /*reused=*/true);
     if (!result.error) {
       Release(endpoint, std::move(stream), result.response);
       co_return result;
@@ -56,7 +60,7 @@ asio::awaitable<UpstreamResult> UpstreamPool::Send(const tcp::endpoint& endpoint
   if (result.error) co_return result;
   beast::error_code ignored;
   stream.socket().set_option(tcp::no_delay(true), ignored);
-  result = co_await Exchange(stream, request, timeout);
+  result = co_await Exchange(stream, request, timeout, /*reused=*/false);
   if (!result.error) Release(endpoint, std::move(stream), result.response);
   co_return result;
 }

@@ -15,7 +15,8 @@ struct UpstreamResult {
   Response response;
   beast::error_code error;  // set when no complete response arrived
   // False when the request certainly did not reach the replica (connect failed, or a pooled
-  // connection turned out closed before any byte of the answer): safe to send elsewhere.
+  // keep-alive connection turned out closed before any byte of the answer): safe to send
+  // elsewhere.
   bool maybe_delivered = false;
 };
 
@@ -32,7 +33,7 @@ class UpstreamPool {
 
  private:
   asio::awaitable<UpstreamResult> Exchange(beast::tcp_stream& stream, Request& request,
-                                           std::chrono::milliseconds timeout);
+                                           std::chrono::milliseconds timeout, bool reused);
   // Keeps `stream` for reuse when the replica allows keep-alive.
   void Release(const tcp::endpoint& endpoint, beast::tcp_stream stream, const Response& response);
   static constexpr size_t kMaxIdlePerEndpoint = 512;

@@ -39,6 +39,7 @@ struct ReplicaSlot {
   TimePoint started_at{};
   TimePoint ready_at{};
   TimePoint restart_at{};
+  TimePoint stop_requested_at{};
   TimePoint stop_deadline{};  // zero until SIGTERM is sent
 };
 

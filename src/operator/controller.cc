@@ -15,6 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr int kLogLinesInErrors = 8;
+constexpr auto kMaxWaitForRoutes = 5s;
 
 const char* ActionName(DeployAction action) {
   switch (action) {
@@ -154,11 +155,14 @@ void Controller::Tick() {
     FinishStoppingLocked(now);
     routes = RoutesLocked();
   }
-  gateway_.Sync(routes);  // replicas leave the routes before they are told to stop
+  // Replicas leave the routes before they are told to stop. If the gateway cannot be told,
+  // stopping waits a little (it may be restarting) and then goes ahead.
+  const bool routed = gateway_.Sync(routes);
   std::lock_guard lock(mu_);
   const TimePoint now = clock_.Now();
   for (auto& slot : stopping_) {
-    if (slot.stop_deadline == TimePoint{}) {
+    if (slot.stop_deadline == TimePoint{} &&
+        (routed || now - slot.stop_requested_at >= kMaxWaitForRoutes)) {
       backend_.Stop(slot.handle);
       slot.stop_deadline = now + options_.drain;
     }
@@ -181,7 +185,7 @@ void Controller::ReapLocked(ApiRuntime& api, TimePoint now) {
                         : was_ready     ? "replica crashed (" + *exit + ")"
                                         : "replica exited (" + *exit + ") before becoming ready";
     const std::string log_tail = TailFile(options_.home.ApiLog(api.spec.name), kLogLinesInErrors);
-    if (!log_tail.empty()) slot.last_failure += "; last log lines:\n" + log_tail;
+    if (!log_tail.empty()) slot.last_failure += "\nlast log lines:\n" + log_tail;
     slot.consecutive_failures++;
     const auto backoff = std::min<std::chrono::milliseconds>(
         options_.backoff_max,
@@ -214,6 +218,7 @@ void Controller::ApplyProbesLocked(const std::vector<Probe>& probes, TimePoint n
       if (slot.id == probe.replica_id && slot.phase == ReplicaPhase::kStarting) {
         slot.phase = ReplicaPhase::kReady;
         slot.ready_at = now;
+        slot.predictor_failed = false;
         spdlog::info("api {}: replica {} ready (pid {}, port {})", probe.api, slot.id,
                      slot.handle.pid, slot.port);
       }
@@ -261,7 +266,8 @@ void Controller::ScaleLocked(ApiRuntime& api, TimePoint now) {
   }
   api.error.clear();
   for (const auto& slot : slots) {
-    if (slot.revision == api.revision && slot.phase == ReplicaPhase::kWaitingRestart &&
+    // A failing slot keeps the API in "error" while it restarts, until it is ready again.
+    if (slot.revision == api.revision && slot.phase != ReplicaPhase::kReady &&
         (slot.predictor_failed || slot.consecutive_failures >= options_.crash_loop_threshold)) {
       api.error = slot.last_failure;
     }
@@ -285,6 +291,7 @@ void Controller::StartReplicaLocked(ApiRuntime& api, ReplicaSlot& slot, TimePoin
                                 .state_dir = options_.home.RunDir() / "replicas" / slot.id,
                                 .log_file = options_.home.ApiLog(api.spec.name),
                                 .working_dir = predictor.parent_path(),
+                                .drain = options_.drain,
                                 .env = std::move(env)});
   if (!handle.ok()) {
     slot.phase = ReplicaPhase::kWaitingRestart;
@@ -300,9 +307,14 @@ void Controller::StartReplicaLocked(ApiRuntime& api, ReplicaSlot& slot, TimePoin
                slot.handle.pid, slot.version);
 }
 
-void Controller::StopReplicaLocked(ReplicaSlot slot, TimePoint /*now*/) {
-  if (slot.phase == ReplicaPhase::kWaitingRestart) return;  // no process to stop
+void Controller::StopReplicaLocked(ReplicaSlot slot, TimePoint now) {
+  if (slot.phase == ReplicaPhase::kWaitingRestart) {  // no process to stop
+    std::error_code ec;
+    std::filesystem::remove_all(slot.handle.state_dir, ec);
+    return;
+  }
   slot.phase = ReplicaPhase::kStopping;
+  slot.stop_requested_at = now;
   slot.stop_deadline = TimePoint{};  // SIGTERM follows once the gateway has forgotten it
   stopping_.push_back(std::move(slot));
 }

@@ -76,19 +76,20 @@ Status GatewayLink::Push(const nlohmann::json& routes) const {
   return OkStatus();
 }
 
-void GatewayLink::Sync(const nlohmann::json& routes) {
+bool GatewayLink::Sync(const nlohmann::json& routes) {
   if (Status s = EnsureRunning(); !s.ok()) {
     spdlog::error("{}", s.message());
-    return;
+    return false;
   }
-  if (routes_current_ && routes == pushed_routes_) return;
+  if (routes_current_ && routes == pushed_routes_) return true;
   if (Status s = Push(routes); !s.ok()) {
     spdlog::warn("cannot push routes to gateway: {}", s.message());
     routes_current_ = false;
-    return;
+    return false;
   }
   pushed_routes_ = routes;
   routes_current_ = true;
+  return true;
 }
 
 nlohmann::json GatewayLink::Stats() const {

@@ -22,6 +22,7 @@ struct GatewayOptions {
   uint16_t port = 8888;
   int threads = 2;
   uint64_t max_body_bytes = 10 * 1024 * 1024;
+  std::chrono::milliseconds drain{30'000};  // how long the gateway drains on SIGTERM
   std::filesystem::path token_file;
   std::string token;
   std::filesystem::path routes_file;
@@ -33,8 +34,9 @@ class GatewayLink {
  public:
   explicit GatewayLink(GatewayOptions options) : options_(std::move(options)) {}
 
-  // Makes sure the gateway runs and serves `routes`. Pushes only what changed.
-  void Sync(const nlohmann::json& routes);
+  // Makes sure the gateway runs and serves `routes`. Pushes only what changed. Returns true
+  // when the gateway is known to serve exactly `routes`.
+  bool Sync(const nlohmann::json& routes);
   // Per-API statistics from the gateway; an empty object if it cannot be reached.
   nlohmann::json Stats() const;
   // Stops the gateway, letting requests in flight finish within `drain`.

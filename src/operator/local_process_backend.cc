@@ -14,7 +14,8 @@ StatusOr<ReplicaHandle> LocalProcessBackend::Start(const ReplicaLaunch& launch) 
   ProcessOptions options{
       .argv = {replica_binary_.string(), "--spec", launch.spec_file.string(), "--replica-id",
                launch.replica_id, "--port-file", (launch.state_dir / "port").string(),
-               "--error-file", (launch.state_dir / "error").string()},
+               "--error-file", (launch.state_dir / "error").string(), "--drain-ms",
+               std::to_string(launch.drain.count())},
       .env = launch.env,
       .output_file = launch.log_file,
       .working_dir = launch.working_dir,

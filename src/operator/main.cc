@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(home.LogDir(), ec);
   flags.gateway.binary = ExecutableDir() / "axon-gateway";
+  flags.gateway.drain = std::chrono::milliseconds(flags.drain_ms);
   flags.gateway.token_file = home.TokenFile();
   flags.gateway.token = *token;
   flags.gateway.routes_file = home.RunDir() / "routes.json";

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -19,10 +20,11 @@ namespace axon::operator_ {
 struct ReplicaLaunch {
   std::string api;
   std::string replica_id;
-  std::filesystem::path spec_file;    // the API spec (JSON) the replica serves
-  std::filesystem::path state_dir;    // the replica writes its port and failure reason here
-  std::filesystem::path log_file;     // stdout and stderr are appended here
-  std::filesystem::path working_dir;  // the predictor's folder
+  std::filesystem::path spec_file;          // the API spec (JSON) the replica serves
+  std::filesystem::path state_dir;          // the replica writes its port and failure reason here
+  std::filesystem::path log_file;           // stdout and stderr are appended here
+  std::filesystem::path working_dir;        // the predictor's folder
+  std::chrono::milliseconds drain{30'000};  // how long it may finish requests after SIGTERM
   std::map<std::string, std::string> env;
 };
 

@@ -1,5 +1,5 @@
 // The HTTP face of one replica: GET /healthz (200 once the predictor is loaded, 503 before),
-// POST /predict and GET /predict (run on the execution pool), GET /metadata.
+// POST /predict and GET /predict (run on the execution pool).
 //
 // Threading: Handle() runs on I/O threads; SetPredictor() once from the loading thread. The
 // predictor pointer is published with release/acquire ordering.

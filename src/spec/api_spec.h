@@ -42,9 +42,9 @@ struct ComputeSpec {
 struct AutoscalingSpec {
   int64_t min_replicas = 1;
   int64_t max_replicas = 100;
-  int64_t init_replicas = 1;                 // default: min_replicas
-  double target_replica_concurrency = 1;     // default: threads_per_process
-  int64_t max_replica_concurrency = 1024;    // in-flight + queued per replica before 503
+  int64_t init_replicas = 1;               // default: min_replicas
+  double target_replica_concurrency = 1;   // default: threads_per_process
+  int64_t max_replica_concurrency = 1024;  // in-flight + queued per replica before 503
   Millis window{60'000};
   Millis downscale_stabilization_period{300'000};
   Millis upscale_stabilization_period{60'000};

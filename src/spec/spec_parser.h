@@ -26,7 +26,7 @@ struct SpecError {
 };
 
 struct ParseResult {
-  std::vector<ApiSpec> apis;     // empty whenever errors is not empty
+  std::vector<ApiSpec> apis;  // empty whenever errors is not empty
   std::vector<SpecError> errors;
   bool ok() const { return errors.empty(); }
   std::string ErrorText() const;  // every error's ToString(), one per line

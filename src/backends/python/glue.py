@@ -8,6 +8,12 @@ import sys
 import traceback
 
 _PREDICT_ARGS = ("payload", "query_params", "headers")
+
+# Embedded, sys.executable would name whatever `python3` is first on PATH; subprocesses a
+# predictor starts should get the interpreter whose packages it sees.
+_SYSTEM_PYTHON = os.path.join(sys.base_prefix, "bin", "python3")
+if os.path.exists(_SYSTEM_PYTHON):
+    sys.executable = _SYSTEM_PYTHON
 _GET_ARGS = ("query_params", "headers")
 
 
@@ -97,7 +103,8 @@ def _encode(result):
         return 200, result.encode("utf-8"), "text/plain; charset=utf-8"
     if isinstance(result, (bytes, bytearray, memoryview)):
         return 200, bytes(result), "application/octet-stream"
-    return 200, json.dumps(result, default=_to_json).encode("utf-8"), "application/json"
+    return (200, json.dumps(result, default=_to_json, allow_nan=False).encode("utf-8"),
+            "application/json")
 
 
 def _error(status, message):

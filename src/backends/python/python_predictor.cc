@@ -10,9 +10,15 @@ namespace {
 
 namespace py = pybind11;
 
+// Header and query bytes are not always valid UTF-8; undecodable bytes become U+FFFD.
+py::str Utf8(const std::string& s) {
+  return py::reinterpret_steal<py::str>(
+      PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"));
+}
+
 py::dict ToDict(const replica::KeyValues& pairs) {
   py::dict out;
-  for (const auto& [k, v] : pairs) out[py::str(k)] = py::str(v);
+  for (const auto& [k, v] : pairs) out[Utf8(k)] = Utf8(v);
   return out;
 }
 
