@@ -28,17 +28,22 @@ void StripHopByHop(bhttp::fields& fields) {
   }
 }
 
+}  // namespace
+
 // Each I/O thread keeps its own connections to replicas; when it first sees a new route
 // table it drops idle connections to replicas that left.
-http::UpstreamPool& ThreadPool(const RouteTable& table) {
-  thread_local http::UpstreamPool pool;
+Gateway::Upstreams& Gateway::ThreadUpstreams(const RouteTable& table) {
+  thread_local Upstreams upstreams;
   thread_local const RouteTable* pruned_for = nullptr;
   if (pruned_for != &table) {
-    pool.Prune(table.Endpoints());
+    upstreams.tcp.Prune(table.Endpoints());
+    upstreams.local.Prune(table.LocalEndpoints());
     pruned_for = &table;
   }
-  return pool;
+  return upstreams;
 }
+
+namespace {
 
 Response WithRequestId(Response response, std::string_view request_id) {
   response.set(kRequestIdHeader, request_id);
@@ -117,13 +122,13 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
         request_id);
   }
   const auto start = Clock::now();
-  Response response = co_await Forward(*api, ThreadPool(*table), request, request_id);
+  Response response = co_await Forward(*api, ThreadUpstreams(*table), request, request_id);
   api->stats->Record(response.result_int(),
                      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
   co_return WithRequestId(std::move(response), request_id);
 }
 
-http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, http::UpstreamPool& pool,
+http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, Upstreams& upstreams,
                                                  Request& request, const std::string& request_id) {
   ReplicaTarget* replica = api.AcquireReplica();  // counted in flight from here on
   if (replica == nullptr) {
@@ -142,7 +147,13 @@ http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, http::Upst
   request.keep_alive(true);
   request.prepare_payload();
   for (int attempt = 0;; ++attempt) {
-    auto result = co_await pool.Send(replica->endpoint, request, api.timeout);
+    // (No co_await inside ?: here: g++ 12 destroys the temporaries of such an expression twice.)
+    http::UpstreamResult result;
+    if (replica->local_endpoint) {
+      result = co_await upstreams.local.Send(*replica->local_endpoint, request, api.timeout);
+    } else {
+      result = co_await upstreams.tcp.Send(replica->endpoint, request, api.timeout);
+    }
     replica->in_flight.fetch_sub(1, std::memory_order_relaxed);
     if (!result.error) {
       StripHopByHop(result.response);

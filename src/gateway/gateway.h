@@ -35,7 +35,13 @@ class Gateway {
 
  private:
   http::asio::awaitable<http::Response> HandleAdmin(http::Request& request);
-  http::asio::awaitable<http::Response> Forward(const ApiRoute& api, http::UpstreamPool& pool,
+  // One I/O thread's connections to replicas, over TCP and over Unix sockets.
+  struct Upstreams {
+    http::UpstreamPool tcp;
+    http::LocalUpstreamPool local;
+  };
+  static Upstreams& ThreadUpstreams(const RouteTable& table);
+  http::asio::awaitable<http::Response> Forward(const ApiRoute& api, Upstreams& upstreams,
                                                 http::Request& request,
                                                 const std::string& request_id);
 

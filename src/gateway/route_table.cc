@@ -74,16 +74,19 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::FromJson(const nlohmann:
       if (old != nullptr && old->name != route->name) old = nullptr;
       route->stats = old != nullptr ? old->stats : std::make_shared<ApiStats>();
       for (const auto& r : api.at("replicas")) {
-        const auto id = r.at("id").get<std::string>();
-        std::shared_ptr<ReplicaTarget> target;
-        for (const auto& candidate : old != nullptr ? old->replicas : route->replicas) {
-          if (candidate->id == id) target = candidate;
+        auto target = std::make_shared<ReplicaTarget>();
+        target->id = r.at("id").get<std::string>();
+        target->endpoint = {http::asio::ip::make_address(r.at("host").get<std::string>()),
+                            r.at("port").get<uint16_t>()};
+        if (r.contains("socket")) {
+          target->local_endpoint = http::LocalEndpoint(r["socket"].get<std::string>());
         }
-        if (target == nullptr) {
-          target = std::make_shared<ReplicaTarget>();
-          target->id = id;
-          target->endpoint = {http::asio::ip::make_address(r.at("host").get<std::string>()),
-                              r.at("port").get<uint16_t>()};
+        // The same replica process (same id and address) keeps its in-flight counter.
+        for (const auto& candidate : old != nullptr ? old->replicas : route->replicas) {
+          if (candidate->id == target->id && candidate->endpoint == target->endpoint &&
+              candidate->local_endpoint == target->local_endpoint) {
+            target = candidate;
+          }
         }
         route->replicas.push_back(std::move(target));
       }
@@ -101,6 +104,16 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::FromJson(const nlohmann:
 const ApiRoute* RouteTable::Find(std::string_view path) const {
   const auto it = by_endpoint_.find(path);
   return it == by_endpoint_.end() ? nullptr : it->second;
+}
+
+std::vector<http::local_stream::endpoint> RouteTable::LocalEndpoints() const {
+  std::vector<http::local_stream::endpoint> out;
+  for (const auto& api : apis_) {
+    for (const auto& r : api->replicas) {
+      if (r->local_endpoint) out.push_back(*r->local_endpoint);
+    }
+  }
+  return out;
 }
 
 std::vector<http::tcp::endpoint> RouteTable::Endpoints() const {

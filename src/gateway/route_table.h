@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,8 @@ namespace axon::gateway {
 struct ReplicaTarget {
   std::string id;
   http::tcp::endpoint endpoint;
+  // Where the gateway sends requests when set (local mode): the replica's Unix socket.
+  std::optional<http::local_stream::endpoint> local_endpoint;
   std::atomic<int64_t> in_flight{0};  // requests sent to it and not answered yet
 };
 
@@ -62,7 +65,7 @@ class RouteTable {
  public:
   // Parses the operator's JSON:
   //   {"apis": [{"name", "endpoint", "max_replica_concurrency", "timeout_ms", "status",
-  //              "replicas": [{"id", "host", "port"}]}]}
+  //              "replicas": [{"id", "host", "port", "socket" (optional)}]}]}
   // reusing counters of `previous` (may be null) for APIs and replicas that carry over.
   static StatusOr<std::shared_ptr<const RouteTable>> FromJson(const nlohmann::json& json,
                                                               const RouteTable* previous);
@@ -70,8 +73,9 @@ class RouteTable {
   // The API whose endpoint is exactly `path`, or nullptr.
   const ApiRoute* Find(std::string_view path) const;
   const std::vector<std::unique_ptr<ApiRoute>>& apis() const { return apis_; }
-  // Every replica endpoint in the table.
+  // Every replica's TCP endpoint and every Unix socket endpoint in the table.
   std::vector<http::tcp::endpoint> Endpoints() const;
+  std::vector<http::local_stream::endpoint> LocalEndpoints() const;
 
  private:
   std::vector<std::unique_ptr<ApiRoute>> apis_;

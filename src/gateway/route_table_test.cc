@@ -124,3 +124,29 @@ TEST(ApiStatsTest, CountsByStatusClass) {
 
 }  // namespace
 }  // namespace axon::gateway
+
+namespace axon::gateway {
+namespace {
+
+TEST(RouteTableTest, ReadsUnixSockets) {
+  auto json = Table(1);
+  json["apis"][0]["replicas"][0]["socket"] = "@axon-x";
+  auto table = *RouteTable::FromJson(json, nullptr);
+  const auto& replica = *table->Find("/iris")->replicas[0];
+  ASSERT_TRUE(replica.local_endpoint.has_value());
+  EXPECT_EQ(replica.local_endpoint->path(), std::string("\0axon-x", 7));
+  EXPECT_EQ(table->LocalEndpoints().size(), 1U);
+}
+
+// Regression: a replica restarted in the same slot keeps its id but gets a new port; the
+// gateway must send to the new address, not keep the old target.
+TEST(RouteTableTest, ARestartedReplicaGetsItsNewAddress) {
+  auto first = *RouteTable::FromJson(Table(1), nullptr);
+  auto moved = Table(1);
+  moved["apis"][0]["replicas"][0]["port"] = 9100;
+  auto second = *RouteTable::FromJson(moved, first.get());
+  EXPECT_EQ(second->Find("/iris")->replicas[0]->endpoint.port(), 9100);
+}
+
+}  // namespace
+}  // namespace axon::gateway

@@ -63,6 +63,21 @@ Status HttpServer::Listen() {
     workers_.push_back(std::move(worker));
   }
   port_ = port;
+  return options_.unix_socket.empty() ? OkStatus() : ListenLocal(*workers_.front());
+}
+
+Status HttpServer::ListenLocal(Worker& worker) {
+  const auto endpoint = LocalEndpoint(options_.unix_socket);
+  if (options_.unix_socket.front() != '@') ::unlink(options_.unix_socket.c_str());
+  beast::error_code ec;
+  worker.local_acceptor = std::make_unique<local_stream::acceptor>(*worker.io);
+  worker.local_acceptor->open(endpoint.protocol(), ec);
+  if (!ec) worker.local_acceptor->bind(endpoint, ec);
+  if (!ec) worker.local_acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("cannot listen on unix socket " + options_.unix_socket + ": " +
+                       ec.message());
+  }
   return OkStatus();
 }
 
@@ -88,7 +103,10 @@ asio::awaitable<void> AnchorTimers() {
 void HttpServer::Start() {
   for (auto& w : workers_) {
     asio::co_spawn(*w->io, AnchorTimers(), asio::detached);
-    asio::co_spawn(*w->io, Accept(*w), asio::detached);
+    asio::co_spawn(*w->io, Accept(*w->acceptor, *w->io), asio::detached);
+    if (w->local_acceptor) {
+      asio::co_spawn(*w->io, Accept(*w->local_acceptor, *w->io), asio::detached);
+    }
     w->thread = std::thread([io = w->io.get()] {
       auto guard = asio::make_work_guard(*io);
       io->run();
@@ -96,20 +114,23 @@ void HttpServer::Start() {
   }
 }
 
-asio::awaitable<void> HttpServer::Accept(Worker& worker) {
+template <typename Acceptor>
+asio::awaitable<void> HttpServer::Accept(Acceptor& acceptor, asio::io_context& io) {
+  using Protocol = typename Acceptor::protocol_type;
   for (;;) {
     beast::error_code ec;
-    tcp::socket socket = co_await worker.acceptor->async_accept(redirect_error(use_awaitable, ec));
+    auto socket = co_await acceptor.async_accept(redirect_error(use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || draining_) co_return;
       continue;  // e.g. EMFILE: keep serving existing connections
     }
-    socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(*worker.io, Serve(beast::tcp_stream(std::move(socket))), asio::detached);
+    if constexpr (std::is_same_v<Protocol, tcp>) socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(io, Serve(beast::basic_stream<Protocol>(std::move(socket))), asio::detached);
   }
 }
 
-asio::awaitable<void> HttpServer::Serve(beast::tcp_stream stream) {
+template <typename Stream>
+asio::awaitable<void> HttpServer::Serve(Stream stream) {
   beast::flat_buffer buffer;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
@@ -148,8 +169,9 @@ asio::awaitable<void> HttpServer::Serve(beast::tcp_stream stream) {
   }
 }
 
-asio::awaitable<bool> HttpServer::Reply(beast::tcp_stream& stream, Response response,
-                                        bool keep_alive, unsigned version) {
+template <typename Stream>
+asio::awaitable<bool> HttpServer::Reply(Stream& stream, Response response, bool keep_alive,
+                                        unsigned version) {
   response.version(version);
   response.keep_alive(keep_alive);
   response.prepare_payload();
@@ -157,7 +179,7 @@ asio::awaitable<bool> HttpServer::Reply(beast::tcp_stream& stream, Response resp
   beast::error_code ec;
   co_await bhttp::async_write(stream, response, redirect_error(use_awaitable, ec));
   if (ec || !keep_alive) {
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.socket().shutdown(Stream::socket_type::shutdown_send, ec);
     co_return false;
   }
   co_return true;
@@ -167,9 +189,10 @@ void HttpServer::Shutdown(std::chrono::milliseconds drain) {
   if (stopped_.exchange(true)) return;
   draining_ = true;
   for (auto& w : workers_) {
-    asio::post(*w->io, [acceptor = w->acceptor.get()] {
+    asio::post(*w->io, [w = w.get()] {
       beast::error_code ec;
-      acceptor->close(ec);
+      w->acceptor->close(ec);
+      if (w->local_acceptor) w->local_acceptor->close(ec);
     });
   }
   const auto deadline = std::chrono::steady_clock::now() + drain;

@@ -27,6 +27,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0 = any free port; see HttpServer::port()
   int threads = 1;
+  // Also listen on this Unix domain socket ("@name": abstract namespace); empty = TCP only.
+  // Its connections are served by the first thread.
+  std::string unix_socket;
   uint64_t max_body_bytes = 10 * 1024 * 1024;
   std::chrono::seconds idle_timeout{75};  // a keep-alive connection idle this long is closed
 };
@@ -57,14 +60,18 @@ class HttpServer {
   struct Worker {
     std::unique_ptr<asio::io_context> io;
     std::unique_ptr<tcp::acceptor> acceptor;
+    std::unique_ptr<local_stream::acceptor> local_acceptor;  // first worker only, if any
     std::thread thread;
   };
   HttpServer(ServerOptions options, Handler handler);
   Status Listen();
-  asio::awaitable<void> Accept(Worker& worker);
-  asio::awaitable<void> Serve(beast::tcp_stream stream);
-  asio::awaitable<bool> Reply(beast::tcp_stream& stream, Response response, bool keep_alive,
-                              unsigned version);
+  Status ListenLocal(Worker& worker);
+  template <typename Acceptor>
+  asio::awaitable<void> Accept(Acceptor& acceptor, asio::io_context& io);
+  template <typename Stream>
+  asio::awaitable<void> Serve(Stream stream);
+  template <typename Stream>
+  asio::awaitable<bool> Reply(Stream& stream, Response response, bool keep_alive, unsigned version);
 
   const ServerOptions options_;
   const Handler handler_;

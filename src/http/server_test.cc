@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "http/client.h"
@@ -97,6 +99,40 @@ TEST(UpstreamPoolTest, ConnectFailureIsNotDelivered) {
   io.run();
   EXPECT_TRUE(result.error);
   EXPECT_FALSE(result.maybe_delivered);
+}
+
+}  // namespace
+}  // namespace axon::http
+
+namespace axon::http {
+namespace {
+
+TEST(HttpServerTest, ServesOverAnAbstractUnixSocket) {
+  const std::string name = "@axon-test-" + std::to_string(::getpid());
+  auto server = HttpServer::Create({.threads = 1, .unix_socket = name},
+                                   [](Request& req) -> asio::awaitable<Response> {
+                                     co_return TextResponse(200, req.body(), "text/plain");
+                                   });
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  (*server)->Start();
+  asio::io_context io;
+  LocalUpstreamPool pool;
+  std::vector<std::string> bodies;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 2; ++i) {
+          Request req = MakeRequest(bhttp::verb::post, "/", "", "over uds " + std::to_string(i));
+          req.prepare_payload();
+          auto result = co_await pool.Send(LocalEndpoint(name), req, std::chrono::seconds(2));
+          EXPECT_FALSE(result.error) << result.error.message();
+          bodies.push_back(result.response.body());
+        }
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(bodies, (std::vector<std::string>{"over uds 0", "over uds 1"}));
+  EXPECT_EQ(pool.idle_connections(), 1U);  // the keep-alive connection was reused
 }
 
 }  // namespace

@@ -15,9 +15,9 @@ bool PeerClosedEarly(const beast::error_code& ec) {
 
 }  // namespace
 
-asio::awaitable<UpstreamResult> UpstreamPool::Exchange(beast::tcp_stream& stream, Request& request,
-                                                       std::chrono::milliseconds timeout,
-                                                       bool reused) {
+template <typename Protocol>
+asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Exchange(
+    Stream& stream, Request& request, std::chrono::milliseconds timeout, bool reused) {
   UpstreamResult result;
   stream.expires_after(timeout);
   co_await bhttp::async_write(stream, request, redirect_error(use_awaitable, result.error));
@@ -38,13 +38,14 @@ asio::awaitable<UpstreamResult> UpstreamPool::Exchange(beast::tcp_stream& stream
   co_return result;
 }
 
-asio::awaitable<UpstreamResult> UpstreamPool::Send(const tcp::endpoint& endpoint, Request& request,
-                                                   std::chrono::milliseconds timeout) {
+template <typename Protocol>
+asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Send(
+    const Endpoint& endpoint, Request& request, std::chrono::milliseconds timeout) {
   // A pooled connection may have been closed by the replica while idle; if so, the exchange
   // fails before any answer and we go on to a fresh connection.
   for (auto it = idle_.find(endpoint); it != idle_.end() && !it->second.empty();
        it = idle_.find(endpoint)) {
-    beast::tcp_stream stream = std::move(it->second.back());
+    Stream stream = std::move(it->second.back());
     it->second.pop_back();
     UpstreamResult result = co_await Exchange(stream, request, timeout, /*reused=*/true);
     if (!result.error) {
@@ -53,20 +54,23 @@ asio::awaitable<UpstreamResult> UpstreamPool::Send(const tcp::endpoint& endpoint
     }
     if (result.maybe_delivered) co_return result;
   }
-  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  Stream stream(co_await asio::this_coro::executor);
   stream.expires_after(timeout);
   UpstreamResult result;
   co_await stream.async_connect(endpoint, redirect_error(use_awaitable, result.error));
   if (result.error) co_return result;
-  beast::error_code ignored;
-  stream.socket().set_option(tcp::no_delay(true), ignored);
+  if constexpr (std::is_same_v<Protocol, tcp>) {
+    beast::error_code ignored;
+    stream.socket().set_option(tcp::no_delay(true), ignored);
+  }
   result = co_await Exchange(stream, request, timeout, /*reused=*/false);
   if (!result.error) Release(endpoint, std::move(stream), result.response);
   co_return result;
 }
 
-void UpstreamPool::Release(const tcp::endpoint& endpoint, beast::tcp_stream stream,
-                           const Response& response) {
+template <typename Protocol>
+void BasicUpstreamPool<Protocol>::Release(const Endpoint& endpoint, Stream stream,
+                                          const Response& response) {
   auto& idle = idle_[endpoint];
   if (response.keep_alive() && idle.size() < kMaxIdlePerEndpoint) {
     stream.expires_never();
@@ -74,16 +78,21 @@ void UpstreamPool::Release(const tcp::endpoint& endpoint, beast::tcp_stream stre
   }
 }
 
-void UpstreamPool::Prune(const std::vector<tcp::endpoint>& live) {
+template <typename Protocol>
+void BasicUpstreamPool<Protocol>::Prune(const std::vector<Endpoint>& live) {
   std::erase_if(idle_, [&](const auto& entry) {
     return std::find(live.begin(), live.end(), entry.first) == live.end();
   });
 }
 
-size_t UpstreamPool::idle_connections() const {
+template <typename Protocol>
+size_t BasicUpstreamPool<Protocol>::idle_connections() const {
   size_t n = 0;
   for (const auto& [endpoint, streams] : idle_) n += streams.size();
   return n;
 }
+
+template class BasicUpstreamPool<tcp>;
+template class BasicUpstreamPool<local_stream>;
 
 }  // namespace axon::http

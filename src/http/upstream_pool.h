@@ -1,6 +1,7 @@
 // Keep-alive connections from one gateway I/O thread to replicas, and the exchange of one
-// request over them. Not thread-safe: each I/O thread owns one pool (thread_local), so the
-// request path takes no lock.
+// request over them, over TCP or over Unix domain sockets (local mode: cheaper than loopback
+// TCP). Not thread-safe: each I/O thread owns its pools (thread_local), so the request path
+// takes no lock.
 #pragma once
 
 #include <chrono>
@@ -20,24 +21,31 @@ struct UpstreamResult {
   bool maybe_delivered = false;
 };
 
-class UpstreamPool {
+template <typename Protocol>
+class BasicUpstreamPool {
  public:
+  using Endpoint = typename Protocol::endpoint;
+  using Stream = beast::basic_stream<Protocol>;
+
   // Sends `request` to `endpoint` and reads the answer, all within `timeout`. A stale pooled
   // connection is replaced transparently.
-  asio::awaitable<UpstreamResult> Send(const tcp::endpoint& endpoint, Request& request,
+  asio::awaitable<UpstreamResult> Send(const Endpoint& endpoint, Request& request,
                                        std::chrono::milliseconds timeout);
   // Drops idle connections to endpoints that are no longer in `live` (replicas that left).
-  void Prune(const std::vector<tcp::endpoint>& live);
+  void Prune(const std::vector<Endpoint>& live);
 
   size_t idle_connections() const;
 
  private:
-  asio::awaitable<UpstreamResult> Exchange(beast::tcp_stream& stream, Request& request,
+  asio::awaitable<UpstreamResult> Exchange(Stream& stream, Request& request,
                                            std::chrono::milliseconds timeout, bool reused);
   // Keeps `stream` for reuse when the replica allows keep-alive.
-  void Release(const tcp::endpoint& endpoint, beast::tcp_stream stream, const Response& response);
+  void Release(const Endpoint& endpoint, Stream stream, const Response& response);
   static constexpr size_t kMaxIdlePerEndpoint = 512;
-  std::map<tcp::endpoint, std::vector<beast::tcp_stream>> idle_;
+  std::map<Endpoint, std::vector<Stream>> idle_;
 };
+
+using UpstreamPool = BasicUpstreamPool<tcp>;
+using LocalUpstreamPool = BasicUpstreamPool<local_stream>;
 
 }  // namespace axon::http

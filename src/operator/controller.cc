@@ -340,7 +340,9 @@ nlohmann::json Controller::RoutesLocked() const {
     nlohmann::json replicas = nlohmann::json::array();
     for (const auto& slot : api.replicas) {
       if (slot.phase == ReplicaPhase::kReady) {
-        replicas.push_back({{"id", slot.id}, {"host", "127.0.0.1"}, {"port", slot.port}});
+        nlohmann::json replica = {{"id", slot.id}, {"host", "127.0.0.1"}, {"port", slot.port}};
+        if (!slot.handle.socket.empty()) replica["socket"] = slot.handle.socket;
+        replicas.push_back(std::move(replica));
       }
     }
     apis.push_back({{"name", name},

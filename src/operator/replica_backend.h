@@ -31,6 +31,7 @@ struct ReplicaLaunch {
 struct ReplicaHandle {
   pid_t pid = 0;
   std::filesystem::path state_dir;
+  std::string socket;  // the Unix socket the gateway should use ("@name"), or "" for TCP
 };
 
 class ReplicaBackend {

@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   app.add_option("--replica-id", flags.replica_id, "name used in logs")->capture_default_str();
   app.add_option("--host", flags.server.host, "address to listen on")->capture_default_str();
   app.add_option("--port", flags.server.port, "port (0 = any free port)")->capture_default_str();
+  app.add_option("--unix-socket", flags.server.unix_socket,
+                 "also listen on this Unix socket (@name: abstract namespace)");
   app.add_option("--port-file", flags.port_file, "where to write the port once listening");
   app.add_option("--error-file", flags.error_file, "where to write why loading failed");
   app.add_option("--io-threads", flags.server.threads, "I/O threads")->capture_default_str();
