@@ -99,6 +99,9 @@ void Describe(const std::string& name) {
   std::cout << "\nendpoint: " << client.addresses().GatewayUrl()
             << api["endpoint"].get<std::string>() << "\nversion:  " << api["version"]
             << "\nin flight: " << api["in_flight"] << "\n";
+  if (const auto scaling = api.value("autoscaling", std::string()); !scaling.empty()) {
+    std::cout << "autoscaling: " << scaling << "\n";
+  }
   if (!api["error"].get<std::string>().empty()) {
     std::cout << "\nerror: " << api["error"].get<std::string>() << "\n";
   }

@@ -23,6 +23,8 @@ struct UpFlags {
   int drain_ms = 30'000;
   int request_timeout_ms = 60'000;
   int tick_ms = 200;
+  int autoscale_ms = 10'000;
+  int sample_ms = 1000;
 };
 
 void EnsureToken(const AxonHome& home) {
@@ -83,15 +85,30 @@ void Up(const UpFlags& flags) {
   EnsureToken(home);
   (void)WriteFileAtomic(home.ConfigFile(), flags.addresses.ToJson().dump(2));
   const auto& a = flags.addresses;
-  auto pid = SpawnProcess(
-      {.argv = {(ExecutableDir() / "axon-operator").string(), "--host", a.operator_host, "--port",
-                std::to_string(a.operator_port), "--gateway-host", a.gateway_host, "--gateway-port",
-                std::to_string(a.gateway_port), "--gateway-threads",
-                std::to_string(flags.gateway_threads), "--max-body-bytes",
-                std::to_string(flags.max_body_bytes), "--drain-ms", std::to_string(flags.drain_ms),
-                "--request-timeout-ms", std::to_string(flags.request_timeout_ms), "--tick-ms",
-                std::to_string(flags.tick_ms)},
-       .output_file = home.LogDir() / "operator.log"});
+  auto pid = SpawnProcess({.argv = {(ExecutableDir() / "axon-operator").string(),
+                                    "--host",
+                                    a.operator_host,
+                                    "--port",
+                                    std::to_string(a.operator_port),
+                                    "--gateway-host",
+                                    a.gateway_host,
+                                    "--gateway-port",
+                                    std::to_string(a.gateway_port),
+                                    "--gateway-threads",
+                                    std::to_string(flags.gateway_threads),
+                                    "--max-body-bytes",
+                                    std::to_string(flags.max_body_bytes),
+                                    "--drain-ms",
+                                    std::to_string(flags.drain_ms),
+                                    "--request-timeout-ms",
+                                    std::to_string(flags.request_timeout_ms),
+                                    "--tick-ms",
+                                    std::to_string(flags.tick_ms),
+                                    "--autoscale-ms",
+                                    std::to_string(flags.autoscale_ms),
+                                    "--sample-ms",
+                                    std::to_string(flags.sample_ms)},
+                           .output_file = home.LogDir() / "operator.log"});
   if (!pid.ok()) throw CliError{kExitFailed, pid.status().message()};
   PlatformClient client(home);
   WaitUntilUp(client, *pid);
@@ -147,6 +164,12 @@ void AddPlatformCommands(CLI::App& app) {
       ->capture_default_str();
   up->add_option("--request-timeout-ms", flags->request_timeout_ms,
                  "how long the gateway waits for a replica's answer (504 after)")
+      ->capture_default_str();
+  up->add_option("--autoscale-ms", flags->autoscale_ms,
+                 "how often the autoscaler decides each API's replica count")
+      ->capture_default_str();
+  up->add_option("--sample-ms", flags->sample_ms,
+                 "how often the gateway samples each API's in-flight requests")
       ->capture_default_str();
   up->add_option("--tick-ms", flags->tick_ms, "reconcile period of the operator")
       ->capture_default_str();

@@ -7,6 +7,7 @@
 #include "common/files.h"
 #include "http/responses.h"
 #include "http/upstream_pool.h"
+#include "http/url.h"
 
 namespace axon::gateway {
 namespace {
@@ -91,15 +92,21 @@ Status Gateway::SetRoutes(const nlohmann::json& json) {
   return OkStatus();
 }
 
-nlohmann::json Gateway::Stats() const {
+nlohmann::json Gateway::Stats(int64_t samples_after_unix_ms) const {
   auto table = routes_.load();
   nlohmann::json apis = nlohmann::json::object();
   for (const auto& api : table->apis()) {
     auto entry = api->stats->ToJson();
     entry["in_flight"] = api->InFlight();
+    entry["in_flight_samples"] = api->stats->SamplesAfter(samples_after_unix_ms);
     apis[api->name] = std::move(entry);
   }
   return {{"apis", std::move(apis)}};
+}
+
+void Gateway::SampleInFlight(int64_t unix_ms) const {
+  auto table = routes_.load();
+  for (const auto& api : table->apis()) api->stats->AddSample(unix_ms, api->InFlight());
 }
 
 http::asio::awaitable<Response> Gateway::Handle(Request& request) {
@@ -182,7 +189,11 @@ http::asio::awaitable<Response> Gateway::HandleAdmin(Request& request) {
     co_return http::JsonError(401, "missing or wrong bearer token");
   }
   if (path == "/_axon/stats" && request.method() == bhttp::verb::get) {
-    co_return http::JsonResponse(200, Stats());
+    int64_t after = 0;
+    for (const auto& [k, v] : http::ParseQuery(http::TargetQuery(request.target()))) {
+      if (k == "after") after = std::atoll(v.c_str());
+    }
+    co_return http::JsonResponse(200, Stats(after));
   }
   if (path == "/_axon/routes" && request.method() == bhttp::verb::put) {
     const auto json = nlohmann::json::parse(request.body(), nullptr, false);

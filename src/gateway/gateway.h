@@ -30,8 +30,11 @@ class Gateway {
 
   // Replaces the route table. Thread-safe.
   Status SetRoutes(const nlohmann::json& json);
-  // Per-API statistics and in-flight counts.
-  nlohmann::json Stats() const;
+  // Per-API statistics and in-flight counts, with the in-flight samples taken after
+  // `samples_after_unix_ms`.
+  nlohmann::json Stats(int64_t samples_after_unix_ms = 0) const;
+  // Records every API's in-flight requests now (the sampler thread calls it periodically).
+  void SampleInFlight(int64_t unix_ms) const;
 
  private:
   http::asio::awaitable<http::Response> HandleAdmin(http::Request& request);

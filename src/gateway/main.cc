@@ -8,6 +8,26 @@
 #include "gateway/gateway.h"
 #include "http/server.h"
 
+namespace {
+
+// Records every API's in-flight requests each `period`, on the server's first I/O thread.
+axon::http::asio::awaitable<void> SampleInFlight(const axon::gateway::Gateway& gateway,
+                                                 std::chrono::milliseconds period) {
+  namespace asio = axon::http::asio;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(period);
+    axon::http::beast::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    gateway.SampleInFlight(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"axon-gateway: routes prediction requests to replicas (started by the operator)"};
   axon::http::ServerOptions options;
@@ -15,6 +35,7 @@ int main(int argc, char** argv) {
   std::string token_file;
   std::string routes_file;
   int drain_ms = 30'000;
+  int sample_ms = 1000;
   app.add_option("--host", options.host, "address to listen on")->capture_default_str();
   app.add_option("--port", options.port, "port to listen on (0 = any)")->capture_default_str();
   app.add_option("--threads", options.threads, "I/O threads")->capture_default_str();
@@ -24,6 +45,9 @@ int main(int argc, char** argv) {
   app.add_option("--routes-file", routes_file, "where the route table is persisted");
   app.add_option("--drain-ms", drain_ms, "how long SIGTERM waits for requests in flight")
       ->capture_default_str();
+  app.add_option("--sample-ms", sample_ms, "how often in-flight requests are sampled")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 60'000));
   CLI11_PARSE(app, argc, argv);
 
   axon::BlockTerminationSignals();
@@ -40,6 +64,9 @@ int main(int argc, char** argv) {
     spdlog::error("{}", server.status().message());
     return 1;
   }
+  axon::http::asio::co_spawn((*server)->main_context(),
+                             SampleInFlight(gateway, std::chrono::milliseconds(sample_ms)),
+                             axon::http::asio::detached);
   (*server)->Start();
   spdlog::info("listening on {}:{} with {} threads", options.host, (*server)->port(),
                options.threads);

@@ -20,6 +20,21 @@ nlohmann::json ApiStats::ToJson() const {
           {"latency_us_total", latency_us_total.load()}};
 }
 
+void ApiStats::AddSample(int64_t unix_ms, int64_t in_flight) {
+  std::lock_guard lock(samples_mu_);
+  samples_.emplace_back(unix_ms, in_flight);
+  if (samples_.size() > kMaxSamples) samples_.pop_front();
+}
+
+nlohmann::json ApiStats::SamplesAfter(int64_t after_unix_ms) const {
+  std::lock_guard lock(samples_mu_);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [at, value] : samples_) {
+    if (at > after_unix_ms) out.push_back({at, value});
+  }
+  return out;
+}
+
 int64_t ApiRoute::InFlight() const {
   int64_t total = 0;
   for (const auto& r : replicas) total += r->in_flight.load(std::memory_order_relaxed);

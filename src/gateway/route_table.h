@@ -9,8 +9,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +41,18 @@ struct ApiStats {
   std::atomic<uint64_t> latency_us_total{0};  // over every answered request
   void Record(unsigned status, std::chrono::microseconds latency);
   nlohmann::json ToJson() const;
+
+  // In-flight samples for the autoscaler: (unix ms, requests in flight), newest last, at most
+  // kMaxSamples. Written by the sampler thread, read by the stats endpoint; not on the
+  // request path.
+  static constexpr size_t kMaxSamples = 600;
+  void AddSample(int64_t unix_ms, int64_t in_flight);
+  // Samples taken after `after_unix_ms`, as [[unix_ms, in_flight], ...].
+  nlohmann::json SamplesAfter(int64_t after_unix_ms) const;
+
+ private:
+  mutable std::mutex samples_mu_;
+  std::deque<std::pair<int64_t, int64_t>> samples_;  // guarded by samples_mu_
 };
 
 struct ApiRoute {

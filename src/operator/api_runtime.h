@@ -5,10 +5,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
+#include "operator/autoscaler.h"
 #include "operator/replica_backend.h"
 #include "spec/api_spec.h"
 
@@ -50,10 +52,13 @@ struct ApiRuntime {
   int64_t updated_at = 0;           // unix seconds
   std::filesystem::path spec_file;  // the spec as JSON, for the replicas
   std::string error;                // non-empty: why the API is in status "error"
+  int64_t requested = 1;            // replicas wanted now: init_replicas, then the autoscaler's
+  std::unique_ptr<Autoscaler> autoscaler;
+  std::string last_scaling;  // the autoscaler's last decision and why
   std::vector<ReplicaSlot> replicas;
   int next_replica_number = 0;
 
-  int64_t Requested() const { return spec.autoscaling.init_replicas; }
+  int64_t Requested() const { return requested; }
   int64_t ReadyUpToDate() const;
   int64_t UpToDate() const;    // slots of the current revision, whatever their phase
   std::string Status() const;  // live | updating | error

@@ -70,6 +70,14 @@ Status Controller::Activate(const StoredApi& stored) {
   }
   ApiRuntime& api = apis_[stored.name];
   if (api.version == stored.version) return OkStatus();
+  if (api.autoscaler == nullptr) {
+    api.requested = spec.autoscaling.init_replicas;
+    api.autoscaler = std::make_unique<Autoscaler>(spec.autoscaling);
+  } else {  // an update keeps the current scale, within the new bounds
+    api.requested =
+        std::clamp(api.requested, spec.autoscaling.min_replicas, spec.autoscaling.max_replicas);
+    api.autoscaler->set_spec(spec.autoscaling);
+  }
   api.spec = std::move(spec);
   api.version = stored.version;
   api.updated_at = stored.updated_at;
@@ -138,6 +146,7 @@ Status Controller::Refresh(const std::string& name) {
 }
 
 void Controller::Tick() {
+  Autoscale();
   std::vector<Probe> probes;
   {
     std::lock_guard lock(mu_);

@@ -2,7 +2,8 @@
 // that makes the running replicas match it. Tick() is safe to run at any time and as often as
 // wanted: it reaps exited replicas, restarts crashed ones with exponential backoff, probes
 // starting ones for readiness, replaces outdated ones once their successors are ready, and
-// pushes the resulting route table to the gateway.
+// pushes the resulting route table to the gateway. Every autoscale_interval it also applies
+// each API's autoscaler (see autoscaler.h) to the in-flight samples taken by the gateway.
 //
 // Threading: every public method may be called from any thread; one mutex guards the state.
 // Tick() does its readiness probes and gateway calls without holding it.
@@ -34,6 +35,7 @@ struct ControllerOptions {
   std::chrono::milliseconds stable_after{10'000};  // ready this long = crash count forgotten
   int crash_loop_threshold = 3;                    // failures in a row that mean "error"
   std::chrono::milliseconds request_timeout{60'000};
+  std::chrono::milliseconds autoscale_interval{10'000};  // how often the autoscaler decides
 };
 
 class Controller {
@@ -68,6 +70,9 @@ class Controller {
     uint16_t port;
     bool ready = false;
   };
+  // Feeds the gateway's in-flight samples to each API's autoscaler and, once per
+  // autoscale_interval, applies its decisions.
+  void Autoscale();
   void ReapLocked(ApiRuntime& api, TimePoint now);
   std::vector<Probe> CollectProbesLocked();
   void ApplyProbesLocked(const std::vector<Probe>& probes, TimePoint now);
@@ -88,6 +93,8 @@ class Controller {
   mutable std::mutex mu_;
   std::map<std::string, ApiRuntime> apis_;  // guarded by mu_
   std::vector<ReplicaSlot> stopping_;       // guarded by mu_; draining, awaiting exit
+  TimePoint next_autoscale_{};              // reconcile thread only
+  int64_t samples_seen_unix_ms_ = 0;        // reconcile thread only
 };
 
 }  // namespace axon::operator_

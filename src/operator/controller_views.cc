@@ -1,5 +1,6 @@
 // Controller's read-only views: the `axon get`, `describe` and `logs` answers.
 #include <fstream>
+#include <limits>
 
 #include "common/files.h"
 #include "operator/controller.h"
@@ -39,8 +40,11 @@ nlohmann::json Controller::DescribeLocked(const ApiRuntime& api,
   return out;
 }
 
+// Statistics without in-flight samples (the views do not need them).
+constexpr int64_t kNoSamples = std::numeric_limits<int64_t>::max();
+
 nlohmann::json Controller::List() const {
-  const nlohmann::json stats = gateway_.Stats();
+  const nlohmann::json stats = gateway_.Stats(kNoSamples);
   std::lock_guard lock(mu_);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [name, api] : apis_) out.push_back(DescribeLocked(api, stats));
@@ -48,13 +52,14 @@ nlohmann::json Controller::List() const {
 }
 
 StatusOr<nlohmann::json> Controller::Describe(const std::string& name) const {
-  const nlohmann::json stats = gateway_.Stats();
+  const nlohmann::json stats = gateway_.Stats(kNoSamples);
   std::lock_guard lock(mu_);
   auto it = apis_.find(name);
   if (it == apis_.end()) return NotFound("no api named " + name + " (see `axon get`)");
   const ApiRuntime& api = it->second;
   nlohmann::json out = DescribeLocked(api, stats);
   out["error"] = api.error;
+  out["autoscaling"] = api.last_scaling;
   out["spec"] = spec::ToJson(api.spec);
   nlohmann::json replicas = nlohmann::json::array();
   auto add = [&](const ReplicaSlot& slot) {

@@ -92,9 +92,13 @@ bool GatewayLink::Sync(const nlohmann::json& routes) {
   return true;
 }
 
-nlohmann::json GatewayLink::Stats() const {
-  auto res = http::Fetch(ConnectHost(), options_.port,
-                         http::MakeRequest(bhttp::verb::get, "/_axon/stats", options_.token), 1s);
+nlohmann::json GatewayLink::Stats(int64_t samples_after_unix_ms) const {
+  auto res =
+      http::Fetch(ConnectHost(), options_.port,
+                  http::MakeRequest(bhttp::verb::get,
+                                    "/_axon/stats?after=" + std::to_string(samples_after_unix_ms),
+                                    options_.token),
+                  1s);
   if (!res.ok() || res->result_int() != 200) return nlohmann::json::object();
   auto json = nlohmann::json::parse(res->body(), nullptr, false);
   return json.is_object() ? json.value("apis", nlohmann::json::object()) : nlohmann::json::object();

@@ -23,6 +23,7 @@ struct GatewayOptions {
   int threads = 2;
   uint64_t max_body_bytes = 10 * 1024 * 1024;
   std::chrono::milliseconds drain{30'000};  // how long the gateway drains on SIGTERM
+  std::chrono::milliseconds sample{1000};   // how often it samples in-flight requests
   std::filesystem::path token_file;
   std::string token;
   std::filesystem::path routes_file;
@@ -37,8 +38,9 @@ class GatewayLink {
   // Makes sure the gateway runs and serves `routes`. Pushes only what changed. Returns true
   // when the gateway is known to serve exactly `routes`.
   bool Sync(const nlohmann::json& routes);
-  // Per-API statistics from the gateway; an empty object if it cannot be reached.
-  nlohmann::json Stats() const;
+  // Per-API statistics from the gateway, with in-flight samples newer than
+  // `samples_after_unix_ms`; an empty object if it cannot be reached.
+  nlohmann::json Stats(int64_t samples_after_unix_ms = 0) const;
   // Stops the gateway, letting requests in flight finish within `drain`.
   void Stop(std::chrono::milliseconds drain);
 

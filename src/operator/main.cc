@@ -32,6 +32,8 @@ struct Flags {
   int tick_ms = 200;
   int drain_ms = 30'000;
   int request_timeout_ms = 60'000;
+  int autoscale_ms = 10'000;
+  int sample_ms = 1000;
 };
 
 // Runs Controller::Tick() every `period` on its own thread until destroyed.
@@ -100,6 +102,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--request-timeout-ms", flags.request_timeout_ms, "gateway request timeout")
       ->capture_default_str();
+  app.add_option("--autoscale-ms", flags.autoscale_ms, "how often the autoscaler decides")
+      ->capture_default_str();
+  app.add_option("--sample-ms", flags.sample_ms, "how often the gateway samples in-flight requests")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   BlockTerminationSignals();
@@ -119,6 +125,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(home.LogDir(), ec);
   flags.gateway.binary = ExecutableDir() / "axon-gateway";
   flags.gateway.drain = std::chrono::milliseconds(flags.drain_ms);
+  flags.gateway.sample = std::chrono::milliseconds(flags.sample_ms);
   flags.gateway.token_file = home.TokenFile();
   flags.gateway.token = *token;
   flags.gateway.routes_file = home.RunDir() / "routes.json";
@@ -130,7 +137,8 @@ int main(int argc, char** argv) {
   operator_::Controller controller(
       {.home = home,
        .drain = std::chrono::milliseconds(flags.drain_ms),
-       .request_timeout = std::chrono::milliseconds(flags.request_timeout_ms)},
+       .request_timeout = std::chrono::milliseconds(flags.request_timeout_ms),
+       .autoscale_interval = std::chrono::milliseconds(flags.autoscale_ms)},
       **store, backend, gateway, clock);
   controller.LoadFromStore();
 

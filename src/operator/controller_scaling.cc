@@ -1,0 +1,40 @@
+// Controller::Autoscale: the gateway's in-flight samples in, each API's replica count out.
+#include <spdlog/spdlog.h>
+
+#include "operator/controller.h"
+
+namespace axon::operator_ {
+
+void Controller::Autoscale() {
+  const nlohmann::json stats = gateway_.Stats(samples_seen_unix_ms_);
+  const auto unix_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  std::lock_guard lock(mu_);
+  const TimePoint now = clock_.Now();
+  for (auto& [name, api] : apis_) {
+    if (!stats.contains(name)) continue;
+    for (const auto& sample : stats[name].value("in_flight_samples", nlohmann::json::array())) {
+      const int64_t at = sample[0].get<int64_t>();
+      api.autoscaler->AddSample(now - std::chrono::milliseconds(unix_now - at),
+                                sample[1].get<double>());
+      samples_seen_unix_ms_ = std::max(samples_seen_unix_ms_, at);
+    }
+  }
+  if (now < next_autoscale_) return;
+  next_autoscale_ = now + options_.autoscale_interval;
+  for (auto& [name, api] : apis_) {
+    ScalingDecision decision = api.autoscaler->Decide(now, api.requested);
+    if (decision.desired < 1 && api.requested >= 1) {
+      decision.desired = 1;  // nothing would wake an API at zero replicas yet
+      decision.reason += "; scale to zero is not supported yet, keeping 1";
+    }
+    if (decision.desired != api.requested) {
+      spdlog::info("autoscaler: api {}: {}", name, decision.reason);
+      api.requested = decision.desired;
+    }
+    api.last_scaling = std::move(decision.reason);
+  }
+}
+
+}  // namespace axon::operator_
