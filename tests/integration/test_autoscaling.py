@@ -31,6 +31,35 @@ autoscaling:
 """
 
 
+class Load:
+    """`clients` threads posting to `path` until stopped, each at most `per_client` requests."""
+
+    def __init__(self, platform, path, clients, per_client):
+        self.stop = threading.Event()
+        self.failures = []
+        self.threads = [threading.Thread(target=self._client, args=(platform, path, per_client))
+                        for _ in range(clients)]
+
+    def _client(self, platform, path, per_client):
+        with requests.Session() as session:
+            for _ in range(per_client):
+                if self.stop.is_set():
+                    return
+                res = session.post(platform.gateway_url + path, json={}, timeout=10)
+                if res.status_code != 200:
+                    self.failures.append(res.status_code)
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=30)
+
+
 def replica_count(platform, name):
     api = platform.describe(name)
     return api["requested"], sum(r["state"] == "ready" for r in api["replicas"])
@@ -43,31 +72,12 @@ def test_replicas_follow_load(platform):
     platform.wait_live("slow")
     assert replica_count(platform, "slow") == (1, 1)
 
-    stop = threading.Event()
-    failures = []
-
-    def client():  # at most 300 requests or until stopped
-        with requests.Session() as session:
-            for _ in range(300):
-                if stop.is_set():
-                    return
-                res = session.post(platform.gateway_url + "/slow", json={}, timeout=10)
-                if res.status_code != 200:
-                    failures.append(res.status_code)
-
-    clients = [threading.Thread(target=client) for _ in range(4)]
-    for c in clients:
-        c.start()
-    try:
+    with Load(platform, "/slow", clients=4, per_client=300) as load:
         # 4 requests in flight over a target of 1 per replica: up to max_replicas.
         wait_for(lambda: replica_count(platform, "slow") == (3, 3), timeout=20,
                  message="three ready replicas under load")
         assert "-> 3 replicas" in platform.describe("slow")["autoscaling"]
-    finally:
-        stop.set()
-        for c in clients:
-            c.join(timeout=30)
-    assert failures == []
+    assert load.failures == []
 
     # No load: after the 3 s downscale stabilization the API goes back to min_replicas.
     wait_for(lambda: replica_count(platform, "slow") == (1, 1), timeout=30,
@@ -81,25 +91,9 @@ def test_max_replicas_caps_the_scale(platform):
                      SCALING.replace("max_replicas: 3", "max_replicas: 2"))
     platform.deploy(spec)
     platform.wait_live("capped")
-    stop = threading.Event()
-
-    def client():
-        with requests.Session() as session:
-            for _ in range(200):
-                if stop.is_set():
-                    return
-                session.post(platform.gateway_url + "/capped", json={}, timeout=10)
-
-    clients = [threading.Thread(target=client) for _ in range(6)]
-    for c in clients:
-        c.start()
-    try:
+    with Load(platform, "/capped", clients=6, per_client=200):
         wait_for(lambda: replica_count(platform, "capped") == (2, 2), timeout=20,
                  message="two ready replicas")
         wait_for(lambda: "kept within [1, 2]" in platform.describe("capped")["autoscaling"],
                  timeout=10, message="a decision capped by max_replicas")
         assert platform.describe("capped")["requested"] == 2
-    finally:
-        stop.set()
-        for c in clients:
-            c.join(timeout=30)
