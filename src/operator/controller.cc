@@ -59,6 +59,52 @@ void Controller::LoadFromStore() {
       spdlog::error("cannot load api {} from the state store: {}", stored.name, s.message());
     }
   }
+  const TimePoint now = clock_.Now();
+  for (const auto& replica : store_.Replicas()) AdoptLocked(replica, now);
+  SaveReplicasLocked();
+}
+
+void Controller::AdoptLocked(const StoredReplica& stored, TimePoint now) {
+  const ReplicaHandle handle{static_cast<pid_t>(stored.pid), stored.state_dir, stored.socket};
+  auto it = apis_.find(stored.api);
+  if (it == apis_.end() || backend_.CheckExited(handle)) return;  // gone, or its api is
+  ApiRuntime& api = it->second;
+  ReplicaSlot slot;
+  slot.id = stored.id;
+  slot.api = stored.api;
+  slot.version = stored.version;
+  // A replica of an older version is adopted as outdated: it serves until its successor is up.
+  slot.revision = stored.version == api.version ? api.revision : 0;
+  slot.phase = ReplicaPhase::kStarting;  // the next probe makes it ready again
+  slot.handle = handle;
+  slot.port = static_cast<uint16_t>(stored.port);
+  slot.restarts = static_cast<int>(stored.restarts);
+  slot.started_at = now;
+  const auto dash = stored.id.rfind('-');
+  if (dash != std::string::npos) {
+    api.next_replica_number =
+        std::max(api.next_replica_number, std::atoi(stored.id.c_str() + dash + 1));
+  }
+  spdlog::info("api {}: adopted running replica {} (pid {}, version {})", stored.api, slot.id,
+               stored.pid, stored.version);
+  api.replicas.push_back(std::move(slot));
+}
+
+void Controller::SaveReplicasLocked() {
+  std::vector<StoredReplica> running;
+  for (const auto& [name, api] : apis_) {
+    for (const auto& slot : api.replicas) {
+      if (slot.phase != ReplicaPhase::kStarting && slot.phase != ReplicaPhase::kReady) continue;
+      running.push_back({slot.id, name, slot.version, slot.handle.pid, slot.port,
+                         slot.handle.socket, slot.handle.state_dir.string(), slot.restarts});
+    }
+  }
+  if (running == saved_replicas_) return;
+  if (Status s = store_.SaveReplicas(running); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return;
+  }
+  saved_replicas_ = std::move(running);
 }
 
 Status Controller::Activate(const StoredApi& stored) {
@@ -162,6 +208,7 @@ void Controller::Tick() {
     ApplyProbesLocked(probes, now);
     for (auto& [name, api] : apis_) ScaleLocked(api, now);
     FinishStoppingLocked(now);
+    SaveReplicasLocked();
     routes = RoutesLocked();
   }
   // Replicas leave the routes before they are told to stop. If the gateway cannot be told,
@@ -383,6 +430,7 @@ void Controller::StopAllReplicas() {
     lock.lock();
   }
   for (auto& slot : stopping_) backend_.Kill(slot.handle);
+  SaveReplicasLocked();  // none run any more
 }
 
 }  // namespace axon::operator_

@@ -43,7 +43,8 @@ class Controller {
   Controller(ControllerOptions options, StateStore& store, ReplicaBackend& backend,
              GatewayLink& gateway, const Clock& clock);
 
-  // Loads the APIs saved by an earlier operator. Call once before the first Tick().
+  // Loads the APIs saved by an earlier operator and adopts its replicas that still run (an
+  // operator that was killed leaves them serving). Call once before the first Tick().
   void LoadFromStore();
 
   // Validates the YAML of `file` as a whole and applies it. On success, one entry per API:
@@ -81,6 +82,9 @@ class Controller {
   void StopReplicaLocked(ReplicaSlot slot, TimePoint now);
   void FinishStoppingLocked(TimePoint now);
   nlohmann::json RoutesLocked() const;
+  void AdoptLocked(const StoredReplica& stored, TimePoint now);
+  // Saves the running replicas to the store when they changed.
+  void SaveReplicasLocked();
   nlohmann::json DescribeLocked(const ApiRuntime& api, const nlohmann::json& stats) const;
   Status Activate(const StoredApi& stored);  // mu_ held
 
@@ -91,10 +95,11 @@ class Controller {
   const Clock& clock_;
 
   mutable std::mutex mu_;
-  std::map<std::string, ApiRuntime> apis_;  // guarded by mu_
-  std::vector<ReplicaSlot> stopping_;       // guarded by mu_; draining, awaiting exit
-  TimePoint next_autoscale_{};              // reconcile thread only
-  int64_t samples_seen_unix_ms_ = 0;        // reconcile thread only
+  std::map<std::string, ApiRuntime> apis_;     // guarded by mu_
+  std::vector<ReplicaSlot> stopping_;          // guarded by mu_; draining, awaiting exit
+  std::vector<StoredReplica> saved_replicas_;  // guarded by mu_; as last saved
+  TimePoint next_autoscale_{};                 // reconcile thread only
+  int64_t samples_seen_unix_ms_ = 0;           // reconcile thread only
 };
 
 }  // namespace axon::operator_

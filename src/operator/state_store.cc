@@ -19,6 +19,15 @@ constexpr const char* kSchema = R"sql(
     content_hash TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     PRIMARY KEY (name, version));
+  CREATE TABLE IF NOT EXISTS replicas (
+    id TEXT PRIMARY KEY,
+    api TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    port INTEGER NOT NULL,
+    socket TEXT NOT NULL,
+    state_dir TEXT NOT NULL,
+    restarts INTEGER NOT NULL);
 )sql";
 
 // A prepared statement that finalizes itself.
@@ -156,6 +165,37 @@ std::vector<StoredApi> StateStore::History(const std::string& name) const {
   q.Bind(1, name);
   std::vector<StoredApi> out;
   while (q.Step()) out.push_back(q.Api());
+  return out;
+}
+
+Status StateStore::SaveReplicas(const std::vector<StoredReplica>& replicas) {
+  std::lock_guard lock(mu_);
+  if (Status s = Exec("BEGIN IMMEDIATE; DELETE FROM replicas;"); !s.ok()) return s;
+  for (const auto& r : replicas) {
+    Statement insert(db_,
+                     "INSERT INTO replicas (id, api, version, pid, port, socket, state_dir, "
+                     "restarts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    insert.Bind(1, r.id).Bind(2, r.api).Bind(3, r.version).Bind(4, r.pid).Bind(5, r.port);
+    insert.Bind(6, r.socket).Bind(7, r.state_dir).Bind(8, r.restarts);
+    if (!insert.Done()) {
+      std::string why = sqlite3_errmsg(db_);
+      (void)Exec("ROLLBACK;");
+      return Internal("state store: cannot save replica " + r.id + ": " + why);
+    }
+  }
+  return Exec("COMMIT;");
+}
+
+std::vector<StoredReplica> StateStore::Replicas() const {
+  std::lock_guard lock(mu_);
+  Statement q(db_,
+              "SELECT id, api, version, pid, port, socket, state_dir, restarts FROM replicas "
+              "ORDER BY id");
+  std::vector<StoredReplica> out;
+  while (q.Step()) {
+    out.push_back(
+        {q.Text(0), q.Text(1), q.Int(2), q.Int(3), q.Int(4), q.Text(5), q.Text(6), q.Int(7)});
+  }
   return out;
 }
 

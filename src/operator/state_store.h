@@ -26,6 +26,19 @@ struct StoredApi {
   int64_t updated_at = 0;    // unix seconds of the last deploy that changed it
 };
 
+// A replica process the operator runs, saved so that a restarted operator can adopt it.
+struct StoredReplica {
+  std::string id;
+  std::string api;
+  int64_t version = 0;
+  int64_t pid = 0;
+  int64_t port = 0;
+  std::string socket;
+  std::string state_dir;
+  int64_t restarts = 0;
+  bool operator==(const StoredReplica&) const = default;
+};
+
 enum class DeployAction { kCreated, kUpdated, kUnchanged };
 
 class StateStore {
@@ -42,6 +55,10 @@ class StateStore {
   std::vector<StoredApi> List() const;
   // Every stored version of one API, oldest first.
   std::vector<StoredApi> History(const std::string& name) const;
+
+  // Replaces the saved set of running replicas with `replicas`.
+  Status SaveReplicas(const std::vector<StoredReplica>& replicas);
+  std::vector<StoredReplica> Replicas() const;
 
  private:
   explicit StateStore(sqlite3* db) : db_(db) {}

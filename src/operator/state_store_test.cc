@@ -65,5 +65,19 @@ TEST_F(StateStoreTest, DeleteThenRedeployContinuesVersions) {
   EXPECT_EQ(apis[0].version, 2);
 }
 
+TEST_F(StateStoreTest, ReplicasAreReplacedAsAWholeAndSurviveReopen) {
+  const StoredReplica a{"a-1", "a", 1, 100, 9000, "@s1", "/tmp/a-1", 0};
+  const StoredReplica b{"a-2", "a", 1, 101, 9001, "@s2", "/tmp/a-2", 2};
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->SaveReplicas({a, b}).ok());
+    ASSERT_TRUE(store->SaveReplicas({b}).ok());
+  }
+  auto store = Open();
+  EXPECT_EQ(store->Replicas(), std::vector<StoredReplica>{b});
+  ASSERT_TRUE(store->SaveReplicas({}).ok());
+  EXPECT_TRUE(store->Replicas().empty());
+}
+
 }  // namespace
 }  // namespace axon::operator_
