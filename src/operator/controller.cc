@@ -292,8 +292,16 @@ void Controller::ScaleLocked(ApiRuntime& api, TimePoint now) {
       StartReplicaLocked(api, slot, now);
     }
   }
+  // A rollout (replicas of an older revision exist) follows update_strategy: at most
+  // desired + max_surge replicas at once, at least desired - max_unavailable ready.
+  const bool rolling = api.UpToDate() < static_cast<int64_t>(slots.size());
+  const int64_t surge = api.spec.update_strategy.max_surge.Resolve(desired, /*round_up=*/true);
+  const int64_t unavailable =
+      api.spec.update_strategy.max_unavailable.Resolve(desired, /*round_up=*/false);
+  const int64_t max_total = rolling ? desired + std::max<int64_t>(surge, 0) : desired;
   // Add missing replicas of the current revision.
-  for (int64_t n = api.UpToDate(); n < desired; ++n) {
+  for (int64_t n = api.UpToDate(); n < desired && static_cast<int64_t>(slots.size()) < max_total;
+       ++n) {
     ReplicaSlot slot;
     slot.id = api.spec.name + "-" + std::to_string(++api.next_replica_number);
     slot.api = api.spec.name;
@@ -309,11 +317,15 @@ void Controller::ScaleLocked(ApiRuntime& api, TimePoint now) {
     StopReplicaLocked(std::move(*victim), now);
     slots.erase(std::next(victim).base());
   }
-  // Outdated replicas go once the current revision is fully ready; ones that could never
-  // serve (not ready) go at once.
-  const bool successors_ready = api.ReadyUpToDate() >= desired;
+  // Outdated replicas that are not ready go at once; ready ones one by one, as long as
+  // desired - max_unavailable replicas stay ready.
+  auto ready_total = [&] {
+    return std::count_if(slots.begin(), slots.end(),
+                         [](const ReplicaSlot& s) { return s.phase == ReplicaPhase::kReady; });
+  };
   for (auto it = slots.begin(); it != slots.end();) {
-    if (it->revision != api.revision && (successors_ready || it->phase != ReplicaPhase::kReady)) {
+    if (it->revision != api.revision &&
+        (it->phase != ReplicaPhase::kReady || ready_total() - 1 >= desired - unavailable)) {
       StopReplicaLocked(std::move(*it), now);
       it = slots.erase(it);
     } else {

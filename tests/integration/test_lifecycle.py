@@ -267,3 +267,29 @@ def test_rolling_update_drops_no_request(platform):
     assert tags[0] == "v1"
     # After the old replicas exited only the new version answers.
     assert set(tags[seen:]) == {"v2"}
+
+
+def test_rollout_follows_max_surge_and_max_unavailable(platform):
+    spec_extra = ("autoscaling:\n  min_replicas: 3\n  max_replicas: 3\n"
+                  "update_strategy:\n  max_surge: 1\n  max_unavailable: 0\n")
+    spec = write_api(platform.work_dir / "strat", "strat", TAGGED_PREDICTOR.format(tag="v1"),
+                     spec_extra)
+    platform.deploy(spec)
+    platform.wait_live("strat")
+    (platform.work_dir / "strat" / "predictor.py").write_text(
+        textwrap.dedent(TAGGED_PREDICTOR.format(tag="v2")))
+    assert "updated api strat (version 2)" in platform.deploy(spec)
+
+    observed = []  # (replicas not stopping, ready) at each look, bounded by the wait below
+
+    def done():
+        api = platform.describe("strat")
+        active = [r for r in api["replicas"] if r["state"] != "stopping"]
+        observed.append((len(active), sum(r["state"] == "ready" for r in active)))
+        return (api["status"] == "live" and len(active) == 3
+                and all(r["version"] == 2 and r["state"] == "ready" for r in active))
+
+    wait_for(done, timeout=30, interval=0.01, message="the rollout to finish")
+    assert max(total for total, _ in observed) <= 4  # 3 + max_surge
+    assert min(ready for _, ready in observed) >= 3  # 3 - max_unavailable
+    assert max(total for total, _ in observed) == 4  # it did surge
