@@ -293,3 +293,25 @@ def test_rollout_follows_max_surge_and_max_unavailable(platform):
     assert max(total for total, _ in observed) <= 4  # 3 + max_surge
     assert min(ready for _, ready in observed) >= 3  # 3 - max_unavailable
     assert max(total for total, _ in observed) == 4  # it did surge
+
+
+def test_a_version_that_never_gets_ready_leaves_the_old_one_serving(platform):
+    spec = write_api(platform.work_dir / "safe", "safe", TAGGED_PREDICTOR.format(tag="v1"))
+    platform.deploy(spec)
+    platform.wait_live("safe")
+    (platform.work_dir / "safe" / "predictor.py").write_text(textwrap.dedent("""\
+        class PythonPredictor:
+            def __init__(self, config):
+                raise RuntimeError("v2 cannot load its model")
+
+            def predict(self, payload):
+                return {}
+        """))
+    assert "updated api safe (version 2)" in platform.deploy(spec)
+    api = platform.wait_status("safe", "error")
+    assert "v2 cannot load its model" in api["reason"]
+    for _ in range(5):
+        res = platform.predict("/safe", {})
+        assert res.status_code == 200 and res.json()["tag"] == "v1"
+    ready = [r for r in platform.describe("safe")["replicas"] if r["state"] == "ready"]
+    assert [r["version"] for r in ready] == [1]
