@@ -25,6 +25,8 @@ struct UpFlags {
   int tick_ms = 200;
   int autoscale_ms = 10'000;
   int sample_ms = 1000;
+  int hold_timeout_ms = 60'000;
+  int64_t max_held = 1000;
 };
 
 void EnsureToken(const AxonHome& home) {
@@ -107,7 +109,11 @@ void Up(const UpFlags& flags) {
                                     "--autoscale-ms",
                                     std::to_string(flags.autoscale_ms),
                                     "--sample-ms",
-                                    std::to_string(flags.sample_ms)},
+                                    std::to_string(flags.sample_ms),
+                                    "--hold-timeout-ms",
+                                    std::to_string(flags.hold_timeout_ms),
+                                    "--max-held",
+                                    std::to_string(flags.max_held)},
                            .output_file = home.LogDir() / "operator.log"});
   if (!pid.ok()) throw CliError{kExitFailed, pid.status().message()};
   PlatformClient client(home);
@@ -170,6 +176,12 @@ void AddPlatformCommands(CLI::App& app) {
       ->capture_default_str();
   up->add_option("--sample-ms", flags->sample_ms,
                  "how often the gateway samples each API's in-flight requests")
+      ->capture_default_str();
+  up->add_option("--hold-timeout-ms", flags->hold_timeout_ms,
+                 "how long the gateway holds a request while an API scales up from zero")
+      ->capture_default_str();
+  up->add_option("--max-held", flags->max_held,
+                 "how many requests per API the gateway holds while it scales up from zero")
       ->capture_default_str();
   up->add_option("--tick-ms", flags->tick_ms, "reconcile period of the operator")
       ->capture_default_str();

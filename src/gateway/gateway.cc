@@ -129,10 +129,49 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
         request_id);
   }
   const auto start = Clock::now();
+  if (api->replicas.empty() && api->scale_to_zero) {
+    const auto before = table;  // keeps `held` alive while the table changes
+    const ApiRoute& held = *api;
+    if (!co_await HoldForReplica(path, table)) {
+      const std::string why = "api " + held.name + " has no ready replica after waiting " +
+                              std::to_string(held.hold_timeout.count()) +
+                              " ms for one to start (or too many requests are waiting)";
+      spdlog::warn("request {}: 503 {}", request_id, why);
+      held.stats->Record(
+          503, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+      co_return WithRequestId(http::JsonError(503, why), request_id);
+    }
+    api = table->Find(path);
+  }
   Response response = co_await Forward(*api, ThreadUpstreams(*table), request, request_id);
   api->stats->Record(response.result_int(),
                      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
   co_return WithRequestId(std::move(response), request_id);
+}
+
+http::asio::awaitable<bool> Gateway::HoldForReplica(std::string_view path,
+                                                    std::shared_ptr<const RouteTable>& table) {
+  constexpr auto kPoll = std::chrono::milliseconds(5);
+  const ApiRoute* api = table->Find(path);
+  const auto stats = api->stats;  // shared by every table that has this API
+  if (stats->held.fetch_add(1) >= api->max_held) {
+    stats->held.fetch_sub(1);
+    co_return false;
+  }
+  const auto deadline = Clock::now() + api->hold_timeout;
+  http::asio::steady_timer timer(co_await http::asio::this_coro::executor);
+  bool ready = false;
+  while (!ready && Clock::now() < deadline) {
+    timer.expires_after(kPoll);
+    http::beast::error_code ec;
+    co_await timer.async_wait(http::asio::redirect_error(http::asio::use_awaitable, ec));
+    table = routes_.load();
+    api = table->Find(path);
+    if (api == nullptr) break;  // the API was deleted meanwhile
+    ready = !api->replicas.empty();
+  }
+  stats->held.fetch_sub(1);
+  co_return ready;
 }
 
 http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, Upstreams& upstreams,

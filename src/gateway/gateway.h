@@ -38,6 +38,10 @@ class Gateway {
 
  private:
   http::asio::awaitable<http::Response> HandleAdmin(http::Request& request);
+  // Waits until the API at `path` has a ready replica (true) or its hold timeout passes or
+  // its hold queue is full (false). `table` is replaced by the newest route table.
+  http::asio::awaitable<bool> HoldForReplica(std::string_view path,
+                                             std::shared_ptr<const RouteTable>& table);
   // One I/O thread's connections to replicas, over TCP and over Unix sockets.
   struct Upstreams {
     http::UpstreamPool tcp;

@@ -36,7 +36,7 @@ nlohmann::json ApiStats::SamplesAfter(int64_t after_unix_ms) const {
 }
 
 int64_t ApiRoute::InFlight() const {
-  int64_t total = 0;
+  int64_t total = stats->held.load(std::memory_order_relaxed);
   for (const auto& r : replicas) total += r->in_flight.load(std::memory_order_relaxed);
   return total;
 }
@@ -85,6 +85,10 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::FromJson(const nlohmann:
       route->max_replica_concurrency = api.value("max_replica_concurrency", int64_t{1024});
       route->timeout = std::chrono::milliseconds(api.value("timeout_ms", int64_t{60'000}));
       route->status = api.value("status", std::string("updating"));
+      route->scale_to_zero = api.value("scale_to_zero", false);
+      route->hold_timeout =
+          std::chrono::milliseconds(api.value("hold_timeout_ms", int64_t{60'000}));
+      route->max_held = api.value("max_held", int64_t{1000});
       const ApiRoute* old = previous != nullptr ? previous->Find(route->endpoint) : nullptr;
       if (old != nullptr && old->name != route->name) old = nullptr;
       route->stats = old != nullptr ? old->stats : std::make_shared<ApiStats>();

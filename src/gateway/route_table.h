@@ -39,6 +39,7 @@ struct ApiStats {
   std::atomic<uint64_t> responses_4xx{0};
   std::atomic<uint64_t> responses_5xx{0};
   std::atomic<uint64_t> latency_us_total{0};  // over every answered request
+  std::atomic<int64_t> held{0};  // requests waiting for an API at zero replicas to start one
   void Record(unsigned status, std::chrono::microseconds latency);
   nlohmann::json ToJson() const;
 
@@ -61,10 +62,15 @@ struct ApiRoute {
   int64_t max_replica_concurrency = 1024;
   std::chrono::milliseconds timeout{60'000};
   std::string status;  // the operator's word for the API when it has no ready replica
+  // Scale to zero: with no ready replica, hold up to max_held requests for up to hold_timeout
+  // while the operator starts one (instead of answering 503 at once).
+  bool scale_to_zero = false;
+  std::chrono::milliseconds hold_timeout{60'000};
+  int64_t max_held = 1000;
   std::vector<std::shared_ptr<ReplicaTarget>> replicas;  // ready replicas only
   std::shared_ptr<ApiStats> stats;
 
-  // Requests in flight over all replicas.
+  // Requests in flight over all replicas, plus requests held for a replica to start.
   int64_t InFlight() const;
   // The replica with the fewest requests in flight, or nullptr if every replica already has
   // max_replica_concurrency. `skip` is excluded (for a retry elsewhere).
@@ -79,6 +85,7 @@ class RouteTable {
  public:
   // Parses the operator's JSON:
   //   {"apis": [{"name", "endpoint", "max_replica_concurrency", "timeout_ms", "status",
+  //              "scale_to_zero", "hold_timeout_ms", "max_held" (the last three optional),
   //              "replicas": [{"id", "host", "port", "socket" (optional)}]}]}
   // reusing counters of `previous` (may be null) for APIs and replicas that carry over.
   static StatusOr<std::shared_ptr<const RouteTable>> FromJson(const nlohmann::json& json,

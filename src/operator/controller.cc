@@ -418,6 +418,9 @@ nlohmann::json Controller::RoutesLocked() const {
                     {"max_replica_concurrency", api.spec.autoscaling.max_replica_concurrency},
                     {"timeout_ms", options_.request_timeout.count()},
                     {"status", api.Status()},
+                    {"scale_to_zero", api.spec.autoscaling.min_replicas == 0},
+                    {"hold_timeout_ms", options_.hold_timeout.count()},
+                    {"max_held", options_.max_held},
                     {"replicas", std::move(replicas)}});
   }
   return {{"apis", std::move(apis)}};

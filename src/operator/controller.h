@@ -36,6 +36,9 @@ struct ControllerOptions {
   int crash_loop_threshold = 3;                    // failures in a row that mean "error"
   std::chrono::milliseconds request_timeout{60'000};
   std::chrono::milliseconds autoscale_interval{10'000};  // how often the autoscaler decides
+  // Scale to zero: how long, and how many, requests the gateway holds for an API at zero.
+  std::chrono::milliseconds hold_timeout{60'000};
+  int64_t max_held = 1000;
 };
 
 class Controller {

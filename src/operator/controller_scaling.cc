@@ -14,21 +14,25 @@ void Controller::Autoscale() {
   const TimePoint now = clock_.Now();
   for (auto& [name, api] : apis_) {
     if (!stats.contains(name)) continue;
+    bool demand = false;
     for (const auto& sample : stats[name].value("in_flight_samples", nlohmann::json::array())) {
       const int64_t at = sample[0].get<int64_t>();
       api.autoscaler->AddSample(now - std::chrono::milliseconds(unix_now - at),
                                 sample[1].get<double>());
       samples_seen_unix_ms_ = std::max(samples_seen_unix_ms_, at);
+      demand = demand || sample[1].get<double>() > 0;
+    }
+    // Requests are held for an API at zero replicas: start one now, not at the next decision.
+    if (api.requested == 0 && demand && api.spec.autoscaling.max_replicas > 0) {
+      api.requested = 1;
+      api.last_scaling = "0 -> 1 replicas: a request is waiting";
+      spdlog::info("autoscaler: api {}: {}", name, api.last_scaling);
     }
   }
   if (now < next_autoscale_) return;
   next_autoscale_ = now + options_.autoscale_interval;
   for (auto& [name, api] : apis_) {
     ScalingDecision decision = api.autoscaler->Decide(now, api.requested);
-    if (decision.desired < 1 && api.requested >= 1) {
-      decision.desired = 1;  // nothing would wake an API at zero replicas yet
-      decision.reason += "; scale to zero is not supported yet, keeping 1";
-    }
     if (decision.desired != api.requested) {
       spdlog::info("autoscaler: api {}: {}", name, decision.reason);
       api.requested = decision.desired;

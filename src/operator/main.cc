@@ -34,6 +34,8 @@ struct Flags {
   int request_timeout_ms = 60'000;
   int autoscale_ms = 10'000;
   int sample_ms = 1000;
+  int hold_timeout_ms = 60'000;
+  int64_t max_held = 1000;
 };
 
 // Runs Controller::Tick() every `period` on its own thread until destroyed.
@@ -106,6 +108,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--sample-ms", flags.sample_ms, "how often the gateway samples in-flight requests")
       ->capture_default_str();
+  app.add_option("--hold-timeout-ms", flags.hold_timeout_ms,
+                 "how long the gateway holds a request for an API at zero replicas")
+      ->capture_default_str();
+  app.add_option("--max-held", flags.max_held,
+                 "how many requests the gateway holds per API at zero replicas")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   BlockTerminationSignals();
@@ -138,7 +146,9 @@ int main(int argc, char** argv) {
       {.home = home,
        .drain = std::chrono::milliseconds(flags.drain_ms),
        .request_timeout = std::chrono::milliseconds(flags.request_timeout_ms),
-       .autoscale_interval = std::chrono::milliseconds(flags.autoscale_ms)},
+       .autoscale_interval = std::chrono::milliseconds(flags.autoscale_ms),
+       .hold_timeout = std::chrono::milliseconds(flags.hold_timeout_ms),
+       .max_held = flags.max_held},
       **store, backend, gateway, clock);
   controller.LoadFromStore();
 
