@@ -130,6 +130,17 @@ void Logs(const std::string& name, bool follow, int tail) {
   }
 }
 
+void Rollback(const std::string& name, int64_t version) {
+  const auto results = Client().Call(bhttp::verb::post,
+                                     fmt::format("/v1/apis/{}/rollback?version={}", name, version));
+  for (const auto& r : results) {
+    std::cout << "rolled back api " << name << ": version " << r["version"]
+              << " runs the spec and predictor of "
+              << (version > 0 ? "version " + std::to_string(version) : "the previous version")
+              << "\n";
+  }
+}
+
 void Simple(bhttp::verb method, const std::string& name, const std::string& suffix,
             const std::string& done) {
   Client().Call(method, "/v1/apis/" + name + suffix);
@@ -169,6 +180,13 @@ void AddApiCommands(CLI::App& app) {
   auto* refresh = app.add_subcommand("refresh", "restart an API's replicas (new before old stop)");
   refresh->add_option("api", *name, "the API")->required();
   refresh->callback([name] { Simple(bhttp::verb::post, *name, "/refresh", "refreshing"); });
+
+  auto version = std::make_shared<int64_t>(0);
+  auto* rollback = app.add_subcommand(
+      "rollback", "roll an API back to an earlier version's spec and predictor (as a new version)");
+  rollback->add_option("api", *name, "the API")->required();
+  rollback->add_option("version", *version, "the version to return to (default: the previous)");
+  rollback->callback([name, version] { Rollback(*name, *version); });
 
   auto* del = app.add_subcommand("delete", "delete an API and stop its replicas");
   del->add_option("api", *name, "the API")->required();

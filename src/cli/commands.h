@@ -8,7 +8,7 @@
 namespace axon::cli {
 
 void AddPlatformCommands(CLI::App& app);  // up, down, version
-void AddApiCommands(CLI::App& app);       // deploy, get, describe, logs, refresh, delete
+void AddApiCommands(CLI::App& app);       // deploy, get, describe, logs, refresh, rollback, delete
 void AddPredictCommand(CLI::App& app);    // predict
 
 }  // namespace axon::cli

@@ -6,7 +6,7 @@
 
 #include "common/files.h"
 #include "http/client.h"
-#include "operator/content_hash.h"
+#include "operator/predictor_folder.h"
 #include "spec/spec_parser.h"
 
 namespace axon::operator_ {
@@ -148,12 +148,25 @@ StatusOr<nlohmann::json> Controller::Deploy(const std::string& file, const std::
                              "\"; choose another endpoint or delete that api");
       }
     }
-    stored.push_back(
-        {.name = api.name,
-         .spec_json = spec::ToJson(api).dump(),
-         .content_hash = ContentHash(SpecFingerprintText(api),
-                                     std::filesystem::path(api.predictor.path).parent_path())});
+    auto snapshotted = Snapshot(api);
+    if (!snapshotted.ok()) return snapshotted.status();
+    stored.push_back(std::move(snapshotted).value());
   }
+  return ApplyLocked(stored);
+}
+
+StatusOr<StoredApi> Controller::Snapshot(const spec::ApiSpec& api) const {
+  const std::filesystem::path predictor(api.predictor.path);
+  const std::filesystem::path folder = predictor.parent_path();
+  const std::string hash = ContentHash(SpecFingerprintText(api), folder);
+  const auto snapshot = options_.home.root / "versions" / (api.name + "-" + hash);
+  if (Status s = SnapshotFolder(folder, snapshot); !s.ok()) return s;
+  spec::ApiSpec runs = api;
+  runs.predictor.path = (snapshot / predictor.filename()).string();
+  return StoredApi{.name = api.name, .spec_json = spec::ToJson(runs).dump(), .content_hash = hash};
+}
+
+StatusOr<nlohmann::json> Controller::ApplyLocked(std::vector<StoredApi>& stored) {
   auto actions = store_.Deploy(stored);
   if (!actions.ok()) return actions.status();
   nlohmann::json result = nlohmann::json::array();
@@ -165,6 +178,31 @@ StatusOr<nlohmann::json> Controller::Deploy(const std::string& file, const std::
                       {"endpoint", apis_[stored[i].name].spec.networking.endpoint}});
     spdlog::info("deploy: api {} {} (version {})", stored[i].name, ActionName((*actions)[i]),
                  stored[i].version);
+  }
+  return result;
+}
+
+StatusOr<nlohmann::json> Controller::Rollback(const std::string& name, int64_t version) {
+  std::lock_guard lock(mu_);
+  auto it = apis_.find(name);
+  if (it == apis_.end()) return NotFound("no api named " + name + " (see `axon get`)");
+  const int64_t current = it->second.version;
+  const auto history = store_.History(name);
+  const StoredApi* target = nullptr;
+  for (const auto& v : history) {
+    if (version > 0 ? v.version == version : v.version < current) target = &v;
+  }
+  if (target == nullptr) {
+    return NotFound(version > 0
+                        ? "api " + name + " has no version " + std::to_string(version)
+                        : "api " + name + " has no version before " + std::to_string(current));
+  }
+  std::vector<StoredApi> stored{
+      {.name = name, .spec_json = target->spec_json, .content_hash = target->content_hash}};
+  auto result = ApplyLocked(stored);
+  if (result.ok() && (*result)[0]["action"] == "unchanged") {
+    return AlreadyExists("api " + name + " already runs the content of version " +
+                         std::to_string(target->version));
   }
   return result;
 }

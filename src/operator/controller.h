@@ -53,6 +53,9 @@ class Controller {
   // Validates the YAML of `file` as a whole and applies it. On success, one entry per API:
   // {"api", "action": created|updated|unchanged, "version", "endpoint"}.
   StatusOr<nlohmann::json> Deploy(const std::string& file, const std::string& yaml);
+  // Deploys the content (spec and predictor snapshot) of an earlier version again, as a new
+  // version; `version` 0 means the one before the current.
+  StatusOr<nlohmann::json> Rollback(const std::string& name, int64_t version);
   Status Delete(const std::string& name);
   // Replaces every replica of the API with a fresh one (new before old stop).
   Status Refresh(const std::string& name);
@@ -90,6 +93,10 @@ class Controller {
   void SaveReplicasLocked();
   nlohmann::json DescribeLocked(const ApiRuntime& api, const nlohmann::json& stats) const;
   Status Activate(const StoredApi& stored);  // mu_ held
+  // The stored form of `api`, its predictor folder copied to a snapshot named by content.
+  StatusOr<StoredApi> Snapshot(const spec::ApiSpec& api) const;
+  // Saves `stored` as new versions (unless unchanged) and activates them. mu_ held.
+  StatusOr<nlohmann::json> ApplyLocked(std::vector<StoredApi>& stored);
 
   const ControllerOptions options_;
   StateStore& store_;

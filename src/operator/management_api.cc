@@ -78,6 +78,10 @@ Response ManagementApi::ApiRoute(http::Request& request, const std::string& name
   if (action == "refresh" && method == bhttp::verb::post) {
     return FromStatus(controller_.Refresh(name));
   }
+  if (action == "rollback" && method == bhttp::verb::post) {
+    return FromStatusOr(
+        controller_.Rollback(name, QueryInt(http::TargetQuery(request.target()), "version", 0)));
+  }
   if (action == "logs" && method == bhttp::verb::get) {
     const auto query = http::TargetQuery(request.target());
     return FromStatusOr(controller_.Logs(name, QueryInt(query, "offset", -1),

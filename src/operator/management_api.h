@@ -8,6 +8,7 @@
 //   GET    /v1/apis/NAME                 one API with its replicas
 //   DELETE /v1/apis/NAME
 //   POST   /v1/apis/NAME/refresh         replace every replica
+//   POST   /v1/apis/NAME/rollback?version=N   redeploy version N (default: the previous one)
 //   GET    /v1/apis/NAME/logs?offset=N   log text from byte N (or ?tail=N lines)
 //   POST   /v1/shutdown                  stop the platform (see operator main)
 //

@@ -16,8 +16,8 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_NOT_RUNNING = 3
 
-VERBS = ["up", "down", "version", "deploy", "get", "describe", "logs", "refresh", "delete",
-         "predict"]
+VERBS = ["up", "down", "version", "deploy", "get", "describe", "logs", "refresh", "rollback",
+         "delete", "predict"]
 
 TABLE_COLUMNS = ["api", "status", "up-to-date", "requested", "last update", "avg request",
                  "2XX", "4XX", "5XX"]
@@ -80,6 +80,7 @@ def test_top_level_help_lists_every_verb(axon_home):
     ["describe", "iris"],
     ["logs", "iris"],
     ["refresh", "iris"],
+    ["rollback", "iris"],
     ["delete", "iris"],
     ["deploy", "axon.yaml"],
     ["predict", "iris", "body.json"],

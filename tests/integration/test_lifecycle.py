@@ -315,3 +315,42 @@ def test_a_version_that_never_gets_ready_leaves_the_old_one_serving(platform):
         assert res.status_code == 200 and res.json()["tag"] == "v1"
     ready = [r for r in platform.describe("safe")["replicas"] if r["state"] == "ready"]
     assert [r["version"] for r in ready] == [1]
+
+
+def test_versions_are_snapshots_and_rollback_returns_to_one(platform):
+    directory = platform.work_dir / "snap"
+    spec = write_api(directory, "snap", TAGGED_PREDICTOR.format(tag="v1"))
+
+    def deploy_tag(tag):
+        (directory / "predictor.py").write_text(textwrap.dedent(TAGGED_PREDICTOR.format(tag=tag)))
+        return platform.deploy(spec)
+
+    def serving(tag, version):
+        return wait_for(lambda: (platform.describe("snap")["version"] == version
+                                 and platform.wait_live("snap")
+                                 and platform.predict("/snap", {}).json().get("tag") == tag),
+                        message=f"version {version} serving {tag}")
+
+    platform.deploy(spec)
+    serving("v1", 1)
+    assert "version 2" in deploy_tag("v2")
+    serving("v2", 2)
+
+    # Editing the folder without a deploy changes nothing, even across a restart.
+    (directory / "predictor.py").write_text(textwrap.dedent(TAGGED_PREDICTOR.format(tag="v9")))
+    platform.axon_ok("refresh", "snap")
+    wait_for(lambda: platform.wait_live("snap")["replicas"][0]["restarts"] == 0
+             and platform.predict("/snap", {}).json().get("tag") == "v2",
+             message="the refreshed replica serving the snapshot")
+
+    out = platform.axon_ok("rollback", "snap")
+    assert "version 3 runs the spec and predictor of the previous version" in out
+    serving("v1", 3)
+    out = platform.axon_ok("rollback", "snap", "2")
+    assert "version 4" in out
+    serving("v2", 4)
+
+    again = platform.axon("rollback", "snap", "2")
+    assert again.returncode != 0 and "already runs the content of version 2" in again.stderr
+    missing = platform.axon("rollback", "snap", "42")
+    assert missing.returncode != 0 and "has no version 42" in missing.stderr

@@ -1,4 +1,4 @@
-#include "operator/content_hash.h"
+#include "operator/predictor_folder.h"
 
 #include <algorithm>
 #include <fstream>
@@ -28,11 +28,8 @@ bool Skipped(const std::filesystem::path& name) {
   return s == "__pycache__" || (s.size() > 1 && s[0] == '.');
 }
 
-}  // namespace
-
-std::string ContentHash(const std::string& spec_text, const std::filesystem::path& folder) {
-  Fnv1a hash;
-  hash.Add(spec_text);
+// Every regular file below `folder`, sorted, without hidden folders and __pycache__.
+std::vector<std::filesystem::path> FolderFiles(const std::filesystem::path& folder) {
   std::vector<std::filesystem::path> files;
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(folder, ec);
@@ -44,6 +41,15 @@ std::string ContentHash(const std::string& spec_text, const std::filesystem::pat
     if (it->is_regular_file()) files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+std::string ContentHash(const std::string& spec_text, const std::filesystem::path& folder) {
+  Fnv1a hash;
+  hash.Add(spec_text);
+  const auto files = FolderFiles(folder);
   std::vector<char> buffer(1 << 16);
   for (const auto& file : files) {
     hash.Add(std::filesystem::relative(file, folder).string());
@@ -53,6 +59,25 @@ std::string ContentHash(const std::string& spec_text, const std::filesystem::pat
     }
   }
   return fmt::format("{:016x}", hash.value());
+}
+
+Status SnapshotFolder(const std::filesystem::path& folder, const std::filesystem::path& snapshot) {
+  std::error_code ec;
+  if (std::filesystem::exists(snapshot, ec)) return OkStatus();
+  const auto partial = snapshot.string() + ".partial";
+  std::filesystem::remove_all(partial, ec);
+  for (const auto& file : FolderFiles(folder)) {
+    const auto target = std::filesystem::path(partial) / std::filesystem::relative(file, folder);
+    std::filesystem::create_directories(target.parent_path(), ec);
+    if (!std::filesystem::copy_file(file, target, ec)) {
+      std::filesystem::remove_all(partial, ec);
+      return Internal("cannot copy " + file.string() + " into a version snapshot: " + ec.message());
+    }
+  }
+  std::filesystem::create_directories(partial, ec);  // an empty folder is a snapshot too
+  std::filesystem::rename(partial, snapshot, ec);
+  return ec ? Internal("cannot create snapshot " + snapshot.string() + ": " + ec.message())
+            : OkStatus();
 }
 
 }  // namespace axon::operator_

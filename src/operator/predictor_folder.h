@@ -1,0 +1,22 @@
+// What a deploy runs is the spec plus the predictor's folder. These functions fingerprint
+// that folder (to tell changed from unchanged deploys) and copy it into a snapshot (so that a
+// version keeps running the code it was deployed with). Hidden folders and __pycache__ are
+// left out of both. Thread-safe (no shared state).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "common/status.h"
+
+namespace axon::operator_ {
+
+// FNV-1a (64 bit) over `spec_text` and every file below `folder` (path and contents),
+// hex-encoded.
+std::string ContentHash(const std::string& spec_text, const std::filesystem::path& folder);
+
+// Copies every file below `folder` into `snapshot` (created; left alone if it exists, since
+// snapshots are named by content hash).
+Status SnapshotFolder(const std::filesystem::path& folder, const std::filesystem::path& snapshot);
+
+}  // namespace axon::operator_
