@@ -331,3 +331,55 @@ def test_killed_gateway_is_restarted_with_its_routes(platform):
     new_pid = int((platform.home / "run" / "gateway.pid").read_text())
     assert new_pid != gateway_pid and pid_alive(new_pid)
     assert platform.describe("echo")["status"] == "live"
+
+
+def test_killed_replica_under_load_fails_only_requests_inside_it(platform):
+    spec = write_api(platform.work_dir / "busy", "busy", """\
+        import time
+
+        class PythonPredictor:
+            def predict(self, payload):
+                time.sleep(0.02)
+                return {"ok": True}
+        """, "autoscaling:\n  min_replicas: 2\n  max_replicas: 2\n")
+    platform.deploy(spec)
+    api = platform.wait_live("busy")
+    victim = api["replicas"][0]
+    assert platform.predict_when_routed("/busy", {}).status_code == 200
+
+    clients = 4
+    results = []
+    stop = threading.Event()
+
+    def client():  # bounded: at most 2000 requests each
+        with requests.Session() as session:
+            for _ in range(2000):
+                if stop.is_set():
+                    return
+                try:
+                    res = session.post(platform.gateway_url + "/busy", json={}, timeout=10)
+                    results.append(res.status_code)
+                except requests.RequestException as e:
+                    results.append(repr(e))
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: len(results) >= 40, timeout=10, message="traffic to flow")
+        os.kill(victim["pid"], signal.SIGKILL)
+        wait_for(lambda: any(r["id"] == victim["id"] and r["pid"] != victim["pid"]
+                             and r["state"] == "ready"
+                             for r in platform.describe("busy")["replicas"]),
+                 timeout=15, message="the killed replica to be replaced")
+        seen = len(results)
+        wait_for(lambda: len(results) >= seen + 40, timeout=10, message="traffic after")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=15)
+
+    failed = [r for r in results if r != 200]
+    # Only requests inside the killed replica may fail: never more than the clients in flight.
+    assert len(failed) <= clients, failed
+    assert all(r == 502 for r in failed), failed
