@@ -61,6 +61,13 @@ void Controller::LoadFromStore() {
   }
   const TimePoint now = clock_.Now();
   for (const auto& replica : store_.Replicas()) AdoptLocked(replica, now);
+  // Adopted replicas may be more than init_replicas (the autoscaler had added some): keep them.
+  for (auto& [name, api] : apis_) {
+    if (api.UpToDate() > 0) {
+      api.requested = std::clamp(api.UpToDate(), api.spec.autoscaling.min_replicas,
+                                 api.spec.autoscaling.max_replicas);
+    }
+  }
   SaveReplicasLocked();
 }
 

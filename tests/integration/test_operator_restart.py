@@ -60,3 +60,23 @@ def test_killed_operator_leaves_apis_serving_and_is_adopted(platform):
     assert sorted(r["pid"] for r in after["replicas"]) == pids
     assert int((platform.home / "run" / "gateway.pid").read_text()) == gateway_pid
     assert "kept" in platform.axon_ok("get")
+
+
+def test_a_restarted_operator_keeps_the_scale_it_adopts(platform):
+    # init_replicas is 0 (= min_replicas); a request wakes the API to one replica, so the
+    # running count differs from the spec's initial one when the operator is killed.
+    spec = write_api(platform.work_dir / "woken", "woken", ECHO_PREDICTOR,
+                     "autoscaling:\n  min_replicas: 0\n  downscale_stabilization_period: 5m\n")
+    platform.deploy(spec)
+    wait_for(lambda: platform.predict("/woken", {}).status_code == 200, timeout=20,
+             message="the api to wake for a request")
+    before = platform.wait_live("woken")
+    assert before["requested"] == 1
+
+    operator_pid = int((platform.home / "run" / "operator.pid").read_text())
+    os.kill(operator_pid, signal.SIGKILL)
+    wait_for(lambda: not pid_alive(operator_pid), timeout=10, message="the operator to die")
+    assert platform.up().returncode == 0
+    after = platform.wait_live("woken")
+    assert after["requested"] == 1
+    assert [r["pid"] for r in after["replicas"]] == [r["pid"] for r in before["replicas"]]
