@@ -87,34 +87,27 @@ void Up(const UpFlags& flags) {
   EnsureToken(home);
   (void)WriteFileAtomic(home.ConfigFile(), flags.addresses.ToJson().dump(2));
   const auto& a = flags.addresses;
-  auto pid = SpawnProcess({.argv = {(ExecutableDir() / "axon-operator").string(),
-                                    "--host",
-                                    a.operator_host,
-                                    "--port",
-                                    std::to_string(a.operator_port),
-                                    "--gateway-host",
-                                    a.gateway_host,
-                                    "--gateway-port",
-                                    std::to_string(a.gateway_port),
-                                    "--gateway-threads",
-                                    std::to_string(flags.gateway_threads),
-                                    "--max-body-bytes",
-                                    std::to_string(flags.max_body_bytes),
-                                    "--drain-ms",
-                                    std::to_string(flags.drain_ms),
-                                    "--request-timeout-ms",
-                                    std::to_string(flags.request_timeout_ms),
-                                    "--tick-ms",
-                                    std::to_string(flags.tick_ms),
-                                    "--autoscale-ms",
-                                    std::to_string(flags.autoscale_ms),
-                                    "--sample-ms",
-                                    std::to_string(flags.sample_ms),
-                                    "--hold-timeout-ms",
-                                    std::to_string(flags.hold_timeout_ms),
-                                    "--max-held",
-                                    std::to_string(flags.max_held)},
-                           .output_file = home.LogDir() / "operator.log"});
+  const std::pair<const char*, std::string> operator_flags[] = {
+      {"--host", a.operator_host},
+      {"--port", std::to_string(a.operator_port)},
+      {"--gateway-host", a.gateway_host},
+      {"--gateway-port", std::to_string(a.gateway_port)},
+      {"--gateway-threads", std::to_string(flags.gateway_threads)},
+      {"--max-body-bytes", std::to_string(flags.max_body_bytes)},
+      {"--drain-ms", std::to_string(flags.drain_ms)},
+      {"--request-timeout-ms", std::to_string(flags.request_timeout_ms)},
+      {"--tick-ms", std::to_string(flags.tick_ms)},
+      {"--autoscale-ms", std::to_string(flags.autoscale_ms)},
+      {"--sample-ms", std::to_string(flags.sample_ms)},
+      {"--hold-timeout-ms", std::to_string(flags.hold_timeout_ms)},
+      {"--max-held", std::to_string(flags.max_held)},
+  };
+  std::vector<std::string> argv{(ExecutableDir() / "axon-operator").string()};
+  for (const auto& [flag, value] : operator_flags) {
+    argv.emplace_back(flag);
+    argv.push_back(value);
+  }
+  auto pid = SpawnProcess({.argv = std::move(argv), .output_file = home.LogDir() / "operator.log"});
   if (!pid.ok()) throw CliError{kExitFailed, pid.status().message()};
   PlatformClient client(home);
   WaitUntilUp(client, *pid);
