@@ -13,13 +13,15 @@
 namespace axon::replica {
 
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
+// Views into the HTTP request, valid for the duration of one Predict() call.
+using KeyValueViews = std::vector<std::pair<std::string_view, std::string_view>>;
 
 struct PredictRequest {
   bool is_get = false;            // GET (predictor's get()) rather than POST (predict())
   std::string_view body;          // raw request body
   std::string_view content_type;  // as sent; decides how the body is decoded
   KeyValues query_params;         // decoded query string
-  KeyValues headers;              // request headers, including X-Request-ID
+  KeyValueViews headers;          // request headers, including X-Request-ID
 };
 
 struct PredictResponse {

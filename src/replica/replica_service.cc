@@ -47,7 +47,7 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
   call.query_params = http::ParseQuery(http::TargetQuery(request.target()));
   call.headers.reserve(8);
   for (const auto& field : request) {
-    call.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    call.headers.emplace_back(field.name_string(), field.value());
   }
   PredictResponse answer = co_await RunOn<PredictResponse>(
       execution_, [predictor, &call] { return predictor->Predict(call); });

@@ -11,12 +11,13 @@ namespace {
 namespace py = pybind11;
 
 // Header and query bytes are not always valid UTF-8; undecodable bytes become U+FFFD.
-py::str Utf8(const std::string& s) {
+py::str Utf8(std::string_view s) {
   return py::reinterpret_steal<py::str>(
       PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"));
 }
 
-py::dict ToDict(const replica::KeyValues& pairs) {
+template <typename Pairs>
+py::dict ToDict(const Pairs& pairs) {
   py::dict out;
   for (const auto& [k, v] : pairs) out[Utf8(k)] = Utf8(v);
   return out;
