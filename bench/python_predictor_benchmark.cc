@@ -14,7 +14,7 @@ axon::replica::Predictor* LoadedPredictor() {
   static std::unique_ptr<axon::replica::Predictor> predictor = [] {
     const char* path = std::getenv("AXON_BENCH_PREDICTOR");
     auto loaded = axon::backends::LoadPythonPredictor(path != nullptr ? path : "predictor.py",
-                                                      nlohmann::json::object());
+                                                      nlohmann::json::object(), {});
     if (!loaded.ok()) {
       std::cerr << loaded.status().message() << "\n";
       std::exit(1);

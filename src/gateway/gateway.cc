@@ -18,6 +18,7 @@ using http::Response;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kRequestIdHeader = "X-Request-ID";
+constexpr std::string_view kMetadataSuffix = "/metadata";
 
 // Headers that describe one connection, not the message, and must not be forwarded.
 void StripHopByHop(bhttp::fields& fields) {
@@ -118,9 +119,17 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
   if (request_id.empty()) request_id = NewRequestId();
   auto table = routes_.load();
   const ApiRoute* api = table->Find(path);
+  std::string_view replica_path = "/predict";
+  if (api == nullptr && path.ends_with(kMetadataSuffix)) {  // GET /<endpoint>/metadata
+    api = table->Find(path.substr(0, path.size() - kMetadataSuffix.size()));
+    replica_path = kMetadataSuffix;
+  }
   if (api == nullptr) {
     co_return WithRequestId(http::JsonError(404, "no API is deployed at " + std::string(path)),
                             request_id);
+  }
+  if (replica_path == kMetadataSuffix && request.method() != bhttp::verb::get) {
+    co_return WithRequestId(http::JsonError(405, "use GET for " + std::string(path)), request_id);
   }
   if (request.method() != bhttp::verb::post && request.method() != bhttp::verb::get) {
     co_return WithRequestId(
@@ -132,7 +141,7 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
   if (api->replicas.empty() && api->scale_to_zero) {
     const auto before = table;  // keeps `held` alive while the table changes
     const ApiRoute& held = *api;
-    if (!co_await HoldForReplica(path, table)) {
+    if (!co_await HoldForReplica(held.endpoint, table)) {
       const std::string why = "api " + held.name + " has no ready replica after waiting " +
                               std::to_string(held.hold_timeout.count()) +
                               " ms for one to start (or too many requests are waiting)";
@@ -141,9 +150,10 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
           503, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
       co_return WithRequestId(http::JsonError(503, why), request_id);
     }
-    api = table->Find(path);
+    api = table->Find(held.endpoint);
   }
-  Response response = co_await Forward(*api, ThreadUpstreams(*table), request, request_id);
+  Response response =
+      co_await Forward(*api, ThreadUpstreams(*table), request, request_id, replica_path);
   api->stats->Record(response.result_int(),
                      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
   co_return WithRequestId(std::move(response), request_id);
@@ -175,7 +185,8 @@ http::asio::awaitable<bool> Gateway::HoldForReplica(std::string_view path,
 }
 
 http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, Upstreams& upstreams,
-                                                 Request& request, const std::string& request_id) {
+                                                 Request& request, const std::string& request_id,
+                                                 std::string_view replica_path) {
   ReplicaTarget* replica = api.AcquireReplica();  // counted in flight from here on
   if (replica == nullptr) {
     const std::string why =
@@ -187,7 +198,9 @@ http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, Upstreams&
     co_return http::JsonError(503, why);
   }
   const std::string_view query = http::TargetQuery(request.target());
-  request.target(query.empty() ? std::string("/predict") : "/predict?" + std::string(query));
+  std::string target(replica_path);
+  if (!query.empty()) (target += '?') += query;
+  request.target(target);
   StripHopByHop(request);
   request.set(kRequestIdHeader, request_id);
   request.keep_alive(true);

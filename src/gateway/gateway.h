@@ -48,9 +48,11 @@ class Gateway {
     http::LocalUpstreamPool local;
   };
   static Upstreams& ThreadUpstreams(const RouteTable& table);
+  // Sends `request` to a replica of `api` as `replica_path` (/predict or /metadata).
   http::asio::awaitable<http::Response> Forward(const ApiRoute& api, Upstreams& upstreams,
                                                 http::Request& request,
-                                                const std::string& request_id);
+                                                const std::string& request_id,
+                                                std::string_view replica_path);
 
   const std::string token_;
   const std::filesystem::path routes_file_;

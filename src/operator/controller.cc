@@ -163,13 +163,21 @@ StatusOr<nlohmann::json> Controller::Deploy(const std::string& file, const std::
 }
 
 StatusOr<StoredApi> Controller::Snapshot(const spec::ApiSpec& api) const {
-  const std::filesystem::path predictor(api.predictor.path);
-  const std::filesystem::path folder = predictor.parent_path();
+  const std::filesystem::path folder = SourceFolder(api.predictor);
   const std::string hash = ContentHash(SpecFingerprintText(api), folder);
   const auto snapshot = options_.home.root / "versions" / (api.name + "-" + hash);
   if (Status s = SnapshotFolder(folder, snapshot); !s.ok()) return s;
   spec::ApiSpec runs = api;
-  runs.predictor.path = (snapshot / predictor.filename()).string();
+  // Paths into the snapshotted folder now point into the snapshot.
+  auto rebase = [&](std::string& path) {
+    if (path.empty()) return;
+    const auto relative = std::filesystem::path(path).lexically_relative(folder);
+    if (relative.empty() || *relative.begin() == "..") return;  // outside: used in place
+    path = (snapshot / relative).lexically_normal().string();
+  };
+  rebase(runs.predictor.path);
+  rebase(runs.predictor.model.model_path);
+  for (auto& model : runs.predictor.models) rebase(model.model_path);
   return StoredApi{.name = api.name, .spec_json = spec::ToJson(runs).dump(), .content_hash = hash};
 }
 
@@ -397,13 +405,12 @@ void Controller::StartReplicaLocked(ApiRuntime& api, ReplicaSlot& slot, TimePoin
   env["PYTHONUNBUFFERED"] = "1";
   env["AXON_API"] = api.spec.name;
   env["AXON_REPLICA_ID"] = slot.id;
-  const std::filesystem::path predictor(api.spec.predictor.path);
   auto handle = backend_.Start({.api = api.spec.name,
                                 .replica_id = slot.id,
                                 .spec_file = api.spec_file,
                                 .state_dir = options_.home.RunDir() / "replicas" / slot.id,
                                 .log_file = options_.home.ApiLog(api.spec.name),
-                                .working_dir = predictor.parent_path(),
+                                .working_dir = SourceFolder(api.spec.predictor),
                                 .drain = options_.drain,
                                 .env = std::move(env)});
   if (!handle.ok()) {

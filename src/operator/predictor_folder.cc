@@ -46,6 +46,15 @@ std::vector<std::filesystem::path> FolderFiles(const std::filesystem::path& fold
 
 }  // namespace
 
+std::filesystem::path SourceFolder(const spec::PredictorSpec& predictor) {
+  if (!spec::IsNativeType(predictor.type)) {
+    return std::filesystem::path(predictor.path).parent_path();
+  }
+  const std::filesystem::path model(predictor.model.model_path);
+  std::error_code ec;
+  return std::filesystem::is_directory(model, ec) ? model : model.parent_path();
+}
+
 std::string ContentHash(const std::string& spec_text, const std::filesystem::path& folder) {
   Fnv1a hash;
   hash.Add(spec_text);

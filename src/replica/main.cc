@@ -13,6 +13,8 @@
 #include "common/log.h"
 #include "common/signals.h"
 #include "http/server.h"
+#include "replica/model_loader.h"
+#include "replica/native_predictor.h"
 #include "replica/replica_service.h"
 #include "spec/api_spec.h"
 
@@ -37,6 +39,29 @@ axon::StatusOr<axon::spec::ApiSpec> ReadSpec(const std::string& path) {
   } catch (const std::exception& e) {
     return axon::InvalidArgument("bad spec file " + path + ": " + e.what());
   }
+}
+
+// The API's predictor: a native model behind NativePredictor, or a Python predictor.
+axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
+    const axon::spec::ApiSpec& spec) {
+  const axon::spec::PredictorSpec& p = spec.predictor;
+  if (axon::spec::IsNativeType(p.type)) {
+    auto model = axon::replica::LoadModel(p.model, p.threads_per_process, p.intra_op_threads);
+    if (!model.ok()) return model.status();
+    return std::unique_ptr<axon::replica::Predictor>(
+        std::make_unique<axon::replica::NativePredictor>(std::move(model).value()));
+  }
+  std::vector<axon::backends::NamedModel> models;
+  for (const auto& m : p.models) {
+    auto model = axon::replica::LoadModel(m, p.threads_per_process, p.intra_op_threads);
+    if (!model.ok()) {
+      return axon::Status(model.status().code(),
+                          "predictor.models \"" + m.name + "\": " + model.status().message());
+    }
+    nlohmann::json description = model->Describe();
+    models.push_back({m.name, std::move(model->model), std::move(description)});
+  }
+  return axon::backends::LoadPythonPredictor(p.path, p.config, std::move(models));
 }
 
 void ReportFailure(const Flags& flags, const std::string& reason) {
@@ -71,7 +96,8 @@ int main(int argc, char** argv) {
   }
   flags.server.max_body_bytes = UINT64_MAX;  // the gateway enforces the limit
   axon::replica::ReplicaService service(spec->name, flags.replica_id,
-                                        spec->predictor.threads_per_process);
+                                        spec->predictor.threads_per_process,
+                                        spec->predictor.server_side_batching);
   auto server = axon::http::HttpServer::Create(
       flags.server, [&service](axon::http::Request& req) { return service.Handle(req); });
   if (!server.ok()) {
@@ -82,10 +108,11 @@ int main(int argc, char** argv) {
   if (!flags.port_file.empty()) {
     (void)axon::WriteFileAtomic(flags.port_file, std::to_string((*server)->port()));
   }
-  spdlog::info("listening on {}:{}; loading {}", flags.server.host, (*server)->port(),
-               spec->predictor.path);
-  auto predictor =
-      axon::backends::LoadPythonPredictor(spec->predictor.path, spec->predictor.config);
+  spdlog::info("listening on {}:{}; loading {} predictor {}", flags.server.host,
+               (*server)->port(), spec->predictor.type,
+               axon::spec::IsNativeType(spec->predictor.type) ? spec->predictor.model.model_path
+                                                              : spec->predictor.path);
+  auto predictor = LoadPredictor(*spec);
   if (!predictor.ok()) {
     ReportFailure(flags, predictor.status().message());
     (*server)->Shutdown(std::chrono::milliseconds(0));

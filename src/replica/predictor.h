@@ -1,14 +1,20 @@
-// The contract between a replica and a model backend (Python today; native runtimes later).
+// The contract between a replica and what answers its requests: the Python backend, or
+// NativePredictor in front of a native model (model.h).
 //
-// A Predictor is constructed once per replica process, then Predict() is called concurrently
-// from up to threads_per_process execution threads (never from I/O threads). Implementations
-// are responsible for their own internal locking (the Python backend takes the GIL).
+// A Predictor is constructed once per replica process, then Predict() or PredictBatch() is called
+// concurrently from up to threads_per_process execution threads (never from I/O threads).
+// Implementations are responsible for their own internal locking (the Python backend takes the
+// GIL).
 #pragma once
 
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace axon::replica {
 
@@ -28,6 +34,12 @@ struct PredictResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  int batch_size = 0;  // requests in the batch that answered this one; 0 when not batched
+
+  // {"error": message} with `status`.
+  static PredictResponse Error(int status, std::string_view message) {
+    return {status, nlohmann::json{{"error", message}}.dump(), "application/json"};
+  }
 };
 
 class Predictor {
@@ -36,6 +48,18 @@ class Predictor {
   // Thread-safe. Errors in user code are answers (status 4xx/5xx with a JSON error body), not
   // exceptions.
   virtual PredictResponse Predict(const PredictRequest& request) = 0;
+  // Answers several requests in one model call (server_side_batching): one response per
+  // request, in order. The default calls Predict() on each.
+  virtual std::vector<PredictResponse> PredictBatch(
+      std::span<const PredictRequest* const> requests) {
+    std::vector<PredictResponse> out;
+    out.reserve(requests.size());
+    for (const PredictRequest* request : requests) out.push_back(Predict(*request));
+    return out;
+  }
+  // What GET <endpoint>/metadata answers: the model's inputs and outputs, or nullopt when the
+  // predictor has none to describe.
+  virtual std::optional<nlohmann::json> Metadata() const { return std::nullopt; }
 };
 
 }  // namespace axon::replica

@@ -7,10 +7,17 @@
 namespace axon::replica {
 namespace bhttp = http::bhttp;
 
-ReplicaService::ReplicaService(std::string api_name, std::string replica_id, int execution_threads)
+ReplicaService::ReplicaService(std::string api_name, std::string replica_id, int execution_threads,
+                               const spec::BatchingSpec& batching)
     : api_name_(std::move(api_name)),
       replica_id_(std::move(replica_id)),
-      execution_(static_cast<size_t>(std::max(1, execution_threads))) {}
+      execution_(batching.enabled() ? 1 : static_cast<size_t>(std::max(1, execution_threads))) {
+  if (batching.enabled()) {
+    batcher_ = std::make_unique<Batcher<BatchedCall>>(
+        static_cast<size_t>(batching.max_batch_size), batching.batch_interval, execution_threads,
+        [this](std::vector<BatchedCall>& batch) { RunBatch(batch); });
+  }
+}
 
 ReplicaService::~ReplicaService() { Stop(); }
 
@@ -21,8 +28,38 @@ void ReplicaService::SetPredictor(std::unique_ptr<Predictor> predictor) {
 
 void ReplicaService::Stop() {
   predictor_.store(nullptr, std::memory_order_release);
+  batcher_.reset();  // runs what is queued
   execution_.join();
   owned_.reset();
+}
+
+void ReplicaService::RunBatch(std::vector<BatchedCall>& batch) {
+  Predictor* predictor = owned_.get();
+  std::vector<const PredictRequest*> requests;
+  requests.reserve(batch.size());
+  for (const auto& call : batch) requests.push_back(call.request);
+  std::vector<PredictResponse> answers = predictor->PredictBatch(requests);
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].resume(std::move(answers[i]));
+}
+
+http::asio::awaitable<PredictResponse> ReplicaService::Run(Predictor* predictor,
+                                                           const PredictRequest& call) {
+  if (!batcher_) {
+    co_return co_await RunOn<PredictResponse>(
+        execution_, [predictor, &call] { return predictor->Predict(call); });
+  }
+  namespace asio = http::asio;
+  auto initiate = [this, &call](auto handler) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    batcher_->Submit({&call, [shared](PredictResponse answer) {
+                        auto io = asio::get_associated_executor(*shared);
+                        asio::post(io, [shared, answer = std::move(answer)]() mutable {
+                          std::move (*shared)(std::move(answer));
+                        });
+                      }});
+  };
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(PredictResponse)>(
+      std::move(initiate), asio::use_awaitable);
 }
 
 http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& request) {
@@ -33,9 +70,22 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
         ? http::JsonResponse(200, {{"status", "ready"}, {"replica", replica_id_}})
         : http::JsonResponse(503, {{"status", "loading"}, {"replica", replica_id_}});
   }
-  if (path != "/predict") co_return http::JsonError(404, "no such path " + std::string(path));
+  if (path != "/predict" && path != "/metadata") {
+    co_return http::JsonError(404, "no such path " + std::string(path));
+  }
   if (predictor == nullptr) {
     co_return http::JsonError(503, "replica " + replica_id_ + " is still loading its predictor");
+  }
+  if (path == "/metadata") {
+    if (request.method() != bhttp::verb::get) co_return http::JsonError(405, "use GET");
+    std::optional<nlohmann::json> metadata = predictor->Metadata();
+    if (!metadata) {
+      co_return http::JsonError(404, "api " + api_name_ +
+                                         " has no model to describe (a Python predictor "
+                                         "without models)");
+    }
+    (*metadata)["name"] = api_name_;
+    co_return http::JsonResponse(200, *metadata);
   }
   if (request.method() != bhttp::verb::post && request.method() != bhttp::verb::get) {
     co_return http::JsonError(405, "use POST (or GET if the predictor has get())");
@@ -49,9 +99,11 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
   for (const auto& field : request) {
     call.headers.emplace_back(field.name_string(), field.value());
   }
-  PredictResponse answer = co_await RunOn<PredictResponse>(
-      execution_, [predictor, &call] { return predictor->Predict(call); });
-  co_return http::TextResponse(answer.status, std::move(answer.body), answer.content_type);
+  PredictResponse answer = co_await Run(predictor, call);
+  http::Response response =
+      http::TextResponse(answer.status, std::move(answer.body), answer.content_type);
+  if (answer.batch_size > 0) response.set("X-Axon-Batch-Size", std::to_string(answer.batch_size));
+  co_return response;
 }
 
 }  // namespace axon::replica

@@ -1,5 +1,9 @@
 // The HTTP face of one replica: GET /healthz (200 once the predictor is loaded, 503 before),
-// POST /predict and GET /predict (run on the execution pool).
+// POST /predict and GET /predict (run on execution threads), GET /metadata (the model's inputs
+// and outputs, for predictors that have a model).
+//
+// With server_side_batching, predict calls go through a Batcher whose workers are the execution
+// threads; without it, each call runs on its own on the execution pool.
 //
 // Threading: Handle() runs on I/O threads; SetPredictor() once from the loading thread. The
 // predictor pointer is published with release/acquire ordering.
@@ -10,13 +14,16 @@
 #include <string>
 
 #include "http/beast.h"
+#include "replica/batcher.h"
 #include "replica/predictor.h"
+#include "spec/api_spec.h"
 
 namespace axon::replica {
 
 class ReplicaService {
  public:
-  ReplicaService(std::string api_name, std::string replica_id, int execution_threads);
+  ReplicaService(std::string api_name, std::string replica_id, int execution_threads,
+                 const spec::BatchingSpec& batching);
   ~ReplicaService();
 
   // Makes the replica ready. Call once.
@@ -27,9 +34,19 @@ class ReplicaService {
   http::asio::awaitable<http::Response> Handle(http::Request& request);
 
  private:
+  // A predict call waiting in the batcher, and how to resume its coroutine with the answer.
+  struct BatchedCall {
+    const PredictRequest* request;
+    std::function<void(PredictResponse)> resume;
+  };
+
+  http::asio::awaitable<PredictResponse> Run(Predictor* predictor, const PredictRequest& call);
+  void RunBatch(std::vector<BatchedCall>& batch);
+
   const std::string api_name_;
   const std::string replica_id_;
   http::asio::thread_pool execution_;
+  std::unique_ptr<Batcher<BatchedCall>> batcher_;  // null without server_side_batching
   std::unique_ptr<Predictor> owned_;
   std::atomic<Predictor*> predictor_{nullptr};
 };

@@ -12,12 +12,17 @@ namespace {
 constexpr std::string_view kTopFields[] = {
     "name", "kind", "predictor", "compute", "autoscaling", "update_strategy", "networking"};
 constexpr std::string_view kTopUnsupported[] = {"pod", "handler"};
-constexpr std::string_view kPredictorFields[] = {"type", "path", "config", "env",
-                                                 "threads_per_process"};
+constexpr std::string_view kPredictorFields[] = {
+    "type",    "path",   "model_path",          "model_version",    "inputs",
+    "outputs", "models", "config",              "env",              "threads_per_process",
+    "intra_op_threads",  "server_side_batching"};
 constexpr std::string_view kPredictorUnsupported[] = {
-    "image",        "tensorflow_serving_image", "models",    "processes_per_replica",
-    "python_path",  "server_side_batching",     "log_level", "shm_size",
-    "dependencies", "multi_model_reloading"};
+    "image",     "tensorflow_serving_image", "processes_per_replica", "python_path",
+    "log_level", "shm_size",                 "dependencies",          "multi_model_reloading"};
+constexpr std::string_view kModelFields[] = {"name",   "type",   "model_path", "model_version",
+                                             "inputs", "outputs"};
+constexpr std::string_view kBatchingFields[] = {"max_batch_size", "batch_interval"};
+constexpr std::string_view kTensorFields[] = {"name", "dtype", "shape"};
 constexpr std::string_view kComputeFields[] = {"cpu", "mem"};
 constexpr std::string_view kComputeUnsupported[] = {"gpu", "inf", "shm"};
 constexpr std::string_view kAutoscalingFields[] = {"min_replicas",
@@ -42,9 +47,12 @@ struct Section {
   std::span<const std::string_view> unsupported;
 };
 
-constexpr std::array<Section, 6> kSections = {{
+constexpr std::array<Section, 9> kSections = {{
     {"", kTopFields, kTopUnsupported},
     {"predictor", kPredictorFields, kPredictorUnsupported},
+    {"predictor.server_side_batching", kBatchingFields, {}},
+    {"predictor.models", kModelFields, {}},
+    {"tensor", kTensorFields, {}},
     {"compute", kComputeFields, kComputeUnsupported},
     {"autoscaling", kAutoscalingFields, {}},
     {"update_strategy", kUpdateStrategyFields, {}},
@@ -177,7 +185,7 @@ MapSchema SchemaFor(std::string_view section) {
   }
   schema.home_of = [section](std::string_view key) -> std::string {
     for (const Section& s : kSections) {
-      if (s.name == section || !ContainsName(s.fields, key)) continue;
+      if (s.name == section || s.name == "tensor" || !ContainsName(s.fields, key)) continue;
       return s.name.empty() ? std::string(key) : std::string(s.name) + "." + std::string(key);
     }
     return "";

@@ -37,13 +37,21 @@ ParsedApi ParseApi(const YAML::Node& node, const std::string& label, const std::
 // absent); `api_line` is the API's line, for errors about missing required fields.
 void ParsePredictor(const Field* section, int api_line, const std::filesystem::path& spec_dir,
                     ErrorList& errors, PredictorSpec* out);
+// Native predictor types read their model from the predictor's own fields.
+void ParseNativeModel(const FieldMap& fields, int line, const std::string& type,
+                      const std::filesystem::path& spec_dir, ErrorList& errors, ModelSpec* out);
+// predictor.models of a Python predictor.
+void ParseModels(const Field& field, const std::filesystem::path& spec_dir, ErrorList& errors,
+                 std::vector<ModelSpec>* out);
+void ParseBatching(const Field& field, ErrorList& errors, BatchingSpec* out);
 void ParseCompute(const Field* section, ErrorList& errors, ComputeSpec* out);
 // `threads_per_process` is the default of target_replica_concurrency.
 void ParseAutoscaling(const Field* section, int threads_per_process, ErrorList& errors,
                       AutoscalingSpec* out);
 void ParseUpdateStrategy(const Field* section, ErrorList& errors, UpdateStrategySpec* out);
 
-// The schema of section `section` ("" for the API's top level), with misplaced-field hints.
+// The schema of section `section` ("" for the API's top level, "tensor" for an entry of inputs
+// or outputs), with misplaced-field hints.
 MapSchema SchemaFor(std::string_view section);
 
 }  // namespace axon::spec

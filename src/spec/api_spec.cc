@@ -76,7 +76,53 @@ AutoscalingSpec AutoscalingFromJson(const json& j) {
   return a;
 }
 
+json TensorsToJson(const std::vector<TensorDecl>& tensors) {
+  json out = json::array();
+  for (const auto& t : tensors) {
+    out.push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}});
+  }
+  return out;
+}
+
+std::vector<TensorDecl> TensorsFromJson(const json& j) {
+  std::vector<TensorDecl> out;
+  if (!j.is_array()) return out;
+  for (const auto& t : j) {
+    TensorDecl decl;
+    Read(t, "name", &decl.name);
+    Read(t, "dtype", &decl.dtype);
+    Read(t, "shape", &decl.shape);
+    out.push_back(std::move(decl));
+  }
+  return out;
+}
+
+json ModelToJson(const ModelSpec& m) {
+  return {{"name", m.name},
+          {"type", m.type},
+          {"model_path", m.model_path},
+          {"model_version", m.model_version},
+          {"inputs", TensorsToJson(m.inputs)},
+          {"outputs", TensorsToJson(m.outputs)}};
+}
+
+ModelSpec ModelFromJson(const json& j) {
+  ModelSpec m;
+  Read(j, "name", &m.name);
+  Read(j, "type", &m.type);
+  Read(j, "model_path", &m.model_path);
+  Read(j, "model_version", &m.model_version);
+  if (auto it = j.find("inputs"); it != j.end()) m.inputs = TensorsFromJson(*it);
+  if (auto it = j.find("outputs"); it != j.end()) m.outputs = TensorsFromJson(*it);
+  return m;
+}
+
 }  // namespace
+
+bool IsNativeType(std::string_view predictor_type) {
+  return predictor_type == "torchscript" || predictor_type == "onnx" ||
+         predictor_type == "xgboost";
+}
 
 int64_t CountOrPercent::Resolve(int64_t replicas, bool round_up) const {
   if (!percent) return value;
@@ -93,7 +139,17 @@ nlohmann::json ToJson(const ApiSpec& spec) {
         {"path", p.path},
         {"config", p.config},
         {"env", p.env},
-        {"threads_per_process", p.threads_per_process}}},
+        {"model", ModelToJson(p.model)},
+        {"models", [&] {
+           json models = json::array();
+           for (const auto& m : p.models) models.push_back(ModelToJson(m));
+           return models;
+         }()},
+        {"threads_per_process", p.threads_per_process},
+        {"intra_op_threads", p.intra_op_threads},
+        {"server_side_batching",
+         {{"max_batch_size", p.server_side_batching.max_batch_size},
+          {"batch_interval_ms", p.server_side_batching.batch_interval.count()}}}}},
       {"compute", {{"cpu_millis", spec.compute.cpu_millis}, {"mem_bytes", spec.compute.mem_bytes}}},
       {"autoscaling", AutoscalingToJson(spec.autoscaling)},
       {"update_strategy",
@@ -115,6 +171,14 @@ ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
   Read(p, "config", &spec.predictor.config);
   Read(p, "env", &spec.predictor.env);
   Read(p, "threads_per_process", &spec.predictor.threads_per_process);
+  Read(p, "intra_op_threads", &spec.predictor.intra_op_threads);
+  if (auto it = p.find("model"); it != p.end()) spec.predictor.model = ModelFromJson(*it);
+  if (auto it = p.find("models"); it != p.end() && it->is_array()) {
+    for (const auto& m : *it) spec.predictor.models.push_back(ModelFromJson(m));
+  }
+  const json& b = Section(p, "server_side_batching");
+  Read(b, "max_batch_size", &spec.predictor.server_side_batching.max_batch_size);
+  Read(b, "batch_interval_ms", &spec.predictor.server_side_batching.batch_interval);
   const json& c = Section(j, "compute");
   Read(c, "cpu_millis", &spec.compute.cpu_millis);
   Read(c, "mem_bytes", &spec.compute.mem_bytes);

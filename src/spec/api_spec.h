@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,12 +24,48 @@ struct CountOrPercent {
   bool operator==(const CountOrPercent&) const = default;
 };
 
+// A tensor of a native model as declared in the spec. `shape` is one instance's shape, without
+// the batch dimension; -1 = any size.
+struct TensorDecl {
+  std::string name;
+  std::string dtype = "float32";  // a tensor::DTypeName
+  std::vector<int64_t> shape;
+  bool operator==(const TensorDecl&) const = default;
+};
+
+// A native model: the predictor itself (type torchscript, onnx or xgboost) or one of a Python
+// predictor's `models`.
+struct ModelSpec {
+  std::string name;        // key for model_client.predict(model_name=...); "" for the predictor's
+  std::string type;        // torchscript | onnx | xgboost
+  std::string model_path;  // absolute: a model file, or a folder (maybe of numbered versions)
+  int64_t model_version = 0;  // the numbered folder to serve; 0 = the highest
+  std::vector<TensorDecl> inputs;   // optional where the model file carries them
+  std::vector<TensorDecl> outputs;  // optional; names the outputs
+  bool operator==(const ModelSpec&) const = default;
+};
+
+// Cortex's server_side_batching: a batch runs when it holds max_batch_size requests or
+// batch_interval after its first request, whichever comes first.
+struct BatchingSpec {
+  int64_t max_batch_size = 0;  // 0 = batching off
+  Millis batch_interval{0};
+  bool enabled() const { return max_batch_size > 0; }
+  bool operator==(const BatchingSpec&) const = default;
+};
+
+bool IsNativeType(std::string_view predictor_type);  // torchscript, onnx or xgboost
+
 struct PredictorSpec {
-  std::string type = "python";  // python (native types come with their backends)
-  std::string path;             // absolute path of the predictor module (.py)
+  std::string type = "python";  // python, or a native type (IsNativeType)
+  std::string path;             // python: absolute path of the predictor module (.py)
+  ModelSpec model;              // native types: the model served
+  std::vector<ModelSpec> models;  // python: native models handed to PythonPredictor
   nlohmann::json config = nlohmann::json::object();  // passed to PythonPredictor.__init__
   std::map<std::string, std::string> env;            // environment of each replica
   int threads_per_process = 1;                       // concurrent predict() calls per replica
+  int intra_op_threads = 1;  // threads one libtorch/OpenCV/XGBoost call may use
+  BatchingSpec server_side_batching;
   bool operator==(const PredictorSpec&) const = default;
 };
 

@@ -12,8 +12,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kSupportedTypes[] = {"python"};
-constexpr std::string_view kLaterTypes[] = {"torchscript", "onnx", "xgboost", "tensorflow"};
+constexpr std::string_view kSupportedTypes[] = {"python", "torchscript", "onnx", "xgboost"};
+constexpr std::string_view kLaterTypes[] = {"tensorflow"};
 
 // Returns the type, or nullopt after an error.
 std::optional<std::string> ParseType(const Field* field, int section_line, ErrorList& errors) {
@@ -105,31 +105,59 @@ void ParseEnv(const Field& field, ErrorList& errors, std::map<std::string, std::
   }
 }
 
+// Fields that belong to the other kind of predictor are reported, not ignored.
+void RejectFields(const FieldMap& fields, std::span<const std::string_view> keys,
+                  const std::string& why, ErrorList& errors) {
+  for (std::string_view key : keys) {
+    if (const Field* field = fields.Get(key)) errors.Add(field->line, field->path, why);
+  }
+}
+
+constexpr std::string_view kPythonOnlyFields[] = {"path", "models", "config"};
+constexpr std::string_view kNativeOnlyFields[] = {"model_path", "model_version", "inputs",
+                                                  "outputs"};
+
 }  // namespace
 
 void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir, ErrorList& errors,
                     PredictorSpec* out) {
   if (section == nullptr) {
     errors.Add(api_line, "predictor",
-               "is required: a mapping with at least type and path, e.g. "
-               "{type: python, path: predictor.py}");
+               "is required: a mapping with at least type and path (Python) or model_path, e.g. "
+               "{type: python, path: predictor.py} or {type: onnx, model_path: model.onnx}");
     return;
   }
   FieldMap fields(section->value, section->path, section->line, SchemaFor("predictor"), errors);
   if (!fields.ok()) return;
   std::optional<std::string> type = ParseType(fields.Get("type"), section->line, errors);
   if (type) out->type = *type;
-  const Field* path = fields.Get("path");
-  if (path != nullptr) {
-    if (std::optional<std::string> resolved = ParsePath(*path, spec_dir, errors)) {
-      out->path = *resolved;
+  if (type && IsNativeType(*type)) {
+    RejectFields(fields, kPythonOnlyFields,
+                 "is for Python predictors; a " + *type +
+                     " predictor serves model_path directly (to add Python code, use type: "
+                     "python with models: [{name, type: " +
+                     *type + ", model_path}])",
+                 errors);
+    ParseNativeModel(fields, section->line, *type, spec_dir, errors, &out->model);
+  } else if (type) {
+    RejectFields(fields, kNativeOnlyFields,
+                 "is for native predictor types (torchscript, onnx, xgboost); a Python "
+                 "predictor names its native models under models: [{name, type, model_path}]",
+                 errors);
+    if (const Field* path = fields.Get("path")) {
+      if (std::optional<std::string> resolved = ParsePath(*path, spec_dir, errors)) {
+        out->path = *resolved;
+      }
+    } else {
+      errors.Add(section->line, "predictor.path",
+                 "is required: the Python file that defines class PythonPredictor, e.g. "
+                 "\"predictor.py\"");
     }
-  } else if (!type || *type == "python") {
-    errors.Add(section->line, "predictor.path",
-               "is required: the Python file that defines class PythonPredictor, e.g. "
-               "\"predictor.py\"");
+    if (const Field* models = fields.Get("models")) {
+      ParseModels(*models, spec_dir, errors, &out->models);
+    }
   }
-  if (const Field* config = fields.Get("config")) {
+  if (const Field* config = fields.Get("config"); config != nullptr && (!type || *type == "python")) {
     if (config->value.IsDefined() && !config->value.IsNull() && !config->value.IsMap()) {
       errors.Add(config->line, config->path,
                  "must be a mapping (it reaches the predictor as a JSON object), got " +
@@ -143,6 +171,14 @@ void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir
     if (std::optional<int64_t> n = ReadInt(*threads, 1, 256, errors)) {
       out->threads_per_process = static_cast<int>(*n);
     }
+  }
+  if (const Field* threads = fields.Get("intra_op_threads")) {
+    if (std::optional<int64_t> n = ReadInt(*threads, 1, 64, errors)) {
+      out->intra_op_threads = static_cast<int>(*n);
+    }
+  }
+  if (const Field* batching = fields.Get("server_side_batching")) {
+    ParseBatching(*batching, errors, &out->server_side_batching);
   }
 }
 

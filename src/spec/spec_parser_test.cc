@@ -308,9 +308,42 @@ const BadSpec kBadSpecs[] = {
      "  path: model.onnx\n",
      5, "predictor.path", "ending in \".py\", got \"model.onnx\""},
     {"BadType", "name: iris\nkind: RealtimeAPI\npredictor:\n  type: pyhton\n", 4, "predictor.type",
-     "must be one of \"python\", got \"pyhton\"; did you mean \"python\"?"},
-    {"NativeTypeNotYet", "name: iris\nkind: RealtimeAPI\npredictor:\n  type: onnx\n", 4,
-     "predictor.type", "\"onnx\" predictors are not supported yet"},
+     "got \"pyhton\"; did you mean \"python\"?"},
+    {"TypeNotYet", "name: iris\nkind: RealtimeAPI\npredictor:\n  type: tensorflow\n", 4,
+     "predictor.type", "\"tensorflow\" predictors are not supported yet"},
+    {"NativeWithoutModelPath", "name: iris\nkind: RealtimeAPI\npredictor:\n  type: onnx\n", 3,
+     "predictor.model_path", "is required: the model file, or a folder of numbered version"},
+    {"ModelPathNotFound",
+     "name: iris\nkind: RealtimeAPI\npredictor:\n  type: onnx\n  model_path: nowhere\n", 5,
+     "predictor.model_path", "not found: "},
+    {"NativeWithPythonPath",
+     "name: iris\nkind: RealtimeAPI\npredictor:\n  type: onnx\n  model_path: m\n"
+     "  path: predictor.py\n",
+     6, "predictor.path", "is for Python predictors"},
+    {"PythonWithModelPath", std::string(kMinimal) + "  model_path: m\n", 6, "predictor.model_path",
+     "names its native models under models"},
+    {"BadDtype",
+     "name: iris\nkind: RealtimeAPI\npredictor:\n  type: torchscript\n  model_path: m\n"
+     "  inputs: [{name: x, dtype: float, shape: [4]}]\n",
+     6, "predictor.inputs[0].dtype", "must be one of float32, float64"},
+    {"ZeroDimension",
+     "name: iris\nkind: RealtimeAPI\npredictor:\n  type: torchscript\n  model_path: m\n"
+     "  inputs: [{name: x, shape: [4, 0]}]\n",
+     6, "predictor.inputs[0].shape[1]", "must be a size >= 1, or -1"},
+    {"ModelWithoutType", std::string(kMinimal) + "  models: [{name: a, model_path: m}]\n", 6,
+     "predictor.models[0].type", "is required: one of \"torchscript\""},
+    {"DuplicateModelNames",
+     std::string(kMinimal) +
+         "  models: [{name: a, type: onnx, model_path: m}, {name: a, type: onnx, model_path: m}]\n",
+     6, "predictor.models[1].name", "duplicate model name \"a\""},
+    {"BatchingWithoutInterval", std::string(kMinimal) + "  server_side_batching:\n    max_batch_size: 8\n",
+     6, "predictor.server_side_batching.batch_interval", "is required"},
+    {"BatchTooLarge",
+     std::string(kMinimal) +
+         "  server_side_batching: {max_batch_size: 5000, batch_interval: 10ms}\n",
+     6, "predictor.server_side_batching.max_batch_size", "from 1 to 1024"},
+    {"MisplacedBatchField", std::string(kMinimal) + "  max_batch_size: 8\n", 6, "",
+     "predictor.server_side_batching.max_batch_size"},
     {"DurationWithoutUnit", Head() + "autoscaling:\n  window: 10\n", 7, "autoscaling.window",
      "needs a unit: write e.g. \"10s\""},
     {"DurationInWords", Head() + "autoscaling:\n  downscale_stabilization_period: ten seconds\n", 7,
@@ -402,6 +435,7 @@ class BadSpecTest : public SpecFileTest, public ::testing::WithParamInterface<Ba
 
 TEST_P(BadSpecTest, ReportsFieldLineAndReason) {
   fs::create_directories(dir_ / "dir.py");
+  fs::create_directories(dir_ / "m");
   const BadSpec& c = GetParam();
   ParseResult result = Parse(c.yaml);
   EXPECT_FALSE(result.ok());
@@ -489,6 +523,35 @@ TEST(SpecErrorTest, FormatsOnlyTheKnownParts) {
   ParseResult result;
   result.errors = {{"f", 1, "", "", "one"}, {"f", 2, "", "", "two"}};
   EXPECT_EQ(result.ErrorText(), "f:1: one\nf:2: two");
+}
+
+TEST_F(SpecFileTest, NativeAndPythonModelSpecs) {
+  fs::create_directories(dir_ / "model" / "1");
+  ParseResult result = Parse(
+      "- name: mlp\n  kind: RealtimeAPI\n  predictor:\n    type: torchscript\n"
+      "    model_path: model\n    model_version: 1\n"
+      "    inputs: [{name: x, dtype: float32, shape: [64]}]\n    intra_op_threads: 2\n"
+      "    server_side_batching: {max_batch_size: 32, batch_interval: 5ms}\n"
+      "- name: classify\n  kind: RealtimeAPI\n  predictor:\n    type: python\n"
+      "    path: predictor.py\n    models: [{name: resnet, type: onnx, model_path: model}]\n");
+  ASSERT_TRUE(result.ok()) << result.ErrorText();
+  const PredictorSpec& mlp = result.apis[0].predictor;
+  EXPECT_EQ(mlp.model.type, "torchscript");
+  EXPECT_EQ(mlp.model.model_path, (dir_ / "model").string());
+  EXPECT_EQ(mlp.model.model_version, 1);
+  ASSERT_EQ(mlp.model.inputs.size(), 1u);
+  EXPECT_EQ(mlp.model.inputs[0].shape, (std::vector<int64_t>{64}));
+  EXPECT_EQ(mlp.intra_op_threads, 2);
+  EXPECT_EQ(mlp.server_side_batching.max_batch_size, 32);
+  EXPECT_EQ(mlp.server_side_batching.batch_interval, Millis(5));
+  const PredictorSpec& classify = result.apis[1].predictor;
+  ASSERT_EQ(classify.models.size(), 1u);
+  EXPECT_EQ(classify.models[0].name, "resnet");
+  EXPECT_EQ(classify.models[0].type, "onnx");
+  EXPECT_FALSE(classify.server_side_batching.enabled());
+  for (const ApiSpec& api : result.apis) {
+    EXPECT_EQ(ApiSpecFromJson(nlohmann::json::parse(ToJson(api).dump())), api);
+  }
 }
 
 TEST_F(SpecFileTest, JsonRoundTripIsLossless) {

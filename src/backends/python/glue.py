@@ -40,7 +40,7 @@ def _describe(exc):
 
 
 class Loaded:
-    def __init__(self, path, config_json):
+    def __init__(self, path, config_json, model_client=None):
         folder = os.path.dirname(path)
         if folder not in sys.path:
             sys.path.insert(0, folder)
@@ -56,8 +56,17 @@ class Loaded:
         if not inspect.isclass(cls):
             raise PredictorError(f"{path} must define a class named PythonPredictor")
         kwargs = {}
-        if "config" in _argument_names(cls.__init__, ("self", "config"), "PythonPredictor.__init__"):
+        init_args = _argument_names(cls.__init__, ("self", "config", "model_client"),
+                                    "PythonPredictor.__init__")
+        if "config" in init_args:
             kwargs["config"] = json.loads(config_json)
+        if "model_client" in init_args:
+            kwargs["model_client"] = model_client
+        elif model_client is not None:
+            raise PredictorError(
+                "the spec lists predictor.models, but PythonPredictor.__init__ has no "
+                "model_client parameter to receive them; add one: "
+                "def __init__(self, config, model_client)")
         try:
             self.instance = cls(**kwargs)
         except Exception as e:
@@ -111,6 +120,52 @@ def _error(status, message):
     return status, json.dumps({"error": message}).encode("utf-8"), "application/json"
 
 
+def _failure(e, where, request_ids):
+    """The answer for an exception raised by the predictor."""
+    status = getattr(e, "status_code", None)
+    if isinstance(status, int) and 400 <= status <= 599:  # the predictor's own verdict
+        return _error(status, str(e))
+    print(f"request {', '.join(request_ids)}: {where} raised {_describe(e)}\n"
+          f"{traceback.format_exc()}", file=sys.stderr, flush=True)
+    return _error(500, f"{where} raised {_describe(e)}")
+
+
+def handle_batch(loaded, bodies, content_types, query_params, headers):
+    """server_side_batching: one predict() call with a list per argument for the requests
+    whose bodies decode; returns one (status, body, content type) per request. Never raises."""
+    answers = [None] * len(bodies)
+    batch = []
+    for i, (body, content_type) in enumerate(zip(bodies, content_types)):
+        try:
+            payload = _decode(body, content_type) if "payload" in loaded.predict_args else None
+            batch.append((i, payload))
+        except _BadRequest as e:
+            answers[i] = _error(400, str(e))
+    if batch:
+        values = {"payload": [p for _, p in batch],
+                  "query_params": [query_params[i] for i, _ in batch],
+                  "headers": [headers[i] for i, _ in batch]}
+        request_ids = [headers[i].get("X-Request-ID", "-") for i, _ in batch]
+        try:
+            results = loaded.instance.predict(**{n: values[n] for n in loaded.predict_args})
+            if not isinstance(results, (list, tuple)) or len(results) != len(batch):
+                got = (f"{len(results)} results" if isinstance(results, (list, tuple))
+                       else f"a {type(results).__name__}")
+                raise TypeError(f"with server_side_batching, predict() must return a list with "
+                                f"one result per payload; it got {len(batch)} payloads and "
+                                f"returned {got}")
+            for (i, _), result in zip(batch, results):
+                try:
+                    answers[i] = _encode(result)
+                except Exception as e:
+                    answers[i] = _failure(e, "predict()", request_ids)
+        except Exception as e:
+            failed = _failure(e, "predict()", request_ids)
+            for i, _ in batch:
+                answers[i] = failed
+    return answers
+
+
 def handle(loaded, is_get, body, content_type, query_params, headers):
     """Returns (status, body bytes, content type) for one request; never raises."""
     request_id = headers.get("X-Request-ID", "-")
@@ -129,10 +184,4 @@ def handle(loaded, is_get, body, content_type, query_params, headers):
     except _BadRequest as e:
         return _error(400, str(e))
     except Exception as e:
-        status = getattr(e, "status_code", None)
-        if isinstance(status, int) and 400 <= status <= 599:  # the predictor's own verdict
-            return _error(status, str(e))
-        where = "get()" if is_get else "predict()"
-        print(f"request {request_id}: {where} raised {_describe(e)}\n{traceback.format_exc()}",
-              file=sys.stderr, flush=True)
-        return _error(500, f"{where} raised {_describe(e)}")
+        return _failure(e, "get()" if is_get else "predict()", [request_id])

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "backends/python/glue_source.h"
+#include "backends/python/model_client.h"
 
 namespace axon::backends {
 namespace {
@@ -48,7 +49,9 @@ class PythonPredictor final : public replica::Predictor {
   ~PythonPredictor() override {
     if (released_ != nullptr) PyEval_RestoreThread(released_);
     handle_ = py::object();
+    handle_batch_ = py::object();
     loaded_ = py::object();
+    client_ = py::object();
     glue_ = py::object();
   }
 
@@ -56,8 +59,11 @@ class PythonPredictor final : public replica::Predictor {
     try {
       glue_ = py::module_::import("types").attr("ModuleType")("axon_glue");
       py::exec(kGlueSource, glue_.attr("__dict__"));
-      loaded_ = glue_.attr("Loaded")(module_path.string(), config.dump());
+      client_ = MakeModelClient(&models_);
+      loaded_ = glue_.attr("Loaded")(module_path.string(), config.dump(),
+                                     models_.empty() ? py::none() : client_);
       handle_ = glue_.attr("handle");
+      handle_batch_ = glue_.attr("handle_batch");
     } catch (const py::error_already_set& e) {
       const bool user_error = e.matches(glue_.attr("PredictorError"));
       return Internal(user_error ? std::string(py::str(e.value())) : std::string(e.what()));
@@ -66,6 +72,58 @@ class PythonPredictor final : public replica::Predictor {
     released_ = PyEval_SaveThread();
     return OkStatus();
   }
+
+  // GET requests are answered one by one; the POSTs of the batch go to one predict() call.
+  std::vector<replica::PredictResponse> PredictBatch(
+      std::span<const replica::PredictRequest* const> requests) override {
+    std::vector<replica::PredictResponse> out(requests.size());
+    std::vector<size_t> posts;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (requests[i]->is_get) {
+        out[i] = Predict(*requests[i]);
+      } else {
+        posts.push_back(i);
+      }
+    }
+    if (posts.empty()) return out;
+    ThreadGil gil(interpreter_state_);
+    try {
+      py::list bodies, content_types, query_params, headers;
+      for (size_t i : posts) {
+        const auto& r = *requests[i];
+        bodies.append(py::bytes(r.body.data(), r.body.size()));
+        content_types.append(py::str(r.content_type.data(), r.content_type.size()));
+        query_params.append(ToDict(r.query_params));
+        headers.append(ToDict(r.headers));
+      }
+      py::list answers = handle_batch_(loaded_, bodies, content_types, query_params, headers);
+      for (size_t k = 0; k < posts.size(); ++k) {
+        py::tuple answer = answers[k];
+        out[posts[k]] = {answer[0].cast<int>(), answer[1].cast<std::string>(),
+                         answer[2].cast<std::string>()};
+      }
+    } catch (const py::error_already_set& e) {  // a bug in the glue itself
+      spdlog::error("python glue failed: {}", e.what());
+      for (size_t i : posts) {
+        out[i] = replica::PredictResponse::Error(500, std::string("internal error: ") + e.what());
+      }
+    }
+    for (auto& response : out) response.batch_size = static_cast<int>(requests.size());
+    return out;
+  }
+
+  std::optional<nlohmann::json> Metadata() const override {
+    if (models_.empty()) return std::nullopt;
+    nlohmann::json models = nlohmann::json::array();
+    for (const auto& m : models_) {
+      nlohmann::json entry = m.description;
+      entry["name"] = m.name;
+      models.push_back(std::move(entry));
+    }
+    return nlohmann::json{{"type", "python"}, {"models", std::move(models)}};
+  }
+
+  void SetModels(std::vector<NamedModel> models) { models_ = std::move(models); }
 
   replica::PredictResponse Predict(const replica::PredictRequest& request) override {
     ThreadGil gil(interpreter_state_);
@@ -77,16 +135,18 @@ class PythonPredictor final : public replica::Predictor {
       return {answer[0].cast<int>(), answer[1].cast<std::string>(), answer[2].cast<std::string>()};
     } catch (const py::error_already_set& e) {  // a bug in the glue itself
       spdlog::error("python glue failed: {}", e.what());
-      return {500, nlohmann::json{{"error", std::string("internal error: ") + e.what()}}.dump(),
-              "application/json"};
+      return replica::PredictResponse::Error(500, std::string("internal error: ") + e.what());
     }
   }
 
  private:
+  std::vector<NamedModel> models_;  // first: outlives the Python objects that point to it
   py::scoped_interpreter interpreter_{/*init_signal_handlers=*/false};
   py::object glue_;
+  py::object client_;
   py::object loaded_;
   py::object handle_;
+  py::object handle_batch_;
   PyThreadState* released_ = nullptr;  // the main thread's state while it waits
   PyInterpreterState* interpreter_state_ = nullptr;
 };
@@ -94,8 +154,10 @@ class PythonPredictor final : public replica::Predictor {
 }  // namespace
 
 StatusOr<std::unique_ptr<replica::Predictor>> LoadPythonPredictor(
-    const std::filesystem::path& module_path, const nlohmann::json& config) {
+    const std::filesystem::path& module_path, const nlohmann::json& config,
+    std::vector<NamedModel> models) {
   auto predictor = std::make_unique<PythonPredictor>();
+  predictor->SetModels(std::move(models));
   if (Status s = predictor->Load(module_path, config); !s.ok()) return s;
   return std::unique_ptr<replica::Predictor>(std::move(predictor));
 }

@@ -4,18 +4,30 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "replica/model.h"
 #include "replica/predictor.h"
 
 namespace axon::backends {
 
-// Starts the interpreter, imports `module_path` and constructs PythonPredictor(config).
+// A native model offered to the Python predictor through its model_client.
+struct NamedModel {
+  std::string name;
+  std::unique_ptr<replica::Model> model;
+  nlohmann::json description;  // for metadata answers
+};
+
+// Starts the interpreter, imports `module_path` and constructs PythonPredictor(config) — with
+// model_client=ModelClient(models) when `models` is not empty (or __init__ asks for it).
 // Call once per process, from the main thread. Errors carry the Python exception's type and
 // message; the full traceback goes to stderr (the API's log).
 StatusOr<std::unique_ptr<replica::Predictor>> LoadPythonPredictor(
-    const std::filesystem::path& module_path, const nlohmann::json& config);
+    const std::filesystem::path& module_path, const nlohmann::json& config,
+    std::vector<NamedModel> models);
 
 }  // namespace axon::backends

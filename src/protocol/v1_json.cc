@@ -1,0 +1,285 @@
+#include "protocol/v1_json.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+namespace axon::protocol {
+namespace {
+
+using json = nlohmann::json;
+using tensor::DType;
+using tensor::Shape;
+using tensor::Tensor;
+using tensor::TensorInfo;
+
+// The shape of a nested list, following first elements ("[[1,2],[3,4]]" -> [2, 2]).
+Shape ShapeOf(const json& value) {
+  Shape shape;
+  const json* level = &value;
+  while (level->is_array()) {
+    shape.push_back(static_cast<int64_t>(level->size()));
+    if (level->empty()) break;
+    level = &level->front();
+  }
+  return shape;
+}
+
+std::string InstanceShapeText(const Shape& model_shape) {
+  return tensor::ShapeText(Shape(model_shape.begin() + 1, model_shape.end()));
+}
+
+bool ShapeMatches(const Shape& model_shape, const Shape& instance_shape) {
+  if (model_shape.size() != instance_shape.size() + 1) return false;
+  for (size_t i = 0; i < instance_shape.size(); ++i) {
+    if (model_shape[i + 1] >= 0 && model_shape[i + 1] != instance_shape[i]) return false;
+  }
+  return true;
+}
+
+// Writes the elements of one instance into `out`, checking every list's length against `shape`
+// and every scalar against the dtype.
+class InstanceWriter {
+ public:
+  InstanceWriter(DType dtype, const Shape& shape, std::byte* out)
+      : dtype_(dtype), shape_(shape), out_(out) {}
+
+  Status Write(const json& value, std::string& where, size_t depth = 0) {
+    if (depth == shape_.size()) return WriteScalar(value, where);
+    if (!value.is_array() || static_cast<int64_t>(value.size()) != shape_[depth]) {
+      return InvalidArgument(where + " must be a list of " + std::to_string(shape_[depth]) +
+                             " (a ragged or mis-shaped nested list), got " +
+                             (value.is_array() ? std::to_string(value.size()) + " elements"
+                                               : std::string(value.type_name())));
+    }
+    const size_t mark = where.size();
+    for (size_t i = 0; i < value.size(); ++i) {
+      where.resize(mark);
+      where += "[" + std::to_string(i) + "]";
+      if (Status s = Write(value[i], where, depth + 1); !s.ok()) return s;
+    }
+    where.resize(mark);
+    return OkStatus();
+  }
+
+ private:
+  template <typename T>
+  void Put(T v) {
+    std::memcpy(out_, &v, sizeof(T));
+    out_ += sizeof(T);
+  }
+
+  Status Mismatch(const json& value, const std::string& where) const {
+    return InvalidArgument(where + " must be " + std::string(tensor::DTypeName(dtype_)) +
+                           ", got " + value.dump());
+  }
+
+  Status WriteScalar(const json& value, const std::string& where) {
+    switch (dtype_) {
+      case DType::kFloat32:
+      case DType::kFloat64: {
+        if (!value.is_number()) return Mismatch(value, where);
+        const double v = value.get<double>();
+        if (dtype_ == DType::kFloat32) {
+          Put(static_cast<float>(v));
+        } else {
+          Put(v);
+        }
+        return OkStatus();
+      }
+      case DType::kInt32:
+      case DType::kInt64:
+      case DType::kUInt8: {
+        if (!value.is_number_integer()) return Mismatch(value, where);
+        const bool is_unsigned = value.is_number_unsigned();
+        const int64_t v = is_unsigned ? static_cast<int64_t>(value.get<uint64_t>())
+                                       : value.get<int64_t>();
+        const bool fits = dtype_ == DType::kUInt8   ? v >= 0 && v <= 255
+                          : dtype_ == DType::kInt32 ? v >= std::numeric_limits<int32_t>::min() &&
+                                                          v <= std::numeric_limits<int32_t>::max()
+                                                    : !(is_unsigned && v < 0);
+        if (!fits) return Mismatch(value, where);
+        if (dtype_ == DType::kUInt8) Put(static_cast<uint8_t>(v));
+        if (dtype_ == DType::kInt32) Put(static_cast<int32_t>(v));
+        if (dtype_ == DType::kInt64) Put(v);
+        return OkStatus();
+      }
+      case DType::kBool:
+        if (!value.is_boolean()) return Mismatch(value, where);
+        Put(static_cast<uint8_t>(value.get<bool>()));
+        return OkStatus();
+    }
+    return Mismatch(value, where);
+  }
+
+  DType dtype_;
+  const Shape& shape_;
+  std::byte* out_;
+};
+
+// The value of input `info` in `instance`, or an error naming what is missing.
+StatusOr<const json*> InputOf(const json& instance, size_t index, const TensorInfo& info,
+                              const tensor::Signature& signature) {
+  const bool single = signature.inputs.size() == 1;
+  if (single && !instance.is_object()) return &instance;
+  if (!instance.is_object()) {
+    std::string names;
+    for (const auto& input : signature.inputs) names += (names.empty() ? "" : ", ") + input.name;
+    return InvalidArgument("instances[" + std::to_string(index) +
+                           "] must be an object with one entry per model input (" + names +
+                           "), got " + std::string(instance.type_name()));
+  }
+  auto it = instance.find(info.name);
+  if (it == instance.end()) {
+    return InvalidArgument("instances[" + std::to_string(index) + "] lacks input \"" +
+                           info.name + "\"");
+  }
+  return &*it;
+}
+
+Status CheckNoUnknownInputs(const json& instance, size_t index,
+                            const tensor::Signature& signature) {
+  if (!instance.is_object() || signature.inputs.size() == 1) return OkStatus();
+  for (const auto& [key, value] : instance.items()) {
+    bool known = false;
+    for (const auto& input : signature.inputs) known = known || input.name == key;
+    if (!known) {
+      return InvalidArgument("instances[" + std::to_string(index) + "] has an unknown input \"" +
+                             key + "\"; see GET <endpoint>/metadata for the model's inputs");
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<Tensor> DecodeInput(const json& instances, const TensorInfo& info,
+                             const tensor::Signature& signature) {
+  auto first = InputOf(instances[0], 0, info, signature);
+  if (!first.ok()) return first.status();
+  const Shape instance_shape = ShapeOf(**first);
+  if (info.shape_known && !ShapeMatches(info.shape, instance_shape)) {
+    return InvalidArgument("input \"" + info.name + "\" expects shape " +
+                           InstanceShapeText(info.shape) + " per instance (model shape " +
+                           tensor::ShapeText(info.shape) + "), got " +
+                           tensor::ShapeText(instance_shape) + " in instances[0]");
+  }
+  Shape shape{static_cast<int64_t>(instances.size())};
+  shape.insert(shape.end(), instance_shape.begin(), instance_shape.end());
+  Tensor out = Tensor::Zeros(info.name, info.dtype, shape);
+  const size_t row = out.RowBytes();
+  std::string where;
+  for (size_t i = 0; i < instances.size(); ++i) {
+    auto value = InputOf(instances[i], i, info, signature);
+    if (!value.ok()) return value.status();
+    where = signature.inputs.size() == 1 ? "instances[" + std::to_string(i) + "]"
+                                         : "instances[" + std::to_string(i) + "][\"" +
+                                               info.name + "\"]";
+    InstanceWriter writer(info.dtype, instance_shape, out.data.data() + i * row);
+    if (Status s = writer.Write(**value, where); !s.ok()) {
+      const Shape got = ShapeOf(**value);
+      if (got != instance_shape) {
+        return InvalidArgument("input \"" + info.name + "\": every instance must have shape " +
+                               tensor::ShapeText(instance_shape) + " (as instances[0]), got " +
+                               tensor::ShapeText(got) + " in instances[" + std::to_string(i) +
+                               "]");
+      }
+      return s;
+    }
+  }
+  return out;
+}
+
+template <typename T>
+void AppendNumber(std::string& out, T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(v)) {
+      out += "null";
+      return;
+    }
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, end);
+}
+
+// Appends `count` elements of `t` starting at flat index `offset`, nested by `shape[depth:]`.
+void AppendNested(std::string& out, const Tensor& t, size_t depth, size_t& offset) {
+  if (depth == t.shape.size()) {
+    switch (t.dtype) {
+      case DType::kFloat32: AppendNumber(out, t.values<float>()[offset]); break;
+      case DType::kFloat64: AppendNumber(out, t.values<double>()[offset]); break;
+      case DType::kInt32: AppendNumber(out, t.values<int32_t>()[offset]); break;
+      case DType::kInt64: AppendNumber(out, t.values<int64_t>()[offset]); break;
+      case DType::kUInt8: AppendNumber(out, static_cast<int>(t.values<uint8_t>()[offset])); break;
+      case DType::kBool: out += t.values<uint8_t>()[offset] ? "true" : "false"; break;
+    }
+    ++offset;
+    return;
+  }
+  out += '[';
+  for (int64_t i = 0; i < t.shape[depth]; ++i) {
+    if (i > 0) out += ',';
+    AppendNested(out, t, depth + 1, offset);
+  }
+  out += ']';
+}
+
+void AppendRow(std::string& out, const Tensor& t, int64_t row) {
+  const int64_t per_row = t.shape.size() <= 1 ? 1 : tensor::ElementCount(
+                                                        Shape(t.shape.begin() + 1, t.shape.end()));
+  size_t offset = static_cast<size_t>(row * per_row);
+  AppendNested(out, t, 1, offset);
+}
+
+}  // namespace
+
+StatusOr<std::vector<Tensor>> DecodeV1Instances(std::string_view body,
+                                                const tensor::Signature& signature) {
+  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return InvalidArgument("malformed JSON body; send {\"instances\": [...]}");
+  }
+  auto it = doc.is_object() ? doc.find("instances") : doc.end();
+  if (it == doc.end() || !it->is_array() || it->empty()) {
+    return InvalidArgument(
+        "the body must be {\"instances\": [...]} with at least one instance (one sample each); "
+        "see GET <endpoint>/metadata for the model's inputs");
+  }
+  const json& instances = *it;
+  for (size_t i = 0; i < instances.size(); ++i) {
+    if (Status s = CheckNoUnknownInputs(instances[i], i, signature); !s.ok()) return s;
+  }
+  std::vector<Tensor> tensors;
+  tensors.reserve(signature.inputs.size());
+  for (const auto& info : signature.inputs) {
+    auto t = DecodeInput(instances, info, signature);
+    if (!t.ok()) return t.status();
+    tensors.push_back(std::move(t).value());
+  }
+  return tensors;
+}
+
+std::string EncodeV1Predictions(std::span<const Tensor> outputs, int64_t begin, int64_t count) {
+  std::string out = "{\"predictions\":[";
+  for (int64_t row = begin; row < begin + count; ++row) {
+    if (row > begin) out += ',';
+    if (outputs.size() == 1) {
+      AppendRow(out, outputs[0], row);
+      continue;
+    }
+    out += '{';
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      if (k > 0) out += ',';
+      out += json(outputs[k].name).dump();
+      out += ':';
+      AppendRow(out, outputs[k], row);
+    }
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace axon::protocol

@@ -1,0 +1,30 @@
+// The KServe / TF-Serving "V1" JSON protocol for native models:
+//   request  {"instances": [instance, ...]}   one instance per sample
+//   response {"predictions": [prediction, ...]}
+// An instance is a nested list (single-input models) or an object of input name -> nested list
+// (multi-input models); a prediction likewise for single- and multi-output models.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "tensor/tensor.h"
+
+namespace axon::protocol {
+
+// One tensor per model input, in signature order, each of shape [instances, ...]. Errors are
+// InvalidArgument with a message that names the instance and input and states the expected and
+// the received shape or dtype.
+StatusOr<std::vector<tensor::Tensor>> DecodeV1Instances(std::string_view body,
+                                                        const tensor::Signature& signature);
+
+// Rows [begin, begin + count) of `outputs` (all of equal first dimension) as a V1 response body.
+std::string EncodeV1Predictions(std::span<const tensor::Tensor> outputs, int64_t begin,
+                                int64_t count);
+
+}  // namespace axon::protocol
