@@ -92,6 +92,33 @@ void Get(const std::string& name, const std::string& output) {
   }
 }
 
+// "  image  float32  [-1, 3, 32, 32]" per tensor of a metadata answer.
+void PrintTensors(const char* title, const nlohmann::json& tensors) {
+  std::cout << title << "\n";
+  for (const auto& t : tensors) {
+    std::string shape = "unknown shape";
+    if (t["shape"].is_array()) {
+      shape = "[";
+      for (const auto& d : t["shape"]) shape += (shape.size() > 1 ? ", " : "") + d.dump();
+      shape += "]";
+    }
+    std::cout << fmt::format("  {:<12} {:<8} {}\n", t["name"].get<std::string>(),
+                             t["dtype"].get<std::string>(), shape);
+  }
+}
+
+void PrintModel(const nlohmann::json& model) {
+  const std::string name = model.value("name", "");
+  std::cout << "\nmodel" << (name.empty() ? "" : " " + name) << ": "
+            << model["type"].get<std::string>() << ", " << model["model_file"].get<std::string>();
+  if (model["model_version"].get<int64_t>() > 0) {
+    std::cout << " (version " << model["model_version"] << ")";
+  }
+  std::cout << "\n";
+  PrintTensors("inputs:", model["inputs"]);
+  PrintTensors("outputs:", model["outputs"]);
+}
+
 void Describe(const std::string& name) {
   const auto client = Client();
   const auto api = client.Call(bhttp::verb::get, "/v1/apis/" + name);
@@ -115,6 +142,14 @@ void Describe(const std::string& name) {
   }
   std::cout << "\n";
   replicas.Print(std::cout);
+  if (auto metadata = client.Metadata(api["endpoint"].get<std::string>())) {
+    if (metadata->contains("models")) {
+      for (const auto& model : (*metadata)["models"]) PrintModel(model);
+    } else {
+      metadata->erase("name");  // the API's name; a native predictor's model has none
+      PrintModel(*metadata);
+    }
+  }
 }
 
 void Logs(const std::string& name, bool follow, int tail) {

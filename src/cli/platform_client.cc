@@ -93,4 +93,13 @@ http::Response PlatformClient::Predict(const std::string& endpoint, std::string 
   return std::move(res).value();
 }
 
+std::optional<nlohmann::json> PlatformClient::Metadata(const std::string& endpoint) const {
+  auto res =
+      http::Fetch(addresses_.gateway_host, addresses_.gateway_port,
+                  http::MakeRequest(bhttp::verb::get, endpoint + "/metadata", "", "", ""), 5s);
+  if (!res.ok() || res->result_int() != 200) return std::nullopt;
+  auto json = nlohmann::json::parse(res->body(), nullptr, /*allow_exceptions=*/false);
+  return json.is_object() ? std::optional(std::move(json)) : std::nullopt;
+}
+
 }  // namespace axon::cli

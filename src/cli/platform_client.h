@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,9 @@ class PlatformClient {
   // Sends a prediction request through the gateway; returns the raw response.
   http::Response Predict(const std::string& endpoint, std::string body,
                          const std::string& content_type) const;
+  // GET <endpoint>/metadata through the gateway: the model's inputs and outputs, or nullopt
+  // when the API has no model to describe or no replica answers.
+  std::optional<nlohmann::json> Metadata(const std::string& endpoint) const;
   // True if the operator answers its health check.
   bool OperatorUp() const;
   // True if the gateway answers its health check.

@@ -73,8 +73,8 @@ class InstanceWriter {
   }
 
   Status Mismatch(const json& value, const std::string& where) const {
-    return InvalidArgument(where + " must be " + std::string(tensor::DTypeName(dtype_)) +
-                           ", got " + value.dump());
+    return InvalidArgument(where + " must be " + std::string(tensor::DTypeName(dtype_)) + ", got " +
+                           value.dump());
   }
 
   Status WriteScalar(const json& value, const std::string& where) {
@@ -95,8 +95,8 @@ class InstanceWriter {
       case DType::kUInt8: {
         if (!value.is_number_integer()) return Mismatch(value, where);
         const bool is_unsigned = value.is_number_unsigned();
-        const int64_t v = is_unsigned ? static_cast<int64_t>(value.get<uint64_t>())
-                                       : value.get<int64_t>();
+        const int64_t v =
+            is_unsigned ? static_cast<int64_t>(value.get<uint64_t>()) : value.get<int64_t>();
         const bool fits = dtype_ == DType::kUInt8   ? v >= 0 && v <= 255
                           : dtype_ == DType::kInt32 ? v >= std::numeric_limits<int32_t>::min() &&
                                                           v <= std::numeric_limits<int32_t>::max()
@@ -134,8 +134,8 @@ StatusOr<const json*> InputOf(const json& instance, size_t index, const TensorIn
   }
   auto it = instance.find(info.name);
   if (it == instance.end()) {
-    return InvalidArgument("instances[" + std::to_string(index) + "] lacks input \"" +
-                           info.name + "\"");
+    return InvalidArgument("instances[" + std::to_string(index) + "] lacks input \"" + info.name +
+                           "\"");
   }
   return &*it;
 }
@@ -173,17 +173,16 @@ StatusOr<Tensor> DecodeInput(const json& instances, const TensorInfo& info,
   for (size_t i = 0; i < instances.size(); ++i) {
     auto value = InputOf(instances[i], i, info, signature);
     if (!value.ok()) return value.status();
-    where = signature.inputs.size() == 1 ? "instances[" + std::to_string(i) + "]"
-                                         : "instances[" + std::to_string(i) + "][\"" +
-                                               info.name + "\"]";
+    where = signature.inputs.size() == 1
+                ? "instances[" + std::to_string(i) + "]"
+                : "instances[" + std::to_string(i) + "][\"" + info.name + "\"]";
     InstanceWriter writer(info.dtype, instance_shape, out.data.data() + i * row);
     if (Status s = writer.Write(**value, where); !s.ok()) {
       const Shape got = ShapeOf(**value);
       if (got != instance_shape) {
         return InvalidArgument("input \"" + info.name + "\": every instance must have shape " +
                                tensor::ShapeText(instance_shape) + " (as instances[0]), got " +
-                               tensor::ShapeText(got) + " in instances[" + std::to_string(i) +
-                               "]");
+                               tensor::ShapeText(got) + " in instances[" + std::to_string(i) + "]");
       }
       return s;
     }
@@ -208,12 +207,24 @@ void AppendNumber(std::string& out, T v) {
 void AppendNested(std::string& out, const Tensor& t, size_t depth, size_t& offset) {
   if (depth == t.shape.size()) {
     switch (t.dtype) {
-      case DType::kFloat32: AppendNumber(out, t.values<float>()[offset]); break;
-      case DType::kFloat64: AppendNumber(out, t.values<double>()[offset]); break;
-      case DType::kInt32: AppendNumber(out, t.values<int32_t>()[offset]); break;
-      case DType::kInt64: AppendNumber(out, t.values<int64_t>()[offset]); break;
-      case DType::kUInt8: AppendNumber(out, static_cast<int>(t.values<uint8_t>()[offset])); break;
-      case DType::kBool: out += t.values<uint8_t>()[offset] ? "true" : "false"; break;
+      case DType::kFloat32:
+        AppendNumber(out, t.values<float>()[offset]);
+        break;
+      case DType::kFloat64:
+        AppendNumber(out, t.values<double>()[offset]);
+        break;
+      case DType::kInt32:
+        AppendNumber(out, t.values<int32_t>()[offset]);
+        break;
+      case DType::kInt64:
+        AppendNumber(out, t.values<int64_t>()[offset]);
+        break;
+      case DType::kUInt8:
+        AppendNumber(out, static_cast<int>(t.values<uint8_t>()[offset]));
+        break;
+      case DType::kBool:
+        out += t.values<uint8_t>()[offset] ? "true" : "false";
+        break;
     }
     ++offset;
     return;
@@ -227,8 +238,8 @@ void AppendNested(std::string& out, const Tensor& t, size_t depth, size_t& offse
 }
 
 void AppendRow(std::string& out, const Tensor& t, int64_t row) {
-  const int64_t per_row = t.shape.size() <= 1 ? 1 : tensor::ElementCount(
-                                                        Shape(t.shape.begin() + 1, t.shape.end()));
+  const int64_t per_row =
+      t.shape.size() <= 1 ? 1 : tensor::ElementCount(Shape(t.shape.begin() + 1, t.shape.end()));
   size_t offset = static_cast<size_t>(row * per_row);
   AppendNested(out, t, 1, offset);
 }

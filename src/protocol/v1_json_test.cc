@@ -50,8 +50,7 @@ TEST(V1Json, InstancesOfDifferentShapesAreRejected) {
 TEST(V1Json, DtypesAreChecked) {
   auto t = DecodeV1Instances(R"({"instances": [[1, 2.5]]})", OneInput(DType::kInt64, {-1, 2}));
   ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find("instances[0][1] must be int64, got 2.5"),
-            std::string::npos)
+  EXPECT_NE(t.status().message().find("instances[0][1] must be int64, got 2.5"), std::string::npos)
       << t.status().message();
   auto s = DecodeV1Instances(R"({"instances": [["a"]]})", OneInput(DType::kFloat32, {-1, 1}));
   ASSERT_FALSE(s.ok());
@@ -61,8 +60,8 @@ TEST(V1Json, DtypesAreChecked) {
 
 TEST(V1Json, MultiInputInstancesAreObjects) {
   Signature sig{{{"a", DType::kFloat32, {-1, 2}}, {"b", DType::kInt64, {-1}}}, {}};
-  auto t = DecodeV1Instances(R"({"instances": [{"a": [1, 2], "b": 7}, {"a": [3, 4], "b": 8}]})",
-                             sig);
+  auto t =
+      DecodeV1Instances(R"({"instances": [{"a": [1, 2], "b": 7}, {"a": [3, 4], "b": 8}]})", sig);
   ASSERT_TRUE(t.ok()) << t.status().message();
   EXPECT_EQ((*t)[1].shape, (tensor::Shape{2}));
   EXPECT_EQ((*t)[1].values<int64_t>()[1], 8);
@@ -90,8 +89,7 @@ TEST(V1Json, EncodesRowsOfOneOrSeveralOutputs) {
   v[1] = 1;
   v[2] = -2;
   v[3] = 0.1f;
-  EXPECT_EQ(EncodeV1Predictions(std::span(&y, 1), 0, 2),
-            R"({"predictions":[[0.5,1],[-2,0.1]]})");
+  EXPECT_EQ(EncodeV1Predictions(std::span(&y, 1), 0, 2), R"({"predictions":[[0.5,1],[-2,0.1]]})");
   EXPECT_EQ(EncodeV1Predictions(std::span(&y, 1), 1, 1), R"({"predictions":[[-2,0.1]]})");
   std::vector<Tensor> two{Tensor::Zeros("p", DType::kFloat32, {1}),
                           Tensor::Zeros("k", DType::kInt64, {1, 2})};

@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
   if (!flags.port_file.empty()) {
     (void)axon::WriteFileAtomic(flags.port_file, std::to_string((*server)->port()));
   }
-  spdlog::info("listening on {}:{}; loading {} predictor {}", flags.server.host,
-               (*server)->port(), spec->predictor.type,
+  spdlog::info("listening on {}:{}; loading {} predictor {}", flags.server.host, (*server)->port(),
+               spec->predictor.type,
                axon::spec::IsNativeType(spec->predictor.type) ? spec->predictor.model.model_path
                                                               : spec->predictor.path);
   auto predictor = LoadPredictor(*spec);

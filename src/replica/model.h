@@ -46,9 +46,9 @@ inline constexpr const char* kModelEntryPoint = "axon_load_model";
 
 // Defines a module's entry point from a function `StatusOr<std::unique_ptr<Model>>
 // Load(const ModelOptions&)`.
-#define AXON_MODEL_BACKEND(load_fn)                                                          \
-  extern "C" __attribute__((visibility("default"))) void axon_load_model(                    \
-      const ::axon::replica::ModelOptions& options,                                          \
-      ::axon::StatusOr<std::unique_ptr<::axon::replica::Model>>* out) {                      \
-    *out = load_fn(options);                                                                 \
+#define AXON_MODEL_BACKEND(load_fn)                                       \
+  extern "C" __attribute__((visibility("default"))) void axon_load_model( \
+      const ::axon::replica::ModelOptions& options,                       \
+      ::axon::StatusOr<std::unique_ptr<::axon::replica::Model>>* out) {   \
+    *out = load_fn(options);                                              \
   }

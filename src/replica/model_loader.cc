@@ -76,7 +76,8 @@ StatusOr<ModelEntryPointFn> EntryPointFor(const std::string& type) {
   if (auto it = loaded.find(type); it != loaded.end()) return it->second;
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  const fs::path module = exe.parent_path().parent_path() / "lib" / "axon" / ("libaxon_" + type + ".so");
+  const fs::path module =
+      exe.parent_path().parent_path() / "lib" / "axon" / ("libaxon_" + type + ".so");
   void* handle = dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     return Internal("cannot load the " + type + " runtime " + module.string() + ": " + dlerror() +
@@ -110,15 +111,15 @@ StatusOr<ModelFile> ResolveModelFile(const spec::ModelSpec& model) {
   }
   if (versions.empty()) {
     if (model.model_version != 0) {
-      return NotFound("model_version " + std::to_string(model.model_version) + " was asked for, but " +
-                      root.string() + " has no numbered version folders");
+      return NotFound("model_version " + std::to_string(model.model_version) +
+                      " was asked for, but " + root.string() + " has no numbered version folders");
     }
     auto file = ModelFileIn(root, model.type);
     if (!file.ok()) return file.status();
     return ModelFile{*file, 0};
   }
-  auto chosen = model.model_version != 0 ? versions.find(model.model_version)
-                                         : std::prev(versions.end());
+  auto chosen =
+      model.model_version != 0 ? versions.find(model.model_version) : std::prev(versions.end());
   if (chosen == versions.end()) {
     std::string have;
     for (const auto& [n, path] : versions) have += (have.empty() ? "" : ", ") + std::to_string(n);

@@ -44,8 +44,9 @@ std::vector<PredictResponse> NativePredictor::PredictBatch(
   for (size_t i = 0; i < requests.size(); ++i) {
     if (requests[i]->is_get) {
       responses[i] = PredictResponse::Error(
-          405, "native predictors answer POST {\"instances\": [...]}; GET <endpoint>/metadata "
-               "describes the model's inputs");
+          405,
+          "native predictors answer POST {\"instances\": [...]}; GET <endpoint>/metadata "
+          "describes the model's inputs");
       continue;
     }
     auto decoded = protocol::DecodeV1Instances(requests[i]->body, model_.model->signature());

@@ -12,15 +12,28 @@ namespace {
 constexpr std::string_view kTopFields[] = {
     "name", "kind", "predictor", "compute", "autoscaling", "update_strategy", "networking"};
 constexpr std::string_view kTopUnsupported[] = {"pod", "handler"};
-constexpr std::string_view kPredictorFields[] = {
-    "type",    "path",   "model_path",          "model_version",    "inputs",
-    "outputs", "models", "config",              "env",              "threads_per_process",
-    "intra_op_threads",  "server_side_batching"};
-constexpr std::string_view kPredictorUnsupported[] = {
-    "image",     "tensorflow_serving_image", "processes_per_replica", "python_path",
-    "log_level", "shm_size",                 "dependencies",          "multi_model_reloading"};
-constexpr std::string_view kModelFields[] = {"name",   "type",   "model_path", "model_version",
-                                             "inputs", "outputs"};
+constexpr std::string_view kPredictorFields[] = {"type",
+                                                 "path",
+                                                 "model_path",
+                                                 "model_version",
+                                                 "inputs",
+                                                 "outputs",
+                                                 "models",
+                                                 "config",
+                                                 "env",
+                                                 "threads_per_process",
+                                                 "intra_op_threads",
+                                                 "server_side_batching"};
+constexpr std::string_view kPredictorUnsupported[] = {"image",
+                                                      "tensorflow_serving_image",
+                                                      "processes_per_replica",
+                                                      "python_path",
+                                                      "log_level",
+                                                      "shm_size",
+                                                      "dependencies",
+                                                      "multi_model_reloading"};
+constexpr std::string_view kModelFields[] = {"name",          "type",   "model_path",
+                                             "model_version", "inputs", "outputs"};
 constexpr std::string_view kBatchingFields[] = {"max_batch_size", "batch_interval"};
 constexpr std::string_view kTensorFields[] = {"name", "dtype", "shape"};
 constexpr std::string_view kComputeFields[] = {"cpu", "mem"};

@@ -120,8 +120,7 @@ ModelSpec ModelFromJson(const json& j) {
 }  // namespace
 
 bool IsNativeType(std::string_view predictor_type) {
-  return predictor_type == "torchscript" || predictor_type == "onnx" ||
-         predictor_type == "xgboost";
+  return predictor_type == "torchscript" || predictor_type == "onnx" || predictor_type == "xgboost";
 }
 
 int64_t CountOrPercent::Resolve(int64_t replicas, bool round_up) const {
@@ -140,7 +139,8 @@ nlohmann::json ToJson(const ApiSpec& spec) {
         {"config", p.config},
         {"env", p.env},
         {"model", ModelToJson(p.model)},
-        {"models", [&] {
+        {"models",
+         [&] {
            json models = json::array();
            for (const auto& m : p.models) models.push_back(ModelToJson(m));
            return models;

@@ -39,7 +39,7 @@ struct ModelSpec {
   std::string name;        // key for model_client.predict(model_name=...); "" for the predictor's
   std::string type;        // torchscript | onnx | xgboost
   std::string model_path;  // absolute: a model file, or a folder (maybe of numbered versions)
-  int64_t model_version = 0;  // the numbered folder to serve; 0 = the highest
+  int64_t model_version = 0;        // the numbered folder to serve; 0 = the highest
   std::vector<TensorDecl> inputs;   // optional where the model file carries them
   std::vector<TensorDecl> outputs;  // optional; names the outputs
   bool operator==(const ModelSpec&) const = default;
@@ -57,9 +57,9 @@ struct BatchingSpec {
 bool IsNativeType(std::string_view predictor_type);  // torchscript, onnx or xgboost
 
 struct PredictorSpec {
-  std::string type = "python";  // python, or a native type (IsNativeType)
-  std::string path;             // python: absolute path of the predictor module (.py)
-  ModelSpec model;              // native types: the model served
+  std::string type = "python";    // python, or a native type (IsNativeType)
+  std::string path;               // python: absolute path of the predictor module (.py)
+  ModelSpec model;                // native types: the model served
   std::vector<ModelSpec> models;  // python: native models handed to PythonPredictor
   nlohmann::json config = nlohmann::json::object();  // passed to PythonPredictor.__init__
   std::map<std::string, std::string> env;            // environment of each replica

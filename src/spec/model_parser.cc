@@ -17,8 +17,7 @@ constexpr std::string_view kNativeTypes[] = {"torchscript", "onnx", "xgboost"};
 // A path relative to the spec's folder that must exist (a file or a folder).
 std::optional<std::string> ReadModelPath(const Field& field, const fs::path& spec_dir,
                                          ErrorList& errors) {
-  std::optional<std::string> text =
-      ReadScalar(field, "a path to a model file or folder", errors);
+  std::optional<std::string> text = ReadScalar(field, "a path to a model file or folder", errors);
   if (!text) return std::nullopt;
   fs::path path(*text);
   if (path.is_relative()) path = spec_dir / path;
@@ -148,9 +147,9 @@ void ParseModels(const Field& field, const fs::path& spec_dir, ErrorList& errors
         if (ContainsName(kNativeTypes, *text)) {
           model.type = *text;
         } else {
-          errors.Add(type->line, type->path,
-                     "must be one of " + QuotedList(kNativeTypes) + ", got " +
-                         Describe(type->value));
+          errors.Add(
+              type->line, type->path,
+              "must be one of " + QuotedList(kNativeTypes) + ", got " + Describe(type->value));
         }
       }
     } else {
@@ -179,8 +178,8 @@ void ParseBatching(const Field& field, ErrorList& errors, BatchingSpec* out) {
       }
       return d;
     };
-    if (auto d = ReadParsed<Millis>(*interval, "a duration like \"10ms\" or \"0.1s\"", +parse,
-                                    errors)) {
+    if (auto d =
+            ReadParsed<Millis>(*interval, "a duration like \"10ms\" or \"0.1s\"", +parse, errors)) {
       out->batch_interval = *d;
     }
   } else {

@@ -157,7 +157,8 @@ void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir
       ParseModels(*models, spec_dir, errors, &out->models);
     }
   }
-  if (const Field* config = fields.Get("config"); config != nullptr && (!type || *type == "python")) {
+  if (const Field* config = fields.Get("config");
+      config != nullptr && (!type || *type == "python")) {
     if (config->value.IsDefined() && !config->value.IsNull() && !config->value.IsMap()) {
       errors.Add(config->line, config->path,
                  "must be a mapping (it reaches the predictor as a JSON object), got " +

@@ -336,8 +336,9 @@ const BadSpec kBadSpecs[] = {
      std::string(kMinimal) +
          "  models: [{name: a, type: onnx, model_path: m}, {name: a, type: onnx, model_path: m}]\n",
      6, "predictor.models[1].name", "duplicate model name \"a\""},
-    {"BatchingWithoutInterval", std::string(kMinimal) + "  server_side_batching:\n    max_batch_size: 8\n",
-     6, "predictor.server_side_batching.batch_interval", "is required"},
+    {"BatchingWithoutInterval",
+     std::string(kMinimal) + "  server_side_batching:\n    max_batch_size: 8\n", 6,
+     "predictor.server_side_batching.batch_interval", "is required"},
     {"BatchTooLarge",
      std::string(kMinimal) +
          "  server_side_batching: {max_batch_size: 5000, batch_interval: 10ms}\n",

@@ -94,7 +94,8 @@ Tensor ConcatRows(std::span<const Tensor* const> parts) {
   out.data.resize(bytes);
   size_t offset = 0;
   for (const Tensor* part : parts) {
-    if (!part->data.empty()) std::memcpy(out.data.data() + offset, part->data.data(), part->data.size());
+    if (!part->data.empty())
+      std::memcpy(out.data.data() + offset, part->data.data(), part->data.size());
     offset += part->data.size();
   }
   return out;

@@ -26,7 +26,7 @@ size_t DTypeSize(DType dtype);
 // The allowed names, for error messages: "float32, float64, ...".
 std::string DTypeNames();
 
-using Shape = std::vector<int64_t>;  // -1: any size
+using Shape = std::vector<int64_t>;         // -1: any size
 std::string ShapeText(const Shape& shape);  // "[-1, 3, 32, 32]"
 int64_t ElementCount(const Shape& shape);   // product of dims (all must be >= 0)
 

@@ -44,9 +44,12 @@ class MessageReader {
     field.number = static_cast<uint32_t>(key >> 3);
     field.wire_type = static_cast<uint32_t>(key & 7);
     switch (field.wire_type) {
-      case 0: return ReadVarint(field.varint) || Fail();
-      case 1: return Skip(8);
-      case 5: return Skip(4);
+      case 0:
+        return ReadVarint(field.varint) || Fail();
+      case 1:
+        return Skip(8);
+      case 5:
+        return Skip(4);
       case 2: {
         uint64_t size = 0;
         if (!ReadVarint(size) || size > data_.size() - pos_) return Fail();
@@ -54,7 +57,8 @@ class MessageReader {
         pos_ += size;
         return true;
       }
-      default: return Fail();
+      default:
+        return Fail();
     }
   }
   bool failed() const { return failed_; }
@@ -87,13 +91,20 @@ class MessageReader {
 // onnx.TensorProto.DataType values.
 std::optional<DType> DTypeOfElemType(uint64_t elem_type) {
   switch (elem_type) {
-    case 1: return DType::kFloat32;
-    case 2: return DType::kUInt8;
-    case 6: return DType::kInt32;
-    case 7: return DType::kInt64;
-    case 9: return DType::kBool;
-    case 11: return DType::kFloat64;
-    default: return std::nullopt;
+    case 1:
+      return DType::kFloat32;
+    case 2:
+      return DType::kUInt8;
+    case 6:
+      return DType::kInt32;
+    case 7:
+      return DType::kInt64;
+    case 9:
+      return DType::kBool;
+    case 11:
+      return DType::kFloat64;
+    default:
+      return std::nullopt;
   }
 }
 

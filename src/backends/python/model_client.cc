@@ -98,7 +98,8 @@ py::object ModelClient::Predict(const py::object& model_input,
   } else if (signature.inputs.size() == 1) {
     inputs.push_back(ToTensor(model_input, signature.inputs[0], chosen.name));
   } else {
-    throw py::value_error("model \"" + chosen.name + "\" has several inputs; pass a dict of "
+    throw py::value_error("model \"" + chosen.name +
+                          "\" has several inputs; pass a dict of "
                           "input name -> array");
   }
   StatusOr<std::vector<tensor::Tensor>> outputs = Internal("not run");

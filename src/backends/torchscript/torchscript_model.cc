@@ -18,25 +18,38 @@ using tensor::TensorInfo;
 
 std::optional<torch::ScalarType> TorchType(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return torch::kFloat32;
-    case DType::kFloat64: return torch::kFloat64;
-    case DType::kInt32: return torch::kInt32;
-    case DType::kInt64: return torch::kInt64;
-    case DType::kUInt8: return torch::kUInt8;
-    case DType::kBool: return torch::kBool;
+    case DType::kFloat32:
+      return torch::kFloat32;
+    case DType::kFloat64:
+      return torch::kFloat64;
+    case DType::kInt32:
+      return torch::kInt32;
+    case DType::kInt64:
+      return torch::kInt64;
+    case DType::kUInt8:
+      return torch::kUInt8;
+    case DType::kBool:
+      return torch::kBool;
   }
   return std::nullopt;
 }
 
 std::optional<DType> AxonType(torch::ScalarType type) {
   switch (type) {
-    case torch::kFloat32: return DType::kFloat32;
-    case torch::kFloat64: return DType::kFloat64;
-    case torch::kInt32: return DType::kInt32;
-    case torch::kInt64: return DType::kInt64;
-    case torch::kUInt8: return DType::kUInt8;
-    case torch::kBool: return DType::kBool;
-    default: return std::nullopt;
+    case torch::kFloat32:
+      return DType::kFloat32;
+    case torch::kFloat64:
+      return DType::kFloat64;
+    case torch::kInt32:
+      return DType::kInt32;
+    case torch::kInt64:
+      return DType::kInt64;
+    case torch::kUInt8:
+      return DType::kUInt8;
+    case torch::kBool:
+      return DType::kBool;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -88,8 +101,8 @@ class TorchScriptModel final : public Model {
         return Internal("output " + std::to_string(i) + " has an unsupported dtype " +
                         std::string(c10::toString(t.scalar_type())));
       }
-      const std::string name =
-          i < signature_.outputs.size() ? signature_.outputs[i].name : "output_" + std::to_string(i);
+      const std::string name = i < signature_.outputs.size() ? signature_.outputs[i].name
+                                                             : "output_" + std::to_string(i);
       tensor::Tensor converted{name, *dtype, t.sizes().vec(), {}};
       const auto* bytes = static_cast<const std::byte*>(t.data_ptr());
       converted.data.assign(bytes, bytes + t.nbytes());

@@ -32,10 +32,11 @@ class XGBoostModel final : public Model {
   StatusOr<std::vector<tensor::Tensor>> Run(const std::vector<tensor::Tensor>& inputs) override {
     const tensor::Tensor& rows = inputs.at(0);
     char array[256];
-    std::snprintf(array, sizeof(array),
-                  R"({"data": [%llu, true], "shape": [%lld, %lld], "typestr": "<f4", "version": 3})",
-                  static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(rows.data.data())),
-                  static_cast<long long>(rows.shape[0]), static_cast<long long>(rows.shape[1]));
+    std::snprintf(
+        array, sizeof(array),
+        R"({"data": [%llu, true], "shape": [%lld, %lld], "typestr": "<f4", "version": 3})",
+        static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(rows.data.data())),
+        static_cast<long long>(rows.shape[0]), static_cast<long long>(rows.shape[1]));
     // "cache_id": 0 is required by in-place prediction; NaN marks missing values.
     constexpr const char* kConfig =
         R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
