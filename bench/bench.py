@@ -3,6 +3,7 @@ in-process, and writes bench/results/<date>-<sha>.md with a chart. See bench/REA
 import argparse
 import datetime
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -14,17 +15,33 @@ BENCH = pathlib.Path(__file__).resolve().parent
 ROOT = BENCH.parent
 LUA = BENCH / "post.lua"
 
+MLP_INPUTS = "    inputs: [{name: x, dtype: float32, shape: [64]}]\n"
+MLP_BODY = json.dumps({"instances": [[round(i / 64, 3) for i in range(64)]]})
+# Python scenarios name a predictor (also served by the FastAPI baseline); native ones name the
+# example whose build_model.py makes their model, and may name a FastAPI baseline predictor.
 SCENARIOS = {
     "python-echo": {"predictor": BENCH / "scenarios/echo/predictor.py",
                     "body": json.dumps({"text": "hello axon", "values": [1, 2, 3]})},
     "python-numpy": {"predictor": BENCH / "scenarios/numpy/predictor.py",
                      "body": json.dumps({"x": [0.5] * 64})},
+    "mlp-torchscript": {"type": "torchscript", "example": "mlp-torchscript", "extra": MLP_INPUTS,
+                        "body": MLP_BODY, "predictor": BENCH / "scenarios/mlp/predictor.py"},
+    "mlp-batched": {"type": "torchscript", "example": "mlp-torchscript",
+                    "extra": MLP_INPUTS + "    server_side_batching: "
+                                          "{max_batch_size: 32, batch_interval: 2ms}\n",
+                    "body": MLP_BODY},
+    "resnet-onnx": {"type": "onnx", "example": "resnet-onnx",
+                    "body": (ROOT / "examples/resnet-onnx/sample.json").read_text()},
+    "xgboost-tabular": {"type": "xgboost", "example": "xgboost-tabular",
+                        "body": (ROOT / "examples/xgboost-tabular/sample.json").read_text()},
 }
+NATIVE = [name for name, s in SCENARIOS.items() if "type" in s]
 MODES = {
-    "full": {"conns": [1, 16, 64, 256], "seconds": 10, "workers": [1, 2],
+    "full": {"conns": [1, 16, 64, 128, 256], "seconds": 10, "workers": [1, 2],
              "scenarios": list(SCENARIOS)},
-    "quick": {"conns": [1, 64], "seconds": 3, "workers": [1, 2], "scenarios": list(SCENARIOS)},
-    "smoke": {"conns": [4], "seconds": 1, "workers": [1], "scenarios": ["python-echo"]},
+    "quick": {"conns": [1, 64, 128], "seconds": 3, "workers": [2], "scenarios": list(SCENARIOS)},
+    "smoke": {"conns": [4], "seconds": 1, "workers": [1],
+              "scenarios": ["python-echo", "mlp-torchscript"]},
 }
 REPLICAS = 2  # Axon replicas per API, matched by the 2-worker FastAPI baseline
 
@@ -44,36 +61,61 @@ def measure(rows, scenario, path, url, conns, seconds, groups):
           f"  errors {result.errors}", flush=True)
 
 
-def in_process(rows, bin_dir, scenario):
-    env = {"AXON_BENCH_PREDICTOR": str(SCENARIOS[scenario]["predictor"]),
-           "AXON_BENCH_BODY": SCENARIOS[scenario]["body"], "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([str(bin_dir / "axon-bench-python-predictor"),
-                          "--benchmark_format=json", "--benchmark_min_time=0.5"],
+def build_models(scenarios, home):
+    """Builds each native scenario's model with its example's script; returns name -> path."""
+    paths = {}
+    for name in scenarios:
+        if name in NATIVE:
+            example = SCENARIOS[name]["example"]
+            out = pathlib.Path(home) / "models" / example
+            if not out.exists():
+                subprocess.run(["/usr/bin/python3", str(ROOT / "examples" / example /
+                                                        "build_model.py"), "--out", str(out)],
+                               check=True, capture_output=True, timeout=300)
+            paths[name] = out
+    if "mlp-torchscript" in paths:  # the FastAPI baseline serves the same file
+        os.environ["AXON_BENCH_MODEL"] = str(paths["mlp-torchscript"] / "1" / "model.pt")
+    return paths
+
+
+def in_process(rows, bin_dir, scenario, model_paths):
+    env = {"AXON_BENCH_BODY": SCENARIOS[scenario]["body"], "PATH": "/usr/bin:/bin"}
+    if scenario in NATIVE:
+        env.update(AXON_BENCH_MODEL_TYPE=SCENARIOS[scenario]["type"],
+                   AXON_BENCH_MODEL_PATH=str(model_paths[scenario]))
+        binary, labels = "axon-bench-native-model", ["in-process model call",
+                                                     "in-process decode+call+encode"]
+    else:
+        env["AXON_BENCH_PREDICTOR"] = str(SCENARIOS[scenario]["predictor"])
+        binary, labels = "axon-bench-python-predictor", ["in-process (1 thread)"]
+    out = subprocess.run([str(bin_dir / binary), "--benchmark_format=json",
+                          "--benchmark_min_time=0.5"],
                          env=env, check=True, capture_output=True, text=True, timeout=120)
-    bench = json.loads(out.stdout)["benchmarks"][0]
-    ns = bench["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6}[bench["time_unit"]]
-    rows.append({"scenario": scenario, "path": "in-process (1 thread)", "conns": None,
-                 "rps": 1e9 / ns, "latency_ms": {"50": ns / 1e6}, "errors": 0, "cpu_per_1k": {}})
+    for bench, label in zip(json.loads(out.stdout)["benchmarks"], labels):
+        ns = bench["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6}[bench["time_unit"]]
+        rows.append({"scenario": scenario, "path": label, "conns": None, "rps": 1e9 / ns,
+                     "latency_ms": {"50": ns / 1e6}, "errors": 0, "cpu_per_1k": {}})
 
 
-def spec_yaml(scenarios):
+def spec_yaml(scenarios, model_paths):
     apis = []
     for name in scenarios:
+        s = SCENARIOS[name]
+        predictor = (f"    type: {s['type']}\n    model_path: {model_paths[name]}\n{s.get('extra', '')}"
+                     if name in NATIVE else f"    type: python\n    path: {s['predictor']}\n")
         apis.append(f"""- name: {name}
   kind: RealtimeAPI
   predictor:
-    type: python
-    path: {SCENARIOS[name]['predictor']}
-  autoscaling:
+{predictor}  autoscaling:
     min_replicas: {REPLICAS}
     max_replicas: {REPLICAS}
 """)
     return "".join(apis)
 
 
-def run_axon(rows, rss, mode, bin_dir, home):
+def run_axon(rows, rss, mode, bin_dir, home, model_paths):
     spec = pathlib.Path(home) / "bench.yaml"
-    spec.write_text(spec_yaml(mode["scenarios"]))
+    spec.write_text(spec_yaml(mode["scenarios"], model_paths))
     with servers.AxonPlatform(bin_dir, pathlib.Path(home) / "axon") as platform:
         platform.deploy(spec, mode["scenarios"])
         gateway, operator = platform.pid("gateway"), platform.pid("operator")
@@ -95,15 +137,17 @@ def run_axon(rows, rss, mode, bin_dir, home):
         rss["operator"] = procstat.peak_rss_mb(operator)
 
 
-def run_baselines(rows, mode, bin_dir):
+def run_baselines(rows, mode, bin_dir, model_paths):
     for scenario in mode["scenarios"]:
+        in_process(rows, bin_dir, scenario, model_paths)
+        if "predictor" not in SCENARIOS[scenario]:
+            continue
         for workers in mode["workers"]:
             with servers.fastapi(SCENARIOS[scenario]["predictor"], workers) as (port, pid):
                 pids = [pid, *procstat.children(pid)]
                 for c in mode["conns"]:
                     measure(rows, scenario, f"fastapi {workers}w", f"http://127.0.0.1:{port}/predict",
                             c, mode["seconds"], {"uvicorn": pids})
-        in_process(rows, bin_dir, scenario)
     with servers.bare_server(bin_dir) as (port, pid):
         for c in mode["conns"]:
             measure(rows, "fixed answer", "bare server", f"http://127.0.0.1:{port}/", c,
@@ -128,6 +172,11 @@ def summarize(rows, mode):
                   f"full/direct {full['rps'] / direct['rps']:.2f}x",
                   f"full/bare {full['rps'] / bare['rps']:.2f}x" if bare else None]
         lines.append(f"{s} at {conns} connections: " + ", ".join(x for x in ratios if x))
+        if s == "mlp-batched" and "mlp-torchscript" in mode["scenarios"]:
+            top = 128 if 128 in mode["conns"] else max(mode["conns"])
+            batched, plain = find(rows, s, "axon", top), find(rows, "mlp-torchscript", "axon", top)
+            lines.append(f"mlp-batched/mlp-torchscript through the full path at {top} "
+                         f"connections: {batched['rps'] / plain['rps']:.2f}x")
         full1, direct1 = find(rows, s, "axon", 1), find(rows, s, "replica direct", 1)
         if full1 and direct1:
             overhead_us = (full1["latency_ms"]["50"] - direct1["latency_ms"]["50"]) * 1000
@@ -138,7 +187,7 @@ def summarize(rows, mode):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="about 2 minutes")
+    parser.add_argument("--quick", action="store_true", help="about 6 minutes")
     parser.add_argument("--smoke", action="store_true", help="seconds; checks the harness only")
     parser.add_argument("--bin-dir", default=str(ROOT / "build" / "bin"))
     parser.add_argument("--out", help="report folder (default bench/results; smoke: a temp dir)")
@@ -149,8 +198,9 @@ def main():
     rows, rss = [], {}
     with tempfile.TemporaryDirectory(prefix="axon-bench-") as home:
         print(f"bench ({name}): {mode['conns']} connections, {mode['seconds']} s each", flush=True)
-        run_axon(rows, rss, mode, bin_dir, home)
-        run_baselines(rows, mode, bin_dir)
+        model_paths = build_models(mode["scenarios"], home)
+        run_axon(rows, rss, mode, bin_dir, home, model_paths)
+        run_baselines(rows, mode, bin_dir, model_paths)
         out = pathlib.Path(args.out) if args.out else (
             pathlib.Path(home) if args.smoke else BENCH / "results")
         out.mkdir(parents=True, exist_ok=True)

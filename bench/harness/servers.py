@@ -80,7 +80,9 @@ class AxonPlatform:
 @contextlib.contextmanager
 def fastapi(predictor, workers):
     port = free_port()
-    env = dict(os.environ, AXON_BENCH_PREDICTOR=str(predictor))
+    # One BLAS/OpenMP thread per worker, as Axon gives its replicas (intra_op_threads: 1).
+    env = dict(os.environ, AXON_BENCH_PREDICTOR=str(predictor), OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1")
     proc = subprocess.Popen(
         ["/usr/bin/python3", "-m", "uvicorn", "fastapi_app:app", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--http", "httptools", "--loop",

@@ -403,6 +403,11 @@ void Controller::StartReplicaLocked(ApiRuntime& api, ReplicaSlot& slot, TimePoin
   slot.started_at = now;
   auto env = api.spec.predictor.env;
   env["PYTHONUNBUFFERED"] = "1";
+  // OpenMP and OpenBLAS would start a thread per core in every replica; they get the API's
+  // intra-op threads unless the spec's env says otherwise.
+  const std::string intra_op = std::to_string(api.spec.predictor.intra_op_threads);
+  env.try_emplace("OMP_NUM_THREADS", intra_op);
+  env.try_emplace("OPENBLAS_NUM_THREADS", intra_op);
   env["AXON_API"] = api.spec.name;
   env["AXON_REPLICA_ID"] = slot.id;
   auto handle = backend_.Start({.api = api.spec.name,
