@@ -22,8 +22,9 @@ const char* Env(const char* name) {
   return value;
 }
 
+// Never destroyed: XGBoost frees boosters badly from exit handlers, after its own statics.
 axon::replica::Model& LoadedModel() {
-  static axon::replica::LoadedModel loaded = [] {
+  static auto* loaded = new axon::replica::LoadedModel([] {
     axon::spec::ModelSpec spec;
     spec.type = Env("AXON_BENCH_MODEL_TYPE");
     spec.model_path = Env("AXON_BENCH_MODEL_PATH");
@@ -33,8 +34,8 @@ axon::replica::Model& LoadedModel() {
       std::exit(1);
     }
     return std::move(model).value();
-  }();
-  return *loaded.model;
+  }());
+  return *loaded->model;
 }
 
 std::vector<axon::tensor::Tensor> DecodedBody(axon::replica::Model& model) {
