@@ -138,7 +138,8 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
         request_id);
   }
   const auto start = Clock::now();
-  if (api->replicas.empty() && api->scale_to_zero) {
+  const bool is_metadata = replica_path == kMetadataSuffix;
+  if (api->replicas.empty() && api->scale_to_zero && !is_metadata) {  // metadata never wakes it
     const auto before = table;  // keeps `held` alive while the table changes
     const ApiRoute& held = *api;
     if (!co_await HoldForReplica(held.endpoint, table)) {
@@ -154,8 +155,10 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
   }
   Response response =
       co_await Forward(*api, ThreadUpstreams(*table), request, request_id, replica_path);
-  api->stats->Record(response.result_int(),
-                     std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+  if (!is_metadata) {  // statistics count predictions only
+    api->stats->Record(response.result_int(),
+                       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+  }
   co_return WithRequestId(std::move(response), request_id);
 }
 

@@ -173,7 +173,7 @@ StatusOr<StoredApi> Controller::Snapshot(const spec::ApiSpec& api) const {
     if (path.empty()) return;
     const auto relative = std::filesystem::path(path).lexically_relative(folder);
     if (relative.empty() || *relative.begin() == "..") return;  // outside: used in place
-    path = (snapshot / relative).lexically_normal().string();
+    path = relative == "." ? snapshot.string() : (snapshot / relative).lexically_normal().string();
   };
   rebase(runs.predictor.path);
   rebase(runs.predictor.model.model_path);

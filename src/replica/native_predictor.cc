@@ -33,7 +33,9 @@ Status CheckBatchFirst(const std::vector<Tensor>& outputs, int64_t rows) {
 
 PredictResponse NativePredictor::Predict(const PredictRequest& request) {
   const PredictRequest* one[] = {&request};
-  return std::move(PredictBatch(one)[0]);
+  PredictResponse response = std::move(PredictBatch(one)[0]);
+  response.batch_size = 0;  // not batched
+  return response;
 }
 
 std::vector<PredictResponse> NativePredictor::PredictBatch(

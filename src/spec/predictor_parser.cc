@@ -133,7 +133,7 @@ void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir
   if (type) out->type = *type;
   if (type && IsNativeType(*type)) {
     RejectFields(fields, kPythonOnlyFields,
-                 "is for Python predictors; a " + *type +
+                 "is for Python predictors; this " + *type +
                      " predictor serves model_path directly (to add Python code, use type: "
                      "python with models: [{name, type: " +
                      *type + ", model_path}])",

@@ -117,6 +117,10 @@ def test_metadata_describes_inputs_and_outputs(platform, models):
     described = platform.axon_ok("describe", "resnet")
     assert "image" in described and "[-1, 3, 32, 32]" in described, described
     assert platform.predict("/resnet/metadata", {"x": 1}).status_code == 405
+    # Statistics count predictions only: after one prediction and several metadata calls, 1.
+    assert platform.predict("/resnet", {"instances": [np.zeros((3, 32, 32)).tolist()]}).ok
+    wait_for(lambda: platform.describe("resnet")["requests_2xx"] >= 1, message="stats")
+    assert platform.describe("resnet")["requests_2xx"] == 1
 
 
 def test_bad_requests_get_clear_errors(platform, models):
@@ -142,7 +146,9 @@ def test_bad_requests_get_clear_errors(platform, models):
     res = platform.predict("/mlp", method="GET")
     assert res.status_code == 405 and "POST" in res.json()["error"]
     # The replica survived all of it.
-    assert platform.predict("/mlp", {"instances": [[0.5] * 64]}).status_code == 200
+    ok = platform.predict("/mlp", {"instances": [[0.5] * 64]})
+    assert ok.status_code == 200
+    assert "X-Axon-Batch-Size" not in ok.headers  # only batched answers carry it
 
 
 def test_model_file_errors_surface_at_deploy(platform, models, tmp_path):
@@ -159,12 +165,20 @@ def test_model_file_errors_surface_at_deploy(platform, models, tmp_path):
         - name: missing
           kind: RealtimeAPI
           predictor: {{type: onnx, model_path: {missing}}}
+        - name: mismatch
+          kind: RealtimeAPI
+          predictor:
+            type: onnx
+            model_path: {models["resnet"]}
+            inputs: [{{name: image, dtype: float32, shape: [3, 16, 16]}}]
         """))
     platform.deploy(spec)
     corrupt_api = platform.wait_status("corrupt", "error")
     assert "cannot load ONNX model" in json.dumps(corrupt_api), corrupt_api
     missing_api = platform.wait_status("missing", "error")
     assert "no onnx model file (.onnx)" in json.dumps(missing_api), missing_api
+    mismatch_api = platform.wait_status("mismatch", "error")
+    assert "the graph has float32 [-1, 3, 32, 32]" in json.dumps(mismatch_api), mismatch_api
 
     absent = platform.work_dir / "absent.yaml"
     absent.write_text("name: absent\nkind: RealtimeAPI\n"

@@ -3,8 +3,10 @@
 //
 // Threading: a cv::dnn::Net is not thread-safe, so the model keeps one Net per thread that may
 // call Run() (ModelOptions::concurrency), each behind its own mutex.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <tuple>
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
@@ -94,12 +96,48 @@ class OnnxModel final : public Model {
   std::atomic<size_t> next_{0};
 };
 
+bool SameShape(const tensor::Shape& a, const tensor::Shape& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] >= 0 && b[i] >= 0 && a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// Tensors the spec declares must agree with the graph (which stays the source of truth).
+Status CheckDeclared(const std::vector<tensor::TensorInfo>& declared,
+                     const std::vector<tensor::TensorInfo>& graph, const char* what) {
+  for (const auto& d : declared) {
+    auto it =
+        std::find_if(graph.begin(), graph.end(), [&](const auto& g) { return g.name == d.name; });
+    if (it == graph.end()) {
+      return InvalidArgument("predictor." + std::string(what) + " names \"" + d.name +
+                             "\", which the graph does not have");
+    }
+    if (it->dtype != d.dtype || (it->shape_known && !SameShape(it->shape, d.shape))) {
+      return InvalidArgument("predictor." + std::string(what) + " declares \"" + d.name + "\" as " +
+                             std::string(tensor::DTypeName(d.dtype)) + " " +
+                             tensor::ShapeText(d.shape) + ", the graph has " +
+                             std::string(tensor::DTypeName(it->dtype)) + " " +
+                             tensor::ShapeText(it->shape));
+    }
+  }
+  return OkStatus();
+}
+
 StatusOr<std::unique_ptr<Model>> LoadOnnx(const ModelOptions& options) {
   const std::string where = "cannot load ONNX model " + options.file.string() + ": ";
   auto bytes = ReadFile(options.file);
   if (!bytes.ok()) return InvalidArgument(where + bytes.status().message());
   auto signature = ReadOnnxSignature(*bytes);
   if (!signature.ok()) return InvalidArgument(where + signature.status().message());
+  for (auto [declared, graph, what] :
+       {std::tuple(&options.inputs, &signature->inputs, "inputs"),
+        std::tuple(&options.outputs, &signature->outputs, "outputs")}) {
+    if (Status s = CheckDeclared(*declared, *graph, what); !s.ok()) {
+      return InvalidArgument(where + s.message());
+    }
+  }
   for (const auto& input : signature->inputs) {
     if (input.dtype != tensor::DType::kFloat32) {
       return InvalidArgument(where + "input \"" + input.name + "\" is " +
