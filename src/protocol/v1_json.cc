@@ -45,43 +45,49 @@ bool ShapeMatches(const Shape& model_shape, const Shape& instance_shape) {
 class InstanceWriter {
  public:
   InstanceWriter(DType dtype, const Shape& shape, std::byte* out)
-      : dtype_(dtype), shape_(shape), out_(out) {}
+      : dtype_(dtype), shape_(shape), out_(out), index_(shape.size()) {}
 
-  Status Write(const json& value, std::string& where, size_t depth = 0) {
-    if (depth == shape_.size()) return WriteScalar(value, where);
+  // `prefix` names the instance ("instances[3]"); the position inside it is only formatted
+  // when there is an error, so the request path does no string work per element.
+  Status Write(const json& value, const std::string& prefix, size_t depth = 0) {
+    if (depth == shape_.size()) return WriteScalar(value, prefix, depth);
     if (!value.is_array() || static_cast<int64_t>(value.size()) != shape_[depth]) {
-      return InvalidArgument(where + " must be a list of " + std::to_string(shape_[depth]) +
+      return InvalidArgument(Where(prefix, depth) + " must be a list of " +
+                             std::to_string(shape_[depth]) +
                              " (a ragged or mis-shaped nested list), got " +
                              (value.is_array() ? std::to_string(value.size()) + " elements"
                                                : std::string(value.type_name())));
     }
-    const size_t mark = where.size();
     for (size_t i = 0; i < value.size(); ++i) {
-      where.resize(mark);
-      where += "[" + std::to_string(i) + "]";
-      if (Status s = Write(value[i], where, depth + 1); !s.ok()) return s;
+      index_[depth] = i;
+      if (Status s = Write(value[i], prefix, depth + 1); !s.ok()) return s;
     }
-    where.resize(mark);
     return OkStatus();
   }
 
  private:
+  std::string Where(const std::string& prefix, size_t depth) const {
+    std::string out = prefix;
+    for (size_t d = 0; d < depth; ++d) out += "[" + std::to_string(index_[d]) + "]";
+    return out;
+  }
+
   template <typename T>
   void Put(T v) {
     std::memcpy(out_, &v, sizeof(T));
     out_ += sizeof(T);
   }
 
-  Status Mismatch(const json& value, const std::string& where) const {
-    return InvalidArgument(where + " must be " + std::string(tensor::DTypeName(dtype_)) + ", got " +
-                           value.dump());
+  Status Mismatch(const json& value, const std::string& prefix, size_t depth) const {
+    return InvalidArgument(Where(prefix, depth) + " must be " +
+                           std::string(tensor::DTypeName(dtype_)) + ", got " + value.dump());
   }
 
-  Status WriteScalar(const json& value, const std::string& where) {
+  Status WriteScalar(const json& value, const std::string& prefix, size_t depth) {
     switch (dtype_) {
       case DType::kFloat32:
       case DType::kFloat64: {
-        if (!value.is_number()) return Mismatch(value, where);
+        if (!value.is_number()) return Mismatch(value, prefix, depth);
         const double v = value.get<double>();
         if (dtype_ == DType::kFloat32) {
           Put(static_cast<float>(v));
@@ -93,7 +99,7 @@ class InstanceWriter {
       case DType::kInt32:
       case DType::kInt64:
       case DType::kUInt8: {
-        if (!value.is_number_integer()) return Mismatch(value, where);
+        if (!value.is_number_integer()) return Mismatch(value, prefix, depth);
         const bool is_unsigned = value.is_number_unsigned();
         const int64_t v =
             is_unsigned ? static_cast<int64_t>(value.get<uint64_t>()) : value.get<int64_t>();
@@ -101,23 +107,24 @@ class InstanceWriter {
                           : dtype_ == DType::kInt32 ? v >= std::numeric_limits<int32_t>::min() &&
                                                           v <= std::numeric_limits<int32_t>::max()
                                                     : !(is_unsigned && v < 0);
-        if (!fits) return Mismatch(value, where);
+        if (!fits) return Mismatch(value, prefix, depth);
         if (dtype_ == DType::kUInt8) Put(static_cast<uint8_t>(v));
         if (dtype_ == DType::kInt32) Put(static_cast<int32_t>(v));
         if (dtype_ == DType::kInt64) Put(v);
         return OkStatus();
       }
       case DType::kBool:
-        if (!value.is_boolean()) return Mismatch(value, where);
+        if (!value.is_boolean()) return Mismatch(value, prefix, depth);
         Put(static_cast<uint8_t>(value.get<bool>()));
         return OkStatus();
     }
-    return Mismatch(value, where);
+    return Mismatch(value, prefix, depth);
   }
 
   DType dtype_;
   const Shape& shape_;
   std::byte* out_;
+  std::vector<size_t> index_;  // position in the nested lists, for error messages
 };
 
 // The value of input `info` in `instance`, or an error naming what is missing.
