@@ -110,7 +110,7 @@ void PrintTensors(const char* title, const nlohmann::json& tensors) {
 void PrintModel(const nlohmann::json& model) {
   const std::string name = model.value("name", "");
   std::cout << "\nmodel" << (name.empty() ? "" : " " + name) << ": "
-            << model["type"].get<std::string>() << ", " << model["model_file"].get<std::string>();
+            << model["type"].get<std::string>();
   if (model["model_version"].get<int64_t>() > 0) {
     std::cout << " (version " << model["model_version"] << ")";
   }

@@ -10,5 +10,6 @@ namespace axon::cli {
 void AddPlatformCommands(CLI::App& app);  // up, down, version
 void AddApiCommands(CLI::App& app);       // deploy, get, describe, logs, refresh, rollback, delete
 void AddPredictCommand(CLI::App& app);    // predict
+void AddKeyCommands(CLI::App& app);       // keys create | list | revoke
 
 }  // namespace axon::cli

@@ -134,7 +134,6 @@ StatusOr<ModelFile> ResolveModelFile(const spec::ModelSpec& model) {
 nlohmann::json LoadedModel::Describe() const {
   nlohmann::json out = tensor::SignatureToJson(model->signature());
   out["type"] = type;
-  out["model_file"] = file.path.string();
   out["model_version"] = file.version;
   return out;
 }

@@ -32,7 +32,7 @@ struct LoadedModel {
   ModelFile file;
   std::string type;
 
-  // {"type", "model_file", "model_version", "inputs", "outputs"} for metadata answers.
+  // {"type", "model_version", "inputs", "outputs"} for metadata answers (no server paths).
   nlohmann::json Describe() const;
 };
 

@@ -7,8 +7,12 @@ namespace {
 
 using tensor::Tensor;
 
+// Our own checks (4xx) speak to the client as they are; a runtime's failure (5xx) may carry
+// paths and tracebacks and goes through PredictResponse::Failure.
 PredictResponse ErrorFor(const Status& status) {
-  return PredictResponse::Error(HttpStatusFor(status.code()), status.message());
+  const int code = HttpStatusFor(status.code());
+  return code < 500 ? PredictResponse::Error(code, status.message())
+                    : PredictResponse::Failure(code, status.message());
 }
 
 bool Stackable(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {

@@ -49,6 +49,7 @@ json AutoscalingToJson(const AutoscalingSpec& a) {
       {"init_replicas", a.init_replicas},
       {"target_replica_concurrency", a.target_replica_concurrency},
       {"max_replica_concurrency", a.max_replica_concurrency},
+      {"max_queue_length", a.max_queue_length},
       {"window_ms", a.window.count()},
       {"downscale_stabilization_period_ms", a.downscale_stabilization_period.count()},
       {"upscale_stabilization_period_ms", a.upscale_stabilization_period.count()},
@@ -66,6 +67,7 @@ AutoscalingSpec AutoscalingFromJson(const json& j) {
   Read(j, "init_replicas", &a.init_replicas);
   Read(j, "target_replica_concurrency", &a.target_replica_concurrency);
   Read(j, "max_replica_concurrency", &a.max_replica_concurrency);
+  Read(j, "max_queue_length", &a.max_queue_length);
   Read(j, "window_ms", &a.window);
   Read(j, "downscale_stabilization_period_ms", &a.downscale_stabilization_period);
   Read(j, "upscale_stabilization_period_ms", &a.upscale_stabilization_period);
@@ -155,7 +157,10 @@ nlohmann::json ToJson(const ApiSpec& spec) {
       {"update_strategy",
        {{"max_surge", ToJson(spec.update_strategy.max_surge)},
         {"max_unavailable", ToJson(spec.update_strategy.max_unavailable)}}},
-      {"networking", {{"endpoint", spec.networking.endpoint}}},
+      {"networking",
+       {{"endpoint", spec.networking.endpoint},
+        {"timeout_ms", spec.networking.timeout.count()},
+        {"api_keys", spec.networking.api_keys}}},
       {"source_file", spec.source_file},
       {"source_line", spec.source_line},
   };
@@ -186,7 +191,10 @@ ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
   const json& u = Section(j, "update_strategy");
   Read(u, "max_surge", &spec.update_strategy.max_surge);
   Read(u, "max_unavailable", &spec.update_strategy.max_unavailable);
-  Read(Section(j, "networking"), "endpoint", &spec.networking.endpoint);
+  const json& n = Section(j, "networking");
+  Read(n, "endpoint", &spec.networking.endpoint);
+  Read(n, "timeout_ms", &spec.networking.timeout);
+  Read(n, "api_keys", &spec.networking.api_keys);
   Read(j, "source_file", &spec.source_file);
   Read(j, "source_line", &spec.source_line);
   return spec;
