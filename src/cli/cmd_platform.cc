@@ -1,4 +1,4 @@
-// axon up | down | version
+// axon up | down
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/platform_client.h"
 #include "common/files.h"
+#include "common/install_layout.h"
 #include "common/process.h"
 
 namespace axon::cli {
@@ -102,7 +103,9 @@ void Up(const UpFlags& flags) {
       {"--hold-timeout-ms", std::to_string(flags.hold_timeout_ms)},
       {"--max-held", std::to_string(flags.max_held)},
   };
-  std::vector<std::string> argv{(ExecutableDir() / "axon-operator").string()};
+  auto operator_binary = ProgramPath("axon-operator");
+  if (!operator_binary.ok()) throw CliError{kExitFailed, operator_binary.status().message()};
+  std::vector<std::string> argv{operator_binary->string()};
   for (const auto& [flag, value] : operator_flags) {
     argv.emplace_back(flag);
     argv.push_back(value);
@@ -129,15 +132,6 @@ void Down() {
   std::cout << "Draining and stopping replicas, gateway and operator..." << std::flush;
   StopPlatform(client);
   std::cout << " done. State is kept in " << client.home().root.string() << ".\n";
-}
-
-void Version() {
-  std::cout << "axon " << AXON_VERSION << "\n";
-  PlatformClient client(AxonHome::FromEnvironment());
-  if (client.OperatorUp()) {
-    std::cout << "operator " << client.Call(bhttp::verb::get, "/v1/info").value("version", "?")
-              << "\n";
-  }
 }
 
 }  // namespace
@@ -182,7 +176,6 @@ void AddPlatformCommands(CLI::App& app) {
 
   app.add_subcommand("down", "drain and stop replicas, gateway and operator (state is kept)")
       ->callback(Down);
-  app.add_subcommand("version", "print the CLI's and the operator's versions")->callback(Version);
 }
 
 }  // namespace axon::cli

@@ -7,8 +7,11 @@
 
 namespace axon::cli {
 
-void AddPlatformCommands(CLI::App& app);  // up, down, version
+void AddPlatformCommands(CLI::App& app);  // up, down
+void AddVersionCommand(CLI::App& app);    // version
 void AddApiCommands(CLI::App& app);       // deploy, get, describe, logs, refresh, rollback, delete
 void AddPredictCommand(CLI::App& app);    // predict
+// completion; call last: the script it prints covers the verbs registered on `app` by then.
+void AddCompletionCommand(CLI::App& app);
 
 }  // namespace axon::cli

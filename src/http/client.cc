@@ -1,5 +1,8 @@
 #include "http/client.h"
 
+#include <cstdint>
+#include <limits>
+
 namespace axon::http {
 namespace {
 
@@ -22,7 +25,10 @@ asio::awaitable<void> Exchange(const std::string& host, uint16_t port, Request& 
   if (ec) co_return;
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(boost::none);
+  // No limit. Not boost::none: Boost 1.74 compares the Content-Length against the optional
+  // limit, and any length is "greater" than none, so an answer whose header is parsed before
+  // its body arrives failed with "body limit exceeded".
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   co_await bhttp::async_read(stream, buffer, parser, redirect_error(use_awaitable, ec));
   if (!ec) response = parser.release();
   beast::error_code ignored;

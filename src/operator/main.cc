@@ -11,9 +11,11 @@
 
 #include "common/axon_home.h"
 #include "common/files.h"
+#include "common/install_layout.h"
 #include "common/log.h"
 #include "common/process.h"
 #include "common/signals.h"
+#include "common/version.h"
 #include "http/server.h"
 #include "operator/controller.h"
 #include "operator/management_api.h"
@@ -131,7 +133,15 @@ int main(int argc, char** argv) {
   }
   std::error_code ec;
   std::filesystem::create_directories(home.LogDir(), ec);
-  flags.gateway.binary = ExecutableDir() / "axon-gateway";
+  auto gateway_binary = ProgramPath("axon-gateway");
+  auto replica_binary = ProgramPath("axon-replica");
+  for (const auto* found : {&gateway_binary, &replica_binary}) {
+    if (!found->ok()) {
+      spdlog::error("{}", found->status().message());
+      return 2;
+    }
+  }
+  flags.gateway.binary = *gateway_binary;
   flags.gateway.drain = std::chrono::milliseconds(flags.drain_ms);
   flags.gateway.sample = std::chrono::milliseconds(flags.sample_ms);
   flags.gateway.token_file = home.TokenFile();
@@ -140,7 +150,7 @@ int main(int argc, char** argv) {
   flags.gateway.pid_file = home.RunDir() / "gateway.pid";
   flags.gateway.log_file = home.LogDir() / "gateway.log";
   operator_::GatewayLink gateway(flags.gateway);
-  operator_::LocalProcessBackend backend(ExecutableDir() / "axon-replica");
+  operator_::LocalProcessBackend backend(*replica_binary);
   SteadyClock clock;
   operator_::Controller controller(
       {.home = home,
@@ -154,7 +164,8 @@ int main(int argc, char** argv) {
 
   operator_::ManagementApi api(
       controller, *token,
-      {{"version", AXON_VERSION},
+      {{"version", Version()},
+       {"commit", GitCommit()},
        {"operator", flags.management.host + ":" + std::to_string(flags.management.port)},
        {"gateway", gateway.address()},
        {"pid", getpid()}},
