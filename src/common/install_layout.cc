@@ -9,7 +9,8 @@ namespace axon {
 namespace fs = std::filesystem;
 
 fs::path InstallPrefix(const fs::path& exe_dir) {
-  const fs::path dir = exe_dir.lexically_normal();
+  fs::path dir = exe_dir.lexically_normal();
+  if (!dir.has_filename()) dir = dir.parent_path();  // "/usr/libexec/axon/"
   const fs::path parent = dir.parent_path();
   if (dir.filename() == "axon" && parent.filename() == "libexec") return parent.parent_path();
   return parent;
@@ -17,7 +18,7 @@ fs::path InstallPrefix(const fs::path& exe_dir) {
 
 StatusOr<fs::path> ProgramPath(std::string_view name, const fs::path& exe_dir) {
   const fs::path prefix = InstallPrefix(exe_dir);
-  const fs::path candidates[] = {prefix / "libexec" / "axon", prefix / "bin"};
+  const fs::path candidates[] = {prefix / "libexec" / "axon", exe_dir.lexically_normal()};
   for (const auto& dir : candidates) {
     const fs::path path = dir / name;
     std::error_code ec;

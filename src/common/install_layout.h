@@ -6,9 +6,9 @@
 //   the other programs  build/bin/axon-operator, ...     /usr/libexec/axon/axon-operator, ...
 //   runtime modules     build/lib/axon/libaxon_T.so      /usr/lib/axon/libaxon_T.so
 //
-// The prefix is the folder above the running executable's bin/ (or above libexec/axon/ for a
-// program installed there). Programs are looked up in <prefix>/libexec/axon, then in
-// <prefix>/bin; modules in <prefix>/lib/axon. Stateless and thread-safe.
+// The prefix is the folder above the running executable's folder (bin/), or above libexec/axon/
+// for a program installed there. Programs are looked up in <prefix>/libexec/axon, then next to
+// the running executable; modules in <prefix>/lib/axon. Stateless and thread-safe.
 #pragma once
 
 #include <filesystem>
@@ -23,8 +23,8 @@ namespace axon {
 std::filesystem::path InstallPrefix(const std::filesystem::path& exe_dir);
 
 // The path of the Axon program `name` ("axon-operator", "axon-gateway", "axon-replica") for an
-// executable in `exe_dir` (default: the running one's folder). NotFound, naming every folder
-// looked in, when no such executable file exists.
+// executable in `exe_dir` (default: the running one's folder): <prefix>/libexec/axon/name, else
+// exe_dir/name. NotFound, naming both folders, when neither is an executable file.
 StatusOr<std::filesystem::path> ProgramPath(std::string_view name,
                                             const std::filesystem::path& exe_dir);
 StatusOr<std::filesystem::path> ProgramPath(std::string_view name);

@@ -43,6 +43,11 @@ TEST_F(InstallLayoutTest, BuildFolderFindsSiblings) {
   ASSERT_TRUE(path.ok()) << path.status().message();
   EXPECT_EQ(*path, root_ / "build/bin/axon-operator");
   EXPECT_EQ(ModulePath("onnx", root_ / "build/bin"), root_ / "build/lib/axon/libaxon_onnx.so");
+  // Programs side by side in a folder of any name are found too.
+  MakeFile("tools/axon-gateway");
+  auto beside = ProgramPath("axon-gateway", root_ / "tools");
+  ASSERT_TRUE(beside.ok()) << beside.status().message();
+  EXPECT_EQ(*beside, root_ / "tools/axon-gateway");
 }
 
 TEST_F(InstallLayoutTest, InstalledCliFindsProgramsInLibexec) {

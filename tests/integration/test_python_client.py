@@ -22,6 +22,8 @@ ECHO_PREDICTOR = """\
         def predict(self, payload):
             if payload == "fail":
                 raise RuntimeError("asked to fail")
+            if isinstance(payload, bytes):
+                return {"bytes": len(payload)}
             return {"echo": payload}
     """
 
@@ -68,7 +70,7 @@ def test_deploy_predict_list_get_logs_refresh_delete(platform):
     assert answer["label"] == "positive" and answer["words"] == 5
     assert client.predict("sentiment", {"text": "this is bad"})["label"] == "negative"
     assert predict_when_routed(client, "echo", {"a": [1, 2]}) == {"echo": {"a": [1, 2]}}
-    assert client.predict("echo", b"raw") == {"echo": "raw"}  # bytes arrive as bytes
+    assert client.predict("echo", b"raw") == {"bytes": 3}  # sent as application/octet-stream
 
     # The platform's error, with its status, as an exception.
     with pytest.raises(axon.ApiError) as failed:
