@@ -41,24 +41,28 @@ def bash_complete(home, *words):
     return sorted(w for w in res.stdout.splitlines() if w)
 
 
-# zsh's completion builtins work only inside a completion widget; these stand-ins print what
-# the script hands them, and the script itself runs in a real zsh after compinit.
-ZSH_STUBS = r"""
-compadd() { if [[ $1 == -a ]]; then print -l -- ${(P)2}; else shift; print -l -- "$@"; fi }
-_describe() { print -l -- ${${(P)4}%%:*} }
-_files() { print -- '<files>' }
-"""
-
-
-def zsh_complete(home, *words):
-    script = ("autoload -Uz compinit && compinit -u -D\n"
-              f"source <({shlex.quote(str(AXON))} completion zsh) || exit 9\n" + ZSH_STUBS +
-              f"words=({' '.join(shlex.quote(w) for w in (str(AXON),) + words)})\n"
-              f"CURRENT={len(words) + 1}\n_axon\n")
-    res = subprocess.run(["zsh", "-f", "-c", script], env=axon_env(home), capture_output=True,
-                         text=True, timeout=30)
+def zsh_type(home, keys):
+    """Types `keys` (Tab included) and Enter into a real interactive zsh (in a pseudo-terminal,
+    zsh/zpty) that has loaded the script after compinit; returns what the command printed. The
+    command line as completed is thereby run, so its output shows what Tab made of it."""
+    def zsh_quote(text):
+        return "$'" + text.replace("\\", "\\\\").replace("'", "\\'").replace("\t", "\\t") + "\\n'"
+    script = "\n".join([
+        "zmodload zsh/zpty",
+        "zpty z 'zsh -f -i'",
+        "zpty -w z 'PROMPT=\"> \"; autoload -Uz compinit; compinit -u -D; "
+        "source <(axon completion zsh)'",
+        f"zpty -w -n z {zsh_quote(keys)}",
+        "zpty -w z 'echo END-OF-\"\"TYPING'",
+        "zpty -r z out '*END-OF-TYPING*'",
+        "print -r -- \"$out\"",
+        "zpty -d z"])
+    env = axon_env(home)
+    env["PATH"] = f"{AXON.parent}:/usr/bin:/bin"
+    res = subprocess.run(["zsh", "-f", "-c", script], env=env, capture_output=True, text=True,
+                         timeout=60)
     assert res.returncode == 0, res.stderr
-    return sorted(w for w in res.stdout.splitlines() if w)
+    return res.stdout.replace("\r", "")
 
 
 def test_bash_completes_verbs_flags_and_values(axon_home):
@@ -116,16 +120,16 @@ def test_bash_script_registers_for_axon(axon_home):
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed (scripts/setup)")
-def test_zsh_script_completes_like_the_bash_one(platform):
+def test_zsh_completes_verbs_values_and_api_names_in_a_real_zsh(platform):
     home = platform.home
     res = subprocess.run(["zsh", "-n", "-c", run_axon(home, "completion", "zsh").stdout],
                          capture_output=True, text=True, timeout=30)
     assert res.returncode == 0, res.stderr
-    verbs = verbs_of_help(home)
-    assert zsh_complete(home, "") == sorted(verbs + ["-h", "--help", "--help-all"])
-    assert zsh_complete(home, "get", "--") == ["--help", "--help-all", "--output", "-h", "-o"]
-    assert zsh_complete(home, "get", "-o", "") == ["json", "name", "table"]
-    assert zsh_complete(home, "deploy", "") == ["<files>"]
+    # `axon comp<Tab>z<Tab>` becomes `axon completion zsh`, which prints the script.
+    assert "#compdef axon" in zsh_type(home, "axon comp\tz\t")
+    # `axon get -o n<Tab>` becomes `axon get -o name`, which succeeds; `-o n` would exit 2.
+    assert "EXIT=0" in zsh_type(home, "axon get -o n\t; echo EXIT=$?")
     platform.deploy(write_api(platform.work_dir / "alpha", "alpha", PREDICTOR))
-    assert zsh_complete(home, "describe", "") == ["alpha"]
-    assert zsh_complete(home, "completion", "") == ["bash", "zsh"]
+    # `axon describe al<Tab>` becomes `axon describe alpha`.
+    out = zsh_type(home, "axon describe al\t")
+    assert "endpoint: " + platform.gateway_url + "/alpha" in out, out
