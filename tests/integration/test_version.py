@@ -36,7 +36,8 @@ def test_version_names_the_commit_of_the_build(axon_home):
     if head is None:
         assert out["cli"]["commit"] == "unknown"
     else:  # built from this checkout (make test builds first); "-dirty" with local changes
-        assert out["cli"]["commit"] in (head, head + "-dirty")
+        assert out["cli"]["commit"] in (head, head + "-dirty"), \
+            f"the build reports {out['cli']['commit']} but HEAD is {head}: rebuild first"
     res = run_axon(axon_home, "version")
     assert res.returncode == 0 and res.stderr == ""
     assert res.stdout.splitlines() == [
