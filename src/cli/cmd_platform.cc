@@ -1,4 +1,4 @@
-// axon up | down | version
+// axon up | down
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "common/home_lock.h"
 #include "common/port_owner.h"
+#include "common/install_layout.h"
 #include "common/process.h"
 #include "contract/flags.h"
 #include "http/client.h"
@@ -137,7 +138,9 @@ void Up(UpFlags flags) {
   if (Status s = WriteFileAtomic(home.ConfigFile(), addresses.ToJson().dump(2)); !s.ok()) {
     throw CliError{kExitFailed, s.message()};
   }
-  std::vector<std::string> argv{(ExecutableDir() / "axon-operator").string()};
+  auto operator_binary = ProgramPath("axon-operator");
+  if (!operator_binary.ok()) throw CliError{kExitFailed, operator_binary.status().message()};
+  std::vector<std::string> argv{operator_binary->string()};
   for (auto& arg : contract::ToArgs(op)) argv.push_back(std::move(arg));
   // The operator and everything it starts name their platform in their environment.
   auto pid = SpawnProcess({.argv = std::move(argv),
@@ -166,15 +169,6 @@ void Down() {
   std::cout << " done. State is kept in " << client.home().root.string() << ".\n";
 }
 
-void Version() {
-  std::cout << "axon " << AXON_VERSION << "\n";
-  PlatformClient client(AxonHome::FromEnvironment());
-  if (client.OperatorUp()) {
-    std::cout << "operator " << client.Call(bhttp::verb::get, "/v1/info").value("version", "?")
-              << "\n";
-  }
-}
-
 }  // namespace
 
 void AddPlatformCommands(CLI::App& app) {
@@ -189,7 +183,6 @@ void AddPlatformCommands(CLI::App& app) {
 
   app.add_subcommand("down", "drain and stop replicas, gateway and operator (state is kept)")
       ->callback(Down);
-  app.add_subcommand("version", "print the CLI's and the operator's versions")->callback(Version);
 }
 
 }  // namespace axon::cli

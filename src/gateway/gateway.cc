@@ -21,6 +21,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kRequestIdHeader = "X-Request-ID";
 constexpr std::string_view kApiKeyHeader = "X-API-Key";
 constexpr std::string_view kMetadataSuffix = "/metadata";
+// How long a replica whose connection failed is passed over: a few reconcile ticks.
+constexpr std::chrono::milliseconds kAvoidAfterFailure{2000};
 
 // Headers that describe one connection, not the message, and must not be forwarded.
 void StripHopByHop(bhttp::fields& fields) {
@@ -230,7 +232,9 @@ asio::awaitable<ReplicaTarget*> Gateway::Admit(std::shared_ptr<const RouteTable>
       co_return nullptr;
     }
     const auto deadline = start + (for_start ? api->hold_timeout : api->timeout);
-    waiter->timer.expires_at(deadline);
+    // Replicas passed over after a failure may be fine after all: look again when that ends.
+    waiter->timer.expires_at(
+        api->AnyAvoided() ? std::min(deadline, Clock::now() + kAvoidAfterFailure) : deadline);
     http::beast::error_code ec;
     co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     const bool woken = !api->shared->queue.Remove(waiter);
@@ -272,6 +276,9 @@ asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, ReplicaTarget* r
       result = co_await upstreams.tcp.Send(replica->endpoint, request, api.timeout);
     }
     api.Release(replica);
+    if (result.error && result.error != http::beast::error::timeout) {
+      replica->Avoid(kAvoidAfterFailure);  // until the operator's next route table says more
+    }
     if (!result.error) {
       StripHopByHop(result.response);
       co_return std::move(result.response);

@@ -55,23 +55,56 @@ bool ApiRoute::KeyRejected(std::string_view key) const {
   return !found;
 }
 
+namespace {
+
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void ReplicaTarget::Avoid(std::chrono::milliseconds period) {
+  avoid_until_ns.store(SteadyNowNs() + std::chrono::nanoseconds(period).count(),
+                       std::memory_order_relaxed);
+}
+
+bool ReplicaTarget::Avoided(int64_t now_ns) const {
+  const int64_t until = avoid_until_ns.load(std::memory_order_relaxed);
+  return until != 0 && now_ns < until;
+}
+
 ReplicaTarget* ApiRoute::PickReplica(const ReplicaTarget* skip) const {
   // Start the scan at a rotating index so that ties spread over replicas.
   thread_local size_t rotation = 0;
   const size_t n = replicas.size();
   ReplicaTarget* best = nullptr;
   int64_t best_load = spec.max_replica_concurrency;
+  int64_t now_ns = 0;  // read once, and only if some replica is avoided
   const size_t start = n == 0 ? 0 : rotation++ % n;
   for (size_t i = 0; i < n; ++i) {
     ReplicaTarget* candidate = replicas[(start + i) % n].get();
     if (candidate == skip) continue;
     const int64_t load = candidate->in_flight.load(std::memory_order_relaxed);
+    if (candidate->avoid_until_ns.load(std::memory_order_relaxed) != 0) {
+      if (now_ns == 0) now_ns = SteadyNowNs();
+      if (candidate->Avoided(now_ns)) continue;
+    }
     if (load < best_load) {
       best = candidate;
       best_load = load;
     }
   }
   return best;
+}
+
+bool ApiRoute::AnyAvoided() const {
+  const int64_t now_ns = SteadyNowNs();
+  for (const auto& r : replicas) {
+    if (r->Avoided(now_ns)) return true;
+  }
+  return false;
 }
 
 ReplicaTarget* ApiRoute::AcquireReplica(const ReplicaTarget* skip) const {

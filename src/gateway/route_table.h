@@ -35,6 +35,15 @@ struct ReplicaTarget {
   // Where the gateway sends requests when set (local mode): the replica's Unix socket.
   std::optional<http::local_stream::endpoint> local_endpoint;
   std::atomic<int64_t> in_flight{0};  // requests sent to it and not answered yet
+  // Until when (steady clock, ns since its epoch; 0 = never) to prefer other replicas: an
+  // exchange with it failed at the connection level (it died, most likely), and the operator
+  // has not taken it out of the route table yet. Without this, a dead replica, having no
+  // requests in flight, would be everyone's least loaded pick until then.
+  std::atomic<int64_t> avoid_until_ns{0};
+
+  // After a failed exchange: avoid this replica for `period`.
+  void Avoid(std::chrono::milliseconds period);
+  bool Avoided(int64_t now_ns) const;
 };
 
 // Per-API response statistics since the gateway started. Updated on every request.
@@ -79,11 +88,15 @@ struct ApiRoute {
   int64_t QueueLimit() const;
   // True when the API needs a key and `key` (as the client sent it) is not one of its keys.
   bool KeyRejected(std::string_view key) const;
-  // The replica with the fewest requests in flight, counted in flight atomically with the
+  // The replica with the fewest requests in flight among those not avoided (see
+  // ReplicaTarget::avoid_until_ns), counted in flight atomically with the
   // max_replica_concurrency check (so concurrent callers cannot overshoot the limit); nullptr
   // if every replica is at the limit. `skip` is excluded (for a retry elsewhere). The caller
   // calls Release() on it when the request is done.
   ReplicaTarget* AcquireReplica(const ReplicaTarget* skip = nullptr) const;
+  // True while some replica is avoided (a request that finds no replica then waits only until
+  // the avoidance ends, not for a finished request that may never come).
+  bool AnyAvoided() const;
   // The request sent to `replica` is done: frees its slot and wakes a waiting request.
   void Release(ReplicaTarget* replica) const;
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -188,6 +189,35 @@ TEST(RouteTableTest, ARestartedReplicaGetsItsNewAddress) {
   moved["apis"][0]["replicas"][0]["port"] = 9100;
   auto second = *FromJson(moved, first.get());
   EXPECT_EQ(second->Find("/iris")->replicas[0]->endpoint.port(), 9100);
+}
+
+}  // namespace
+}  // namespace axon::gateway
+
+namespace axon::gateway {
+namespace {
+
+// Regression: a replica that had just died kept no requests in flight, so it was every
+// request's least loaded pick (each failing at once) until the operator removed it.
+TEST(RouteTableTest, AFailedReplicaIsPassedOver) {
+  auto routes = contract::RouteTableFromJson(Table(2, 2));
+  auto table = *RouteTable::Build(*routes, nullptr);
+  const ApiRoute& api = *table->Find("/iris");
+  api.replicas[0]->Avoid(std::chrono::seconds(30));
+  for (int i = 0; i < 4; ++i) {
+    ReplicaTarget* picked = api.AcquireReplica();
+    ASSERT_NE(picked, nullptr);
+    EXPECT_EQ(picked->id, "r1");
+    api.Release(picked);
+  }
+  // With the others full, none is picked (the request waits), rather than one that failed.
+  ASSERT_EQ(api.AcquireReplica()->id, "r1");
+  ASSERT_EQ(api.AcquireReplica()->id, "r1");
+  EXPECT_EQ(api.AcquireReplica(), nullptr);
+  EXPECT_TRUE(api.AnyAvoided());
+  api.replicas[0]->Avoid(std::chrono::milliseconds(0));
+  EXPECT_TRUE(api.replicas[0]->Avoided(1));                                     // until "now"...
+  EXPECT_FALSE(api.replicas[0]->Avoided(std::numeric_limits<int64_t>::max()));  // ...not after
 }
 
 }  // namespace

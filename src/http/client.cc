@@ -1,5 +1,6 @@
 #include "http/client.h"
 
+#include <cstdint>
 #include <limits>
 
 #include "http/tls.h"
@@ -17,8 +18,9 @@ asio::awaitable<void> WriteAndRead(Stream& stream, Request& request, Response& r
   if (ec) co_return;
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
-  // Not boost::none: in Beast 1.74 that makes a Content-Length answer whose body arrives in a
-  // later read fail with "body limit exceeded".
+  // No limit. Not boost::none: Boost 1.74 compares the Content-Length against the optional
+  // limit, and any length is "greater" than none, so an answer whose header is parsed before
+  // its body arrives failed with "body limit exceeded".
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   co_await bhttp::async_read(stream, buffer, parser, redirect_error(use_awaitable, ec));
   if (!ec) response = parser.release();

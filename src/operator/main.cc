@@ -12,11 +12,13 @@
 #include "common/axon_home.h"
 #include "common/files.h"
 #include "common/home_lock.h"
+#include "common/install_layout.h"
 #include "common/log.h"
 #include "common/process.h"
 #include "common/sha256.h"
 #include "common/signals.h"
 #include "contract/flags.h"
+#include "common/version.h"
 #include "http/server.h"
 #include "operator/bundles.h"
 #include "operator/controller.h"
@@ -99,13 +101,14 @@ contract::GatewayFlags GatewayFlagsFor(const contract::OperatorFlags& f, const A
 
 // Runs the platform until SIGTERM/SIGINT; returns the exit code.
 int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std::string& token,
-          operator_::StateStore& store) {
-  operator_::GatewayLink gateway({.binary = ExecutableDir() / "axon-gateway",
+          operator_::StateStore& store, const std::filesystem::path& gateway_binary,
+          const std::filesystem::path& replica_binary) {
+  operator_::GatewayLink gateway({.binary = gateway_binary,
                                   .flags = GatewayFlagsFor(flags, home),
                                   .token = token,
                                   .state_file = home.RunDir() / "gateway.json",
                                   .log_file = home.LogDir() / "gateway.log"});
-  operator_::ChildReplicaProcesses processes(ExecutableDir() / "axon-replica");
+  operator_::ChildReplicaProcesses processes(replica_binary);
   SteadyClock clock;
   operator_::LocalBackend backend(
       {.home = home,
@@ -128,7 +131,8 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
   controller.KeepAdoptedScale(backend.AdoptSaved());
 
   operator_::ManagementApi api(controller, token,
-                               {{"version", AXON_VERSION},
+                               {{"version", Version()},
+       {"commit", GitCommit()},
                                 {"operator", flags.host + ":" + std::to_string(flags.port)},
                                 {"gateway", gateway.address()},
                                 {"axon_home", home.root.string()},
@@ -195,5 +199,13 @@ int main(int argc, char** argv) {
   }
   std::error_code ec;
   std::filesystem::create_directories(home.LogDir(), ec);
-  return Serve(flags, home, *token, **store);
+  auto gateway_binary = ProgramPath("axon-gateway");
+  auto replica_binary = ProgramPath("axon-replica");
+  for (const auto* found : {&gateway_binary, &replica_binary}) {
+    if (!found->ok()) {
+      spdlog::error("{}", found->status().message());
+      return 2;
+    }
+  }
+  return Serve(flags, home, *token, **store, *gateway_binary, *replica_binary);
 }

@@ -17,7 +17,7 @@ EXIT_BAD_INPUT = 2
 EXIT_NOT_RUNNING = 3
 
 VERBS = ["up", "down", "version", "deploy", "get", "describe", "logs", "refresh", "rollback",
-         "delete", "predict"]
+         "delete", "predict", "completion"]
 
 TABLE_COLUMNS = ["api", "status", "up-to-date", "requested", "last update", "avg request",
                  "2XX", "4XX", "5XX"]
@@ -238,10 +238,10 @@ def test_predict_verb(platform):
     assert res.returncode == EXIT_BAD_INPUT
 
 
-def test_version_names_the_operator(platform):
+def test_version_names_the_platform(platform):
     out = platform.axon_ok("version")
-    assert re.search(r"^axon \d+\.\d+\.\d+$", out, re.M)
-    assert re.search(r"^operator \d+\.\d+\.\d+$", out, re.M)
+    assert re.search(r"^axon \d+\.\d+\.\d+ \(commit \S+\)$", out, re.M)
+    assert re.search(r"^platform \d+\.\d+\.\d+ \(commit \S+\) at 127.0.0.1:\d+$", out, re.M)
 
 
 @pytest.mark.parametrize("busy", ["operator", "gateway"])
