@@ -10,5 +10,6 @@ namespace axon::cli {
 void AddPlatformCommands(CLI::App& app);  // up, down, version
 void AddApiCommands(CLI::App& app);       // deploy, get, describe, logs, refresh, rollback, delete
 void AddPredictCommand(CLI::App& app);    // predict
+void AddImageCommands(CLI::App& app);     // image build
 
 }  // namespace axon::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   axon::cli::AddPlatformCommands(app);
   axon::cli::AddApiCommands(app);
   axon::cli::AddPredictCommand(app);
+  axon::cli::AddImageCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
