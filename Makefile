@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?= -DPython3_EXECUTABLE=/usr/bin/python3
 
-.PHONY: setup build demo test bench bench-quick format clean
+.PHONY: setup build demo test test-k8s bench bench-quick format clean
 
 setup:
 	scripts/setup
@@ -17,6 +17,10 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+
+# Needs root: images (debootstrap) and a real single-node cluster (../shared/tools/k8s-cluster).
+test-k8s: build
+	scripts/test-k8s
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc')
