@@ -122,10 +122,32 @@ std::vector<std::string> Targets(const FakeApiServer& server) {
   return out;
 }
 
-TEST(Informer, ListsThenWatchesFromTheListsVersionAndFollowsBookmarks) {
-  std::atomic<bool> done{false};
+// Each test scripts the fake server (server_), then starts an informer on kPods against it.
+class InformerTest : public ::testing::Test {
+ protected:
+  void StartInformer(InformerOptions options, bool real_sleeper = false) {
+    client_ = MakeClient(*server_);
+    informer_ = std::make_unique<Informer>(client_.get(), std::move(options), recorder_.Handler(),
+                                           real_sleeper ? nullptr : &sleeper_);
+    informer_->Start();
+  }
+  // Releases the watches the scripts hold open, then stops the informer.
+  void TearDown() override {
+    done_ = true;
+    if (informer_) informer_->Stop();
+  }
+
+  std::atomic<bool> done_{false};
+  Recorder recorder_;
+  FakeSleeper sleeper_;
+  std::unique_ptr<FakeApiServer> server_;
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<Informer> informer_;
+};
+
+TEST_F(InformerTest, ListsThenWatchesFromTheListsVersionAndFollowsBookmarks) {
   std::atomic<int> watches{0};
-  auto server = Serve([&](Exchange& ex) {
+  server_ = Serve([&](Exchange& ex) {
     if (!IsWatch(ex)) {
       ex.Reply(200, PodList("10", {Pod("a", "8"), Pod("b", "9")}));
       return;
@@ -143,39 +165,31 @@ TEST(Informer, ListsThenWatchesFromTheListsVersionAndFollowsBookmarks) {
       ex.End();  // the server's timeoutSeconds passed
       return;
     }
-    HoldOpen(ex, done);
+    HoldOpen(ex, done_);
   });
-  auto client = MakeClient(*server);
-  Recorder recorder;
-  FakeSleeper sleeper;
-  Informer informer(client.get(), {.collection_path = kPods, .label_selector = "axon.dev/api=iris"},
-                    recorder.Handler(), &sleeper);
-  informer.Start();
-  ASSERT_TRUE(recorder.WaitFor(5));
+  StartInformer({.collection_path = kPods, .label_selector = "axon.dev/api=iris"});
+  ASSERT_TRUE(recorder_.WaitFor(5));
   ASSERT_TRUE(WaitUntil([&] { return watches.load() == 2; }));
-  EXPECT_TRUE(informer.synced());
-  EXPECT_EQ(recorder.events(), (std::vector<std::string>{"ADDED a@8", "ADDED b@9", "ADDED c@11",
-                                                         "MODIFIED c@12", "DELETED a@13"}));
-  const auto cache = informer.Cache();
+  EXPECT_TRUE(informer_->synced());
+  EXPECT_EQ(recorder_.events(), (std::vector<std::string>{"ADDED a@8", "ADDED b@9", "ADDED c@11",
+                                                          "MODIFIED c@12", "DELETED a@13"}));
+  const auto cache = informer_->Cache();
   ASSERT_EQ(cache.size(), 2u);
   EXPECT_EQ(cache.at("axon/c")["status"]["phase"], "Running");
-  EXPECT_FALSE(informer.Find("axon", "a").has_value());
-  const auto targets = Targets(*server);
+  EXPECT_FALSE(informer_->Find("axon", "a").has_value());
+  const auto targets = Targets(*server_);
   ASSERT_EQ(targets.size(), 3u);
   EXPECT_EQ(targets[0], std::string(kPods) + "?labelSelector=axon.dev%2Fapi%3Diris&limit=500");
   EXPECT_NE(targets[1].find("resourceVersion=10&allowWatchBookmarks=true"), std::string::npos)
       << targets[1];
   EXPECT_NE(targets[1].find("labelSelector=axon.dev%2Fapi%3Diris"), std::string::npos);
   EXPECT_NE(targets[2].find("resourceVersion=20"), std::string::npos) << targets[2];
-  EXPECT_TRUE(sleeper.delays().empty());  // a watch that ended normally is resumed at once
-  done = true;
-  informer.Stop();
+  EXPECT_TRUE(sleeper_.delays().empty());  // a watch that ended normally is resumed at once
 }
 
-TEST(Informer, GoneAsAnErrorEventRelistsAndReportsTheDifference) {
-  std::atomic<bool> done{false};
+TEST_F(InformerTest, GoneAsAnErrorEventRelistsAndReportsTheDifference) {
   std::atomic<int> lists{0}, watches{0};
-  auto server = Serve([&](Exchange& ex) {
+  server_ = Serve([&](Exchange& ex) {
     if (!IsWatch(ex)) {
       if (++lists == 1) {
         ex.Reply(200, PodList("10", {Pod("a", "8"), Pod("b", "9")}));
@@ -190,29 +204,22 @@ TEST(Informer, GoneAsAnErrorEventRelistsAndReportsTheDifference) {
       ex.End();
       return;
     }
-    HoldOpen(ex, done);
+    HoldOpen(ex, done_);
   });
-  auto client = MakeClient(*server);
-  Recorder recorder;
-  FakeSleeper sleeper;
-  Informer informer(client.get(), {.collection_path = kPods}, recorder.Handler(), &sleeper);
-  informer.Start();
-  ASSERT_TRUE(recorder.WaitFor(5));
+  StartInformer({.collection_path = kPods});
+  ASSERT_TRUE(recorder_.WaitFor(5));
   ASSERT_TRUE(WaitUntil([&] { return watches.load() == 2; }));
   // The difference: what went away first, then the rest by name.
-  EXPECT_EQ(recorder.events(), (std::vector<std::string>{"ADDED a@8", "ADDED b@9", "DELETED a@8",
-                                                         "MODIFIED b@40", "ADDED d@45"}));
-  EXPECT_EQ(informer.stats().lists, 2);
-  EXPECT_NE(Targets(*server).back().find("resourceVersion=50"), std::string::npos);
-  EXPECT_TRUE(sleeper.delays().empty());  // a re-list after 410 does not wait
-  done = true;
-  informer.Stop();
+  EXPECT_EQ(recorder_.events(), (std::vector<std::string>{"ADDED a@8", "ADDED b@9", "DELETED a@8",
+                                                          "MODIFIED b@40", "ADDED d@45"}));
+  EXPECT_EQ(informer_->stats().lists, 2);
+  EXPECT_NE(Targets(*server_).back().find("resourceVersion=50"), std::string::npos);
+  EXPECT_TRUE(sleeper_.delays().empty());  // a re-list after 410 does not wait
 }
 
-TEST(Informer, GoneAsAnHttpStatusRelists) {
-  std::atomic<bool> done{false};
+TEST_F(InformerTest, GoneAsAnHttpStatusRelists) {
   std::atomic<int> lists{0}, watches{0};
-  auto server = Serve([&](Exchange& ex) {
+  server_ = Serve([&](Exchange& ex) {
     if (!IsWatch(ex)) {
       ++lists;
       ex.Reply(200, PodList(lists == 1 ? "10" : "60", {Pod("a", lists == 1 ? "8" : "55")}));
@@ -222,25 +229,18 @@ TEST(Informer, GoneAsAnHttpStatusRelists) {
       ex.ReplyStatus(410, "Expired", "too old resource version: 10 (30)");
       return;
     }
-    HoldOpen(ex, done);
+    HoldOpen(ex, done_);
   });
-  auto client = MakeClient(*server);
-  Recorder recorder;
-  FakeSleeper sleeper;
-  Informer informer(client.get(), {.collection_path = kPods}, recorder.Handler(), &sleeper);
-  informer.Start();
-  ASSERT_TRUE(recorder.WaitFor(2));
+  StartInformer({.collection_path = kPods});
+  ASSERT_TRUE(recorder_.WaitFor(2));
   ASSERT_TRUE(WaitUntil([&] { return watches.load() == 2; }));
-  EXPECT_EQ(recorder.events(), (std::vector<std::string>{"ADDED a@8", "MODIFIED a@55"}));
-  EXPECT_EQ(informer.stats().lists, 2);
-  done = true;
-  informer.Stop();
+  EXPECT_EQ(recorder_.events(), (std::vector<std::string>{"ADDED a@8", "MODIFIED a@55"}));
+  EXPECT_EQ(informer_->stats().lists, 2);
 }
 
-TEST(Informer, ADroppedStreamReconnectsAfterABackoffFromTheLastVersionSeen) {
-  std::atomic<bool> done{false};
+TEST_F(InformerTest, ADroppedStreamReconnectsAfterABackoffFromTheLastVersionSeen) {
   std::atomic<int> watches{0};
-  auto server = Serve([&](Exchange& ex) {
+  server_ = Serve([&](Exchange& ex) {
     if (!IsWatch(ex)) {
       ex.Reply(200, PodList("10", {}));
       return;
@@ -259,35 +259,26 @@ TEST(Informer, ADroppedStreamReconnectsAfterABackoffFromTheLastVersionSeen) {
     }
     ex.StartChunked();
     ex.Event("MODIFIED", Pod("a", "12"));
-    WaitUntil([&] { return done.load(); }, std::chrono::seconds(20));
+    WaitUntil([&] { return done_.load(); }, std::chrono::seconds(20));
     ex.End();
   });
-  auto client = MakeClient(*server);
-  Recorder recorder;
-  FakeSleeper sleeper;
-  Informer informer(
-      client.get(),
-      {.collection_path = kPods, .backoff = {.initial = Millis(100), .max = Millis(150)}},
-      recorder.Handler(), &sleeper);
-  informer.Start();
-  ASSERT_TRUE(recorder.WaitFor(2));
-  EXPECT_EQ(recorder.events(), (std::vector<std::string>{"ADDED a@11", "MODIFIED a@12"}));
+  StartInformer(
+      {.collection_path = kPods, .backoff = {.initial = Millis(100), .max = Millis(150)}});
+  ASSERT_TRUE(recorder_.WaitFor(2));
+  EXPECT_EQ(recorder_.events(), (std::vector<std::string>{"ADDED a@11", "MODIFIED a@12"}));
   // The first drop came after an event (failures reset, then 1), the second before any: 100 ms,
   // then 150 ms (200 capped at max).
-  EXPECT_EQ(sleeper.delays(), (std::vector<Millis>{Millis(100), Millis(150)}));
-  const auto targets = Targets(*server);
+  EXPECT_EQ(sleeper_.delays(), (std::vector<Millis>{Millis(100), Millis(150)}));
+  const auto targets = Targets(*server_);
   ASSERT_EQ(targets.size(), 4u);  // list, then three watches: no re-list for a broken stream
   EXPECT_NE(targets[2].find("resourceVersion=11"), std::string::npos) << targets[2];
   EXPECT_NE(targets[3].find("resourceVersion=11"), std::string::npos) << targets[3];
-  EXPECT_EQ(informer.stats().lists, 1);
-  done = true;
-  informer.Stop();
+  EXPECT_EQ(informer_->stats().lists, 1);
 }
 
-TEST(Informer, FailedListsBackOffExponentially) {
-  std::atomic<bool> done{false};
+TEST_F(InformerTest, FailedListsBackOffExponentially) {
   std::atomic<int> lists{0};
-  auto server = Serve([&](Exchange& ex) {
+  server_ = Serve([&](Exchange& ex) {
     if (!IsWatch(ex)) {
       if (++lists <= 4) {
         ex.ReplyStatus(503, "ServiceUnavailable", "etcd is not ready");
@@ -296,40 +287,29 @@ TEST(Informer, FailedListsBackOffExponentially) {
       }
       return;
     }
-    HoldOpen(ex, done);
+    HoldOpen(ex, done_);
   });
-  auto client = MakeClient(*server);
-  Recorder recorder;
-  FakeSleeper sleeper;
-  Informer informer(client.get(), {.collection_path = kPods}, recorder.Handler(), &sleeper);
-  informer.Start();
-  ASSERT_TRUE(recorder.WaitFor(1));
-  EXPECT_EQ(sleeper.delays(),
+  StartInformer({.collection_path = kPods});
+  ASSERT_TRUE(recorder_.WaitFor(1));
+  EXPECT_EQ(sleeper_.delays(),
             (std::vector<Millis>{Millis(250), Millis(500), Millis(1000), Millis(2000)}));
-  EXPECT_EQ(informer.stats().failures, 4);
-  done = true;
-  informer.Stop();
+  EXPECT_EQ(informer_->stats().failures, 4);
 }
 
-TEST(Informer, StopCancelsAWatchInProgress) {
-  std::atomic<bool> done{false};
+TEST_F(InformerTest, StopCancelsAWatchInProgress) {
   std::atomic<int> watches{0};
-  auto server = Serve([&](Exchange& ex) {
+  server_ = Serve([&](Exchange& ex) {
     if (!IsWatch(ex)) {
       ex.Reply(200, PodList("1", {}));
       return;
     }
     ++watches;
-    HoldOpen(ex, done);
+    HoldOpen(ex, done_);
   });
-  auto client = MakeClient(*server);
-  Recorder recorder;
-  Informer informer(client.get(), {.collection_path = kPods}, recorder.Handler());  // real sleeper
-  informer.Start();
+  StartInformer({.collection_path = kPods}, /*real_sleeper=*/true);
   ASSERT_TRUE(WaitUntil([&] { return watches.load() == 1; }));
-  informer.Stop();  // returns although the server keeps the watch open
+  informer_->Stop();  // returns although the server keeps the watch open
   EXPECT_EQ(watches.load(), 1);
-  done = true;
 }
 
 }  // namespace

@@ -30,15 +30,6 @@ Json HttpProbe(const std::string& path, const std::string& port) {
           {"failureThreshold", 2}};
 }
 
-Json PreStop(const ClusterOptions& cluster) {
-  return {
-      {"preStop", {{"exec", {{"command", {"sleep", std::to_string(cluster.pre_stop_seconds)}}}}}}};
-}
-
-int64_t GraceSeconds(const ClusterOptions& cluster) {
-  return cluster.pre_stop_seconds + (cluster.drain_ms + 999) / 1000 + 5;
-}
-
 // A Deployment of one control-plane component (operator or gateway).
 Json ComponentDeployment(const ClusterOptions& cluster, const std::string& component, int replicas,
                          const std::string& strategy, Json pod) {
@@ -65,6 +56,16 @@ Json ComponentService(const ClusterOptions& cluster, const std::string& componen
            {{"type", cluster.service_type},
             {"selector", {{kPartOfLabel, "axon"}, {kComponentLabel, component}}},
             {"ports", ports}}}};
+}
+
+// The container of a control-plane component, from the control image.
+Json ControlContainer(const ClusterOptions& cluster, const std::string& name,
+                      const std::string& program, std::vector<std::string> args) {
+  return {{"name", name},
+          {"image", cluster.control_image},
+          {"imagePullPolicy", cluster.image_pull_policy},
+          {"command", {"/usr/bin/" + program}},
+          {"args", args}};
 }
 
 Json Port(const std::string& name, int port) {
@@ -176,14 +177,11 @@ Json TokenSecret(const ClusterOptions& cluster, const std::string& token) {
 }
 
 Json OperatorDeployment(const ClusterOptions& cluster) {
-  Json container = {
-      {"name", "operator"},
-      {"image", cluster.control_image},
-      {"imagePullPolicy", cluster.image_pull_policy},
-      {"command", {"/usr/bin/axon-operator"}},
-      {"args",
-       {"--host", "0.0.0.0", "--port", std::to_string(cluster.operator_port), "--drain-ms",
-        std::to_string(cluster.drain_ms)}},
+  Json container =
+      ControlContainer(cluster, "operator", "axon-operator",
+                       {"--host", "0.0.0.0", "--port", std::to_string(cluster.operator_port),
+                        "--drain-ms", std::to_string(cluster.drain_ms)});
+  container.update(Json{
       {"env",
        {{{"name", "AXON_HOME"}, {"value", "/var/lib/axon"}},
         {{"name", "POD_NAMESPACE"},
@@ -196,7 +194,7 @@ Json OperatorDeployment(const ClusterOptions& cluster) {
          {"mountPath", "/var/lib/axon/token"},
          {"subPath", "token"},
          {"readOnly", true}}}},
-  };
+  });
   Json pod = {
       {"serviceAccountName", kOperator},
       {"enableServiceLinks", true},  // the gateway's Service address, without DNS
@@ -213,30 +211,27 @@ Json OperatorService(const ClusterOptions& cluster) {
 }
 
 Json GatewayDeployment(const ClusterOptions& cluster) {
-  Json container = {
-      {"name", "gateway"},
-      {"image", cluster.control_image},
-      {"imagePullPolicy", cluster.image_pull_policy},
-      {"command", {"/usr/bin/axon-gateway"}},
-      {"args",
-       {"--host", "0.0.0.0", "--port", std::to_string(cluster.gateway_http_port), "--threads",
-        std::to_string(cluster.gateway_threads), "--token-file", "/etc/axon/token/token",
-        "--routes-file", "/var/lib/axon/routes.json", "--drain-ms",
-        std::to_string(cluster.drain_ms)}},
+  Json container =
+      ControlContainer(cluster, "gateway", "axon-gateway",
+                       {"--host", "0.0.0.0", "--port", std::to_string(cluster.gateway_http_port),
+                        "--threads", std::to_string(cluster.gateway_threads), "--token-file",
+                        "/etc/axon/token/token", "--routes-file", "/var/lib/axon/routes.json",
+                        "--drain-ms", std::to_string(cluster.drain_ms)});
+  container.update(Json{
       {"ports",
        {{{"name", "http"}, {"containerPort", cluster.gateway_http_port}},
         {{"name", "grpc"}, {"containerPort", cluster.gateway_grpc_port}}}},
       {"readinessProbe", HttpProbe("/_axon/healthz", "http")},
-      {"lifecycle", PreStop(cluster)},
+      {"lifecycle", PreStopLifecycle(cluster)},
       {"volumeMounts",
        {{{"name", "state"}, {"mountPath", "/var/lib/axon"}},
         {{"name", "token"}, {"mountPath", "/etc/axon/token"}, {"readOnly", true}}}},
-  };
+  });
   Json pod = {
       {"serviceAccountName", kGateway},
       {"automountServiceAccountToken", false},
       {"enableServiceLinks", false},
-      {"terminationGracePeriodSeconds", GraceSeconds(cluster)},
+      {"terminationGracePeriodSeconds", TerminationGraceSeconds(cluster)},
       // Spread gateways over nodes when there are several.
       {"affinity",
        {{"podAntiAffinity",

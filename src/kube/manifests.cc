@@ -94,9 +94,7 @@ Json ReplicaContainer(const ClusterOptions& cluster, const spec::ApiSpec& spec) 
         {"successThreshold", 1},
         {"failureThreshold", 2}}},
       {"resources", Resources(spec.compute)},
-      {"lifecycle",
-       {{"preStop",
-         {{"exec", {{"command", {"sleep", std::to_string(cluster.pre_stop_seconds)}}}}}}}},
+      {"lifecycle", PreStopLifecycle(cluster)},
       // A predictor that fails to load writes why here (the replica's --error-file); if it
       // could not, the kubelet takes the end of the log.
       {"terminationMessagePath", "/dev/termination-log"},
@@ -185,9 +183,7 @@ Json ApiDeployment(const ClusterOptions& cluster, const spec::ApiSpec& pod_spec,
       {"serviceAccountName", "axon-replica"},
       {"automountServiceAccountToken", false},
       {"enableServiceLinks", false},
-      // preStop, then the replica's own drain, then a margin before SIGKILL.
-      {"terminationGracePeriodSeconds",
-       cluster.pre_stop_seconds + (cluster.drain_ms + 999) / 1000 + 5},
+      {"terminationGracePeriodSeconds", TerminationGraceSeconds(cluster)},
       {"containers", {ReplicaContainer(cluster, pod_spec)}},
       {"volumes",
        {{{"name", "spec"}, {"configMap", {{"name", VersionObjectName(pod_spec.name, version)}}}},
@@ -206,8 +202,17 @@ Json ApiDeployment(const ClusterOptions& cluster, const spec::ApiSpec& pod_spec,
            {{"maxSurge", IntOrPercent(pod_spec.update_strategy.max_surge)},
             {"maxUnavailable", IntOrPercent(pod_spec.update_strategy.max_unavailable)}}}}},
         {"template", {{"metadata", {{"labels", LabelsJson(labels)}}}, {"spec", pod}}}}}};
-  if (options.replicas) deployment["spec"]["replicas"] = *options.replicas;
+  deployment["spec"]["replicas"] = options.replicas;
   return deployment;
+}
+
+Json PreStopLifecycle(const ClusterOptions& cluster) {
+  return {
+      {"preStop", {{"exec", {{"command", {"sleep", std::to_string(cluster.pre_stop_seconds)}}}}}}};
+}
+
+int64_t TerminationGraceSeconds(const ClusterOptions& cluster) {
+  return cluster.pre_stop_seconds + (cluster.drain_ms + 999) / 1000 + 5;
 }
 
 std::string CpuQuantity(int64_t millis) {

@@ -91,9 +91,10 @@ Json BundleConfigMap(const ClusterOptions& cluster, const std::string& api, int6
                      const std::optional<OwnerRef>& owner = std::nullopt);
 
 struct ApiDeploymentOptions {
-  // spec.replicas. Set it when creating the Deployment; leave it unset on later applies so
-  // that what the autoscaler wrote through the scale subresource stands.
-  std::optional<int64_t> replicas;
+  // spec.replicas: the count the operator wants now (the autoscaler's). Every apply must carry
+  // it: with server-side apply, a later apply that leaves replicas out removes the field (on
+  // Kubernetes 1.20 even after the scale subresource changed it), and it falls back to 1.
+  int64_t replicas = 1;
   BundleSource bundle;
   std::vector<std::string> node_groups;  // empty = any node
   std::optional<OwnerRef> owner;
@@ -107,6 +108,11 @@ struct ApiDeploymentOptions {
 // update_strategy's max_surge / max_unavailable; a rollback is the same for an older version.
 Json ApiDeployment(const ClusterOptions& cluster, const spec::ApiSpec& pod_spec, int64_t version,
                    const ApiDeploymentOptions& options);
+
+// The lifecycle of a draining pod: `preStop: sleep pre_stop_seconds`, and the grace period
+// that covers it, the drain and a margin before SIGKILL.
+Json PreStopLifecycle(const ClusterOptions& cluster);
+int64_t TerminationGraceSeconds(const ClusterOptions& cluster);
 
 // Kubernetes quantities: "250m" for 250 millicores, "512Mi"-style bytes when exact.
 std::string CpuQuantity(int64_t millis);

@@ -123,7 +123,7 @@ TEST(Manifests, GpuStrategyAndNodeGroups) {
   EXPECT_EQ(c["resources"]["limits"]["nvidia.com/gpu"], "1");
   EXPECT_EQ(c["resources"]["requests"]["cpu"], "2");
   EXPECT_EQ(d["spec"]["strategy"]["rollingUpdate"], Json({{"maxSurge", 1}, {"maxUnavailable", 0}}));
-  EXPECT_FALSE(d["spec"].contains("replicas"));  // left to the scale subresource
+  EXPECT_EQ(d["spec"]["replicas"], 1);
   const Json& pod = d["spec"]["template"]["spec"];
   const Json& term =
       pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]

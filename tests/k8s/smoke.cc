@@ -216,11 +216,12 @@ int main(int argc, char** argv) {
   for (const auto& [key, pod] : pods.Cache()) Predict(pod, 13.0);
 
   // Version 2 (config scale 3): the Deployment's RollingUpdate replaces the pods one at a time
-  // (max_surge 1, max_unavailable 0); replicas are left out, so the scale of 3 stands.
+  // (max_surge 1, max_unavailable 0), keeping the 3 replicas the scale subresource set.
   spec::ApiSpec spec2 = spec;
   spec2.predictor.config = {{"scale", 3}};
   Check(ApplyAll(*client, {VersionConfigMap(cluster, spec2, 2, owner),
-                           ApiDeployment(cluster, spec2, 2, {.bundle = {bundle}, .owner = owner})}),
+                           ApiDeployment(cluster, spec2, 2,
+                                         {.replicas = 3, .bundle = {bundle}, .owner = owner})}),
         "apply version 2");
   spdlog::info("applied version 2");
   auto version_of = [](const Json& pod) {
