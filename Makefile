@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?= -DPython3_EXECUTABLE=/usr/bin/python3
 
-.PHONY: setup build demo test package bench bench-quick format clean
+.PHONY: setup build demo test test-k8s package bench bench-quick format clean
 
 setup:
 	scripts/setup
@@ -21,6 +21,10 @@ test: build
 
 package: build
 	packaging/build-debs $(BUILD) $(BUILD)/packages
+
+# Needs root: images (debootstrap) and a real single-node cluster (../shared/tools/k8s-cluster).
+test-k8s: build
+	scripts/test-k8s
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc')

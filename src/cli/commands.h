@@ -11,6 +11,7 @@ void AddPlatformCommands(CLI::App& app);  // up, down
 void AddVersionCommand(CLI::App& app);    // version
 void AddApiCommands(CLI::App& app);       // deploy, get, describe, logs, refresh, rollback, delete
 void AddPredictCommand(CLI::App& app);    // predict
+void AddImageCommands(CLI::App& app);     // image build
 void AddKeyCommands(CLI::App& app);       // keys create | list | revoke
 // completion; call last: the script it prints covers the verbs registered on `app` by then.
 void AddCompletionCommand(CLI::App& app);

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   axon::cli::AddApiCommands(app);
   axon::cli::AddPredictCommand(app);
   axon::cli::AddKeyCommands(app);
+  axon::cli::AddImageCommands(app);
   axon::cli::AddCompletionCommand(app);
   try {
     app.parse(argc, argv);

@@ -119,6 +119,14 @@ ModelSpec ModelFromJson(const json& j) {
   return m;
 }
 
+// `gpu` is written only when set, so that the JSON (and content hashes) of existing specs stay
+// the same.
+json ComputeToJson(const ComputeSpec& c) {
+  json j = {{"cpu_millis", c.cpu_millis}, {"mem_bytes", c.mem_bytes}};
+  if (c.gpu != 0) j["gpu"] = c.gpu;
+  return j;
+}
+
 }  // namespace
 
 bool IsNativeType(std::string_view predictor_type) {
@@ -152,7 +160,7 @@ nlohmann::json ToJson(const ApiSpec& spec) {
         {"server_side_batching",
          {{"max_batch_size", p.server_side_batching.max_batch_size},
           {"batch_interval_ms", p.server_side_batching.batch_interval.count()}}}}},
-      {"compute", {{"cpu_millis", spec.compute.cpu_millis}, {"mem_bytes", spec.compute.mem_bytes}}},
+      {"compute", ComputeToJson(spec.compute)},
       {"autoscaling", AutoscalingToJson(spec.autoscaling)},
       {"update_strategy",
        {{"max_surge", ToJson(spec.update_strategy.max_surge)},
@@ -187,6 +195,7 @@ ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
   const json& c = Section(j, "compute");
   Read(c, "cpu_millis", &spec.compute.cpu_millis);
   Read(c, "mem_bytes", &spec.compute.mem_bytes);
+  Read(c, "gpu", &spec.compute.gpu);
   spec.autoscaling = AutoscalingFromJson(Section(j, "autoscaling"));
   const json& u = Section(j, "update_strategy");
   Read(u, "max_surge", &spec.update_strategy.max_surge);

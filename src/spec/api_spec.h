@@ -72,6 +72,7 @@ struct PredictorSpec {
 struct ComputeSpec {
   int64_t cpu_millis = 200;  // "200m" or 1 (= 1000m)
   int64_t mem_bytes = 0;     // 0 = no limit; "512Mi", "1G", ...
+  int64_t gpu = 0;  // GPUs per replica (Kubernetes: nvidia.com/gpu); not accepted in YAML yet
   bool operator==(const ComputeSpec&) const = default;
 };
 
