@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -93,6 +94,56 @@ void ParseDocuments(const std::vector<YAML::Node>& docs, const std::string& file
   for (ParsedApi& api : apis) out->push_back(std::move(api.spec));
 }
 
+// The offset of the first byte that does not belong to a well-formed UTF-8 sequence (Unicode
+// table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF), or npos.
+size_t FirstInvalidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t continuation = 0;                // bytes after the first
+    unsigned char low = 0x80, high = 0xBF;  // range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      continuation = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      continuation = 2;
+      low = c == 0xE0 ? 0xA0 : 0x80;
+      high = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      continuation = 3;
+      low = c == 0xF0 ? 0x90 : 0x80;
+      high = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+      return i;
+    }
+    if (text.size() - i <= continuation) return i;
+    for (size_t k = 1; k <= continuation; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xBF)) return i;
+    }
+    i += continuation + 1;
+  }
+  return std::string_view::npos;
+}
+
+// Specs are UTF-8 text: every string in them ends up in JSON (state store, management API).
+bool CheckUtf8(std::string_view yaml, ErrorList& errors) {
+  const size_t bad = FirstInvalidUtf8(yaml);
+  if (bad == std::string_view::npos) return true;
+  const std::string_view before = yaml.substr(0, bad);
+  const size_t line_start = before.rfind('\n');
+  const size_t column = line_start == std::string_view::npos ? bad + 1 : bad - line_start;
+  char byte[8];
+  std::snprintf(byte, sizeof(byte), "0x%02X", static_cast<unsigned char>(yaml[bad]));
+  errors.Add(1 + static_cast<int>(std::count(before.begin(), before.end(), '\n')), "",
+             std::string("not valid UTF-8: byte ") + byte + " in column " + std::to_string(column) +
+                 "; save the file as UTF-8");
+  return false;
+}
+
 fs::path SpecDir(const fs::path& file) {
   std::error_code ec;
   fs::path absolute = fs::absolute(file, ec);
@@ -123,6 +174,7 @@ std::string ParseResult::ErrorText() const {
 ParseResult ParseSpecText(std::string_view yaml, const fs::path& file) {
   ParseResult result;
   ErrorList errors(file.string(), &result.errors);
+  if (!CheckUtf8(yaml, errors)) return result;
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
     ParseDocuments(docs, file.string(), SpecDir(file), errors, &result.apis);
