@@ -1,9 +1,11 @@
 # The two commands of the README: `make demo` and `make test`. Both set up and build first.
+# `make fuzz` builds the fuzz targets (build-fuzz/) and runs each for FUZZ_SECONDS (fuzz/README.md).
 BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?= -DPython3_EXECUTABLE=/usr/bin/python3
+FUZZ_SECONDS ?= 60
 
-.PHONY: setup build demo test bench bench-quick format clean
+.PHONY: setup build demo test fuzz bench bench-quick format clean
 
 setup:
 	scripts/setup
@@ -18,8 +20,11 @@ demo: build
 test: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
 
+fuzz: setup
+	JOBS=$(JOBS) scripts/fuzz --seconds $(FUZZ_SECONDS)
+
 format:
-	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc')
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 'fuzz/*.cc')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz
