@@ -1,6 +1,7 @@
 #include "spec/spec_parser.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <sstream>
 #include <system_error>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "spec/api_parser.h"
@@ -144,6 +146,56 @@ bool CheckUtf8(std::string_view yaml, ErrorList& errors) {
   return false;
 }
 
+// Where each document of a YAML stream starts, and whether one started where the one before
+// did (nothing was consumed in between).
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  bool stuck() const { return stuck_; }
+  const YAML::Mark& last() const { return last_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    stuck_ = count_++ > 0 && mark.pos == last_.pos;
+    last_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  size_t count_ = 0;
+  bool stuck_ = false;
+  YAML::Mark last_;
+};
+
+// YAML::LoadAll without its endless loop: for a stray token such as "," that no document
+// consumes, yaml-cpp 0.7 returns empty documents until memory runs out. A first pass over the
+// parser's events reports such a token as a syntax error instead.
+std::vector<YAML::Node> LoadAll(const std::string& yaml) {
+  std::istringstream in(yaml);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  while (parser.HandleNextDocument(starts)) {
+    if (starts.stuck()) {
+      const auto pos = static_cast<size_t>(starts.last().pos);
+      const bool printable =
+          pos < yaml.size() && std::isgraph(static_cast<unsigned char>(yaml[pos]));
+      throw YAML::ParserException(
+          starts.last(), "unexpected " +
+                             (printable ? "\"" + yaml.substr(pos, 1) + "\"" : "character") +
+                             " where a value should start");
+    }
+  }
+  return YAML::LoadAll(yaml);
+}
+
 fs::path SpecDir(const fs::path& file) {
   std::error_code ec;
   fs::path absolute = fs::absolute(file, ec);
@@ -176,7 +228,7 @@ ParseResult ParseSpecText(std::string_view yaml, const fs::path& file) {
   ErrorList errors(file.string(), &result.errors);
   if (!CheckUtf8(yaml, errors)) return result;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
+    std::vector<YAML::Node> docs = LoadAll(std::string(yaml));
     ParseDocuments(docs, file.string(), SpecDir(file), errors, &result.apis);
   } catch (const YAML::Exception& e) {
     errors.SetApi("");

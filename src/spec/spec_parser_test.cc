@@ -444,6 +444,8 @@ const BadSpec kBadSpecs[] = {
      "YAML syntax error"},
     {"YamlBadIndent", "name: iris\npredictor:\n    type: python\n  path: x.py\n", 4, "",
      "YAML syntax error"},
+    {"StrayComma", ",\n", 1, "", "YAML syntax error: unexpected \",\" where a value should start"},
+    {"StrayBracketAfterApi", std::string(kMinimal) + "]\n", 6, "", "YAML syntax error"},
     {"EmptyFile", "", 0, "", "the file is empty"},
     {"OnlyComments", "# nothing here\n", 0, "", "the file is empty"},
     {"TopLevelScalar", "hello\n", 1, "", "must hold an API (a mapping"},
