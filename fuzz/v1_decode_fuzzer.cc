@@ -1,10 +1,12 @@
 // Fuzzes protocol::DecodeV1Instances: the input is a request body, decoded against each of the
 // signatures below (declared and unknown shapes, every dtype, one and several inputs).
 //
-// Checked besides the sanitizers: no exception escapes; an accepted body gives one tensor per
-// input with one row per instance and exactly as many bytes as its shape and dtype say; and
-// encoding those tensors as V1 and decoding that again gives the same tensors (when every value
-// is finite, since JSON cannot carry the others).
+// Checked besides the sanitizers: decoding allocates no block larger than kMaxBytesPerByte per
+// byte of body (plus some slack), so a small body cannot make a replica allocate gigabytes; no
+// exception escapes; an accepted body gives one tensor per input with one row per instance and
+// exactly as many bytes as its shape and dtype say; and encoding those tensors as V1 and
+// decoding that again gives the same tensors (when every value is finite, since JSON cannot
+// carry the others).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +15,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sanitizer/allocator_interface.h>
 
 #include "protocol/v1_json.h"
 
@@ -48,6 +52,19 @@ const std::vector<Signature>& Signatures() {
   };
   return signatures;
 }
+
+// The largest block allocated while `tracking` (malloc hooks; this target is single-threaded).
+// A valid body needs at most a few bytes of tensor and a JSON node per byte; kMaxBytesPerByte
+// leaves room for vector growth.
+constexpr size_t kMaxBytesPerByte = 64;
+constexpr size_t kAllocationSlack = 64 * 1024;
+bool tracking = false;
+size_t largest_block = 0;
+
+void OnMalloc(const volatile void*, size_t size) {
+  if (tracking && size > largest_block) largest_block = size;
+}
+void OnFree(const volatile void*) {}
 
 [[noreturn]] void Fail(const std::string& what) {
   std::fprintf(stderr, "v1_decode: %s\n", what.c_str());
@@ -117,11 +134,23 @@ void CheckRoundTrip(const std::vector<Tensor>& tensors, const Signature& signatu
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  __sanitizer_install_malloc_and_free_hooks(OnMalloc, OnFree);
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   try {
     for (const Signature& signature : Signatures()) {
+      largest_block = 0;
+      tracking = true;
       auto tensors = axon::protocol::DecodeV1Instances(body, signature);
+      tracking = false;
+      if (largest_block > kMaxBytesPerByte * size + kAllocationSlack) {
+        Fail("decoding a body of " + std::to_string(size) + " bytes allocated a block of " +
+             std::to_string(largest_block) + " bytes");
+      }
       if (!tensors.ok()) {
         if (tensors.status().message().empty()) Fail("an error without a message");
         continue;
