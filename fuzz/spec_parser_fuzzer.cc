@@ -3,9 +3,9 @@
 // get past the path checks to the fields after them.
 //
 // Checked besides the sanitizers: no exception escapes; a result has either APIs or errors;
-// every error has a message; accepted APIs have unique names and endpoints starting with "/",
-// and survive the JSON round trip the state store relies on (ToJson, dump, parse,
-// ApiSpecFromJson).
+// every error has a message and is valid UTF-8; accepted APIs have unique names and endpoints
+// starting with "/", and survive the JSON round trip the state store relies on (ToJson, dump,
+// parse, ApiSpecFromJson).
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -47,7 +47,8 @@ void CheckResult(const axon::spec::ParseResult& result) {
   for (const auto& error : result.errors) {
     if (error.message.empty() || error.ToString().empty()) Fail("an error without a message");
   }
-  (void)result.ErrorText();
+  // Error text reaches clients as JSON (the management API), so it must be valid UTF-8.
+  (void)nlohmann::json(result.ErrorText()).dump();
   std::set<std::string> names;
   std::set<std::string> endpoints;
   for (const auto& api : result.apis) {

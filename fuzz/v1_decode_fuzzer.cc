@@ -57,7 +57,7 @@ const std::vector<Signature>& Signatures() {
 // A valid body needs at most a few bytes of tensor and a JSON node per byte; kMaxBytesPerByte
 // leaves room for vector growth.
 constexpr size_t kMaxBytesPerByte = 64;
-constexpr size_t kAllocationSlack = 64 * 1024;
+constexpr size_t kAllocationSlack = 4096;
 bool tracking = false;
 size_t largest_block = 0;
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -146,22 +147,32 @@ bool CheckUtf8(std::string_view yaml, ErrorList& errors) {
   return false;
 }
 
-// Where each document of a YAML stream starts, and whether one started where the one before
-// did (nothing was consumed in between).
-class DocumentStarts : public YAML::EventHandler {
+// A first pass over a YAML stream's events, for what yaml-cpp 0.7 gets wrong: a document that
+// starts where the one before did (a stray token such as "," that no document consumes, on
+// which YAML::LoadAll adds empty documents until memory runs out), and a scalar that is not
+// valid UTF-8 (the escapes \N and \_ become the bare bytes 0x85 and 0xA0).
+class StreamCheck : public YAML::EventHandler {
  public:
   bool stuck() const { return stuck_; }
-  const YAML::Mark& last() const { return last_; }
+  const YAML::Mark& document_start() const { return document_start_; }
+  // The first scalar that is not valid UTF-8, if any.
+  const std::optional<YAML::Mark>& bad_scalar() const { return bad_scalar_; }
+  unsigned char bad_byte() const { return bad_byte_; }
 
   void OnDocumentStart(const YAML::Mark& mark) override {
-    stuck_ = count_++ > 0 && mark.pos == last_.pos;
-    last_ = mark;
+    stuck_ = documents_++ > 0 && mark.pos == document_start_.pos;
+    document_start_ = mark;
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string& value) override {
+    const size_t bad = FirstInvalidUtf8(value);
+    if (bad == std::string::npos || bad_scalar_) return;
+    bad_scalar_ = mark;
+    bad_byte_ = static_cast<unsigned char>(value[bad]);
   }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
   void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {}
   void OnSequenceEnd() override {}
@@ -170,28 +181,38 @@ class DocumentStarts : public YAML::EventHandler {
   void OnMapEnd() override {}
 
  private:
-  size_t count_ = 0;
+  size_t documents_ = 0;
   bool stuck_ = false;
-  YAML::Mark last_;
+  YAML::Mark document_start_;
+  std::optional<YAML::Mark> bad_scalar_;
+  unsigned char bad_byte_ = 0;
 };
 
-// YAML::LoadAll without its endless loop: for a stray token such as "," that no document
-// consumes, yaml-cpp 0.7 returns empty documents until memory runs out. A first pass over the
-// parser's events reports such a token as a syntax error instead.
-std::vector<YAML::Node> LoadAll(const std::string& yaml) {
+// YAML::LoadAll after a StreamCheck pass: a stray token is a syntax error (thrown, like
+// yaml-cpp's own), a scalar that is not UTF-8 an error in `errors` (then nullopt).
+std::optional<std::vector<YAML::Node>> LoadAll(const std::string& yaml, ErrorList& errors) {
   std::istringstream in(yaml);
   YAML::Parser parser(in);
-  DocumentStarts starts;
-  while (parser.HandleNextDocument(starts)) {
-    if (starts.stuck()) {
-      const auto pos = static_cast<size_t>(starts.last().pos);
+  StreamCheck check;
+  while (parser.HandleNextDocument(check)) {
+    if (check.stuck()) {
+      const auto pos = static_cast<size_t>(check.document_start().pos);
       const bool printable =
           pos < yaml.size() && std::isgraph(static_cast<unsigned char>(yaml[pos]));
       throw YAML::ParserException(
-          starts.last(), "unexpected " +
-                             (printable ? "\"" + yaml.substr(pos, 1) + "\"" : "character") +
-                             " where a value should start");
+          check.document_start(),
+          "unexpected " + (printable ? "\"" + yaml.substr(pos, 1) + "\"" : "character") +
+              " where a value should start");
     }
+  }
+  if (const auto& mark = check.bad_scalar()) {
+    char byte[8];
+    std::snprintf(byte, sizeof(byte), "0x%02X", check.bad_byte());
+    errors.Add(mark->line + 1, "",
+               std::string("a string here is not valid UTF-8 (it holds the byte ") + byte +
+                   "; the escapes \"\\N\" and \"\\_\" give such bytes): write the character "
+                   "itself");
+    return std::nullopt;
   }
   return YAML::LoadAll(yaml);
 }
@@ -228,8 +249,9 @@ ParseResult ParseSpecText(std::string_view yaml, const fs::path& file) {
   ErrorList errors(file.string(), &result.errors);
   if (!CheckUtf8(yaml, errors)) return result;
   try {
-    std::vector<YAML::Node> docs = LoadAll(std::string(yaml));
-    ParseDocuments(docs, file.string(), SpecDir(file), errors, &result.apis);
+    if (auto docs = LoadAll(std::string(yaml), errors)) {
+      ParseDocuments(*docs, file.string(), SpecDir(file), errors, &result.apis);
+    }
   } catch (const YAML::Exception& e) {
     errors.SetApi("");
     errors.Add(e.mark.is_null() ? 0 : e.mark.line + 1, "",

@@ -428,6 +428,9 @@ const BadSpec kBadSpecs[] = {
      "not valid UTF-8: byte 0xE9 in column 22; save the file as UTF-8"},
     {"Utf8Surrogate", Head() + "  config: {label: \xed\xa0\x80}\n", 6, "",
      "byte 0xED in column 19"},
+    {"EscapeGivesLatin1Byte", Head() + "  config: {label: \"a\\Nb\"}\n", 6, "",
+     "a string here is not valid UTF-8 (it holds the byte 0x85; the escapes"},
+    {"EscapeGivesNbspByte", "name: \"a\\_b\"\n", 1, "", "holds the byte 0xA0"},
     {"Utf8Overlong", "\xc0\xaf", 1, "", "not valid UTF-8: byte 0xC0 in column 1"},
     {"Utf8Truncated", Head() + "# caf\xc3", 6, "", "byte 0xC3 in column 6"},
     {"DuplicateNames", TwoApis("a", ""), 5, "api \"a\": name",
@@ -492,6 +495,17 @@ TEST_F(SpecFileTest, AcceptsUtf8TextAndAliasesWithinTheLimit) {
   EXPECT_EQ(config["more"][9][9][9], 10);
   // Every accepted spec can be stored: its JSON text is valid UTF-8.
   EXPECT_NO_THROW(ToJson(result.apis[0]).dump());
+}
+
+TEST_F(SpecFileTest, ErrorsQuotingLongTextStayValidUtf8) {
+  // Values are quoted up to 60 bytes; the cut must not split a two-byte character.
+  std::string name = "x";  // then the 60th byte is the first half of a character
+  for (int i = 0; i < 40; ++i) name += "\xc3\xa9";
+  ParseResult result = Parse("name: " + name + "\nkind: RealtimeAPI\n");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, "axon.yaml:1: ", "name", "...\""));
+  // The management API sends error text as JSON, which must be valid UTF-8.
+  EXPECT_NO_THROW(nlohmann::json(result.ErrorText()).dump()) << result.ErrorText();
 }
 
 TEST_F(SpecFileTest, DuplicateNameErrorNamesBothLines) {
