@@ -410,6 +410,7 @@ void Controller::StartReplicaLocked(ApiRuntime& api, ReplicaSlot& slot, TimePoin
   env.try_emplace("OPENBLAS_NUM_THREADS", intra_op);
   env["AXON_API"] = api.spec.name;
   env["AXON_REPLICA_ID"] = slot.id;
+  env["AXON_API_VERSION"] = std::to_string(slot.version);
   auto handle = backend_.Start({.api = api.spec.name,
                                 .replica_id = slot.id,
                                 .spec_file = api.spec_file,
@@ -465,13 +466,15 @@ nlohmann::json Controller::RoutesLocked() const {
     nlohmann::json replicas = nlohmann::json::array();
     for (const auto& slot : api.replicas) {
       if (slot.phase == ReplicaPhase::kReady) {
-        nlohmann::json replica = {{"id", slot.id}, {"host", "127.0.0.1"}, {"port", slot.port}};
+        nlohmann::json replica = {
+            {"id", slot.id}, {"host", "127.0.0.1"}, {"port", slot.port}, {"version", slot.version}};
         if (!slot.handle.socket.empty()) replica["socket"] = slot.handle.socket;
         replicas.push_back(std::move(replica));
       }
     }
     apis.push_back({{"name", name},
                     {"endpoint", api.spec.networking.endpoint},
+                    {"version", api.version},
                     {"max_replica_concurrency", api.spec.autoscaling.max_replica_concurrency},
                     {"timeout_ms", options_.request_timeout.count()},
                     {"status", api.Status()},
