@@ -69,7 +69,7 @@ void WaitForGateway(const PlatformClient& client) {
   StopPlatform(client);
   const auto log = client.home().LogDir() / "gateway.log";
   const std::string why = "the gateway did not start on " + client.addresses().GatewayUrl() +
-                          " (is the port in use? choose another with --gateway-port)";
+                          " (is a port in use? choose others with --gateway-port or --grpc-port)";
   throw CliError{kExitFailed,
                  why + ". Its log (" + log.string() + ") ends with:\n" + TailFile(log, 5)};
 }
@@ -92,6 +92,7 @@ void Up(const UpFlags& flags) {
       {"--port", std::to_string(a.operator_port)},
       {"--gateway-host", a.gateway_host},
       {"--gateway-port", std::to_string(a.gateway_port)},
+      {"--gateway-grpc-port", std::to_string(a.grpc_port)},
       {"--gateway-threads", std::to_string(flags.gateway_threads)},
       {"--max-body-bytes", std::to_string(flags.max_body_bytes)},
       {"--drain-ms", std::to_string(flags.drain_ms)},
@@ -115,6 +116,9 @@ void Up(const UpFlags& flags) {
   const auto info = client.Call(bhttp::verb::get, "/v1/info");
   std::cout << "Axon is up.\n"
             << "  gateway:  " << a.GatewayUrl() << "\n"
+            << "  gRPC:     "
+            << (a.grpc_port != 0 ? a.gateway_host + ":" + std::to_string(a.grpc_port) : "off")
+            << "\n"
             << "  operator: " << a.operator_host << ":" << a.operator_port << " (pid "
             << info.value("pid", 0) << ")\n"
             << "  state:    " << home.root.string() << "\n";
@@ -151,6 +155,9 @@ void AddPlatformCommands(CLI::App& app) {
   up->add_option("--host", flags->addresses.operator_host, "operator address")
       ->capture_default_str();
   up->add_option("--gateway-port", flags->addresses.gateway_port, "gateway (prediction) port")
+      ->capture_default_str();
+  up->add_option("--grpc-port", flags->addresses.grpc_port,
+                 "gateway port for the Open Inference Protocol over gRPC (0 = none)")
       ->capture_default_str();
   up->add_option("--gateway-host", flags->addresses.gateway_host,
                  "gateway address (0.0.0.0 to serve other machines)")

@@ -23,7 +23,8 @@ nlohmann::json PlatformAddresses::ToJson() const {
   return {{"operator_host", operator_host},
           {"operator_port", operator_port},
           {"gateway_host", gateway_host},
-          {"gateway_port", gateway_port}};
+          {"gateway_port", gateway_port},
+          {"grpc_port", grpc_port}};
 }
 
 PlatformAddresses PlatformAddresses::FromJson(const nlohmann::json& j) {
@@ -32,6 +33,7 @@ PlatformAddresses PlatformAddresses::FromJson(const nlohmann::json& j) {
   a.operator_port = j.value("operator_port", a.operator_port);
   a.gateway_host = j.value("gateway_host", a.gateway_host);
   a.gateway_port = j.value("gateway_port", a.gateway_port);
+  a.grpc_port = j.value("grpc_port", a.grpc_port);
   return a;
 }
 

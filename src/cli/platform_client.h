@@ -26,6 +26,7 @@ struct PlatformAddresses {
   uint16_t operator_port = 8889;
   std::string gateway_host = "127.0.0.1";
   uint16_t gateway_port = 8888;
+  uint16_t grpc_port = 8890;  // the gateway's gRPC port; 0: none
   nlohmann::json ToJson() const;
   static PlatformAddresses FromJson(const nlohmann::json& j);
   std::string GatewayUrl() const;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/files.h"
+#include "gateway/v2_path.h"
 #include "http/responses.h"
 #include "http/upstream_pool.h"
 #include "http/url.h"
@@ -117,6 +118,10 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
 
   std::string request_id(request[kRequestIdHeader]);
   if (request_id.empty()) request_id = NewRequestId();
+  if (IsV2Path(path)) {
+    Response response = co_await HandleV2(request, request_id);
+    co_return WithRequestId(std::move(response), request_id);
+  }
   auto table = routes_.load();
   const ApiRoute* api = table->Find(path);
   std::string_view replica_path = "/predict";
@@ -137,9 +142,18 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
                                  " is not allowed; use POST (or GET if the predictor has get())"),
         request_id);
   }
+  const bool is_metadata = replica_path == kMetadataSuffix;  // metadata never wakes an API
+  Response response =
+      co_await Dispatch(table, api, 0, request, request_id, replica_path, !is_metadata);
+  co_return WithRequestId(std::move(response), request_id);
+}
+
+http::asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> table,
+                                                  const ApiRoute* api, int64_t version,
+                                                  Request& request, const std::string& request_id,
+                                                  std::string_view replica_path, bool prediction) {
   const auto start = Clock::now();
-  const bool is_metadata = replica_path == kMetadataSuffix;
-  if (api->replicas.empty() && api->scale_to_zero && !is_metadata) {  // metadata never wakes it
+  if (api->replicas.empty() && api->scale_to_zero && prediction) {
     const auto before = table;  // keeps `held` alive while the table changes
     const ApiRoute& held = *api;
     if (!co_await HoldForReplica(held.endpoint, table)) {
@@ -149,17 +163,24 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
       spdlog::warn("request {}: 503 {}", request_id, why);
       held.stats->Record(
           503, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
-      co_return WithRequestId(http::JsonError(503, why), request_id);
+      co_return http::JsonError(503, why);
     }
     api = table->Find(held.endpoint);
   }
-  Response response =
-      co_await Forward(*api, ThreadUpstreams(*table), request, request_id, replica_path);
-  if (!is_metadata) {  // statistics count predictions only
+  const ApiRoute* target = version == 0 ? api : table->FindVersion(*api, version);
+  Response response;  // (no co_await inside ?:, see Forward)
+  if (target != nullptr) {
+    response =
+        co_await Forward(*target, ThreadUpstreams(*table), request, request_id, replica_path);
+  } else {
+    response = http::JsonError(503, "api " + api->name + " has no ready replica of version " +
+                                        std::to_string(version) + " (status: " + api->status + ")");
+  }
+  if (prediction) {  // statistics count predictions only
     api->stats->Record(response.result_int(),
                        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
   }
-  co_return WithRequestId(std::move(response), request_id);
+  co_return response;
 }
 
 http::asio::awaitable<bool> Gateway::HoldForReplica(std::string_view path,

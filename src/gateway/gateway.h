@@ -1,7 +1,9 @@
 // The data plane: routes POST/GET /<endpoint> to a ready replica of the API (fewest requests
 // in flight, over keep-alive connections), enforces max_replica_concurrency (503), the request
-// timeout (504) and reports per-API statistics. Admin paths under /_axon/ take the platform
-// token: PUT /_axon/routes (a new route table), GET /_axon/stats; GET /_axon/healthz is open.
+// timeout (504) and reports per-API statistics. Serves the Open Inference Protocol's HTTP paths
+// under /v2 (v2_http.cc; each API is a model of its name). Admin paths under /_axon/ take the
+// platform token: PUT /_axon/routes (a new route table), GET /_axon/stats; GET /_axon/healthz is
+// open.
 //
 // Threading: Handle() runs on the server's I/O threads concurrently; it reads the route table
 // through an atomic snapshot and uses a thread_local connection pool, so it takes no lock.
@@ -48,6 +50,17 @@ class Gateway {
     http::LocalUpstreamPool local;
   };
   static Upstreams& ThreadUpstreams(const RouteTable& table);
+  // Sends `request` to a replica of `api` (of API version `version` only, unless 0) as
+  // `replica_path`. A `prediction` waits for a replica while the API is scaled to zero and is
+  // counted in its statistics. `table` is the route table `api` belongs to.
+  http::asio::awaitable<http::Response> Dispatch(std::shared_ptr<const RouteTable> table,
+                                                 const ApiRoute* api, int64_t version,
+                                                 http::Request& request,
+                                                 const std::string& request_id,
+                                                 std::string_view replica_path, bool prediction);
+  // The Open Inference Protocol's paths (/v2...), in v2_http.cc.
+  http::asio::awaitable<http::Response> HandleV2(http::Request& request,
+                                                 const std::string& request_id);
   // Sends `request` to a replica of `api` as `replica_path` (/predict or /metadata).
   http::asio::awaitable<http::Response> Forward(const ApiRoute& api, Upstreams& upstreams,
                                                 http::Request& request,

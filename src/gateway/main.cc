@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/signals.h"
 #include "gateway/gateway.h"
+#include "gateway/grpc_server.h"
 #include "http/server.h"
 
 namespace {
@@ -36,8 +37,12 @@ int main(int argc, char** argv) {
   std::string routes_file;
   int drain_ms = 30'000;
   int sample_ms = 1000;
+  uint16_t grpc_port = 8890;
   app.add_option("--host", options.host, "address to listen on")->capture_default_str();
   app.add_option("--port", options.port, "port to listen on (0 = any)")->capture_default_str();
+  app.add_option("--grpc-port", grpc_port,
+                 "port of the Open Inference Protocol over gRPC (0 = no gRPC)")
+      ->capture_default_str();
   app.add_option("--threads", options.threads, "I/O threads")->capture_default_str();
   app.add_option("--max-body-bytes", options.max_body_bytes, "largest request body (413 above)")
       ->capture_default_str();
@@ -64,16 +69,31 @@ int main(int argc, char** argv) {
     spdlog::error("{}", server.status().message());
     return 1;
   }
+  std::unique_ptr<axon::gateway::GrpcServer> grpc;
+  if (grpc_port != 0) {
+    auto started =
+        axon::gateway::GrpcServer::Start(gateway, options.host, grpc_port, options.max_body_bytes);
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().message());
+      return 1;
+    }
+    grpc = std::move(started).value();
+  }
   axon::http::asio::co_spawn((*server)->main_context(),
                              SampleInFlight(gateway, std::chrono::milliseconds(sample_ms)),
                              axon::http::asio::detached);
   (*server)->Start();
-  spdlog::info("listening on {}:{} with {} threads", options.host, (*server)->port(),
-               options.threads);
+  spdlog::info("listening on {}:{} with {} threads{}", options.host, (*server)->port(),
+               options.threads,
+               grpc ? "; gRPC on port " + std::to_string(grpc_port) : std::string());
   const int sig = axon::WaitForTerminationSignal();
   spdlog::info("signal {}: draining", sig);
+  std::thread grpc_drain([&] {
+    if (grpc) grpc->Shutdown(std::chrono::milliseconds(drain_ms));
+  });
   (*server)->Shutdown(std::chrono::milliseconds(drain_ms));
   (*server)->Wait();
+  grpc_drain.join();
   spdlog::info("stopped");
   return 0;
 }

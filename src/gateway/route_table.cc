@@ -82,6 +82,7 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::FromJson(const nlohmann:
       auto route = std::make_unique<ApiRoute>();
       route->name = api.at("name").get<std::string>();
       route->endpoint = api.at("endpoint").get<std::string>();
+      route->version = api.value("version", int64_t{0});
       route->max_replica_concurrency = api.value("max_replica_concurrency", int64_t{1024});
       route->timeout = std::chrono::milliseconds(api.value("timeout_ms", int64_t{60'000}));
       route->status = api.value("status", std::string("updating"));
@@ -95,6 +96,7 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::FromJson(const nlohmann:
       for (const auto& r : api.at("replicas")) {
         auto target = std::make_shared<ReplicaTarget>();
         target->id = r.at("id").get<std::string>();
+        target->version = r.value("version", int64_t{0});
         target->endpoint = {http::asio::ip::make_address(r.at("host").get<std::string>()),
                             r.at("port").get<uint16_t>()};
         if (r.contains("socket")) {
@@ -103,7 +105,8 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::FromJson(const nlohmann:
         // The same replica process (same id and address) keeps its in-flight counter.
         for (const auto& candidate : old != nullptr ? old->replicas : route->replicas) {
           if (candidate->id == target->id && candidate->endpoint == target->endpoint &&
-              candidate->local_endpoint == target->local_endpoint) {
+              candidate->local_endpoint == target->local_endpoint &&
+              candidate->version == target->version) {
             target = candidate;
           }
         }
@@ -112,6 +115,10 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::FromJson(const nlohmann:
       if (!table->by_endpoint_.emplace(route->endpoint, route.get()).second) {
         return InvalidArgument("two APIs at endpoint " + route->endpoint);
       }
+      if (!table->by_name_.emplace(route->name, route.get()).second) {
+        return InvalidArgument("two APIs named " + route->name);
+      }
+      table->AddVersions(*route);
       table->apis_.push_back(std::move(route));
     }
   } catch (const std::exception& e) {
@@ -123,6 +130,27 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::FromJson(const nlohmann:
 const ApiRoute* RouteTable::Find(std::string_view path) const {
   const auto it = by_endpoint_.find(path);
   return it == by_endpoint_.end() ? nullptr : it->second;
+}
+
+const ApiRoute* RouteTable::FindByName(std::string_view name) const {
+  const auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+const ApiRoute* RouteTable::FindVersion(const ApiRoute& api, int64_t version) const {
+  const auto it = versions_.find({&api, version});
+  return it == versions_.end() ? nullptr : it->second.get();
+}
+
+void RouteTable::AddVersions(const ApiRoute& api) {
+  for (const auto& replica : api.replicas) {
+    auto& route = versions_[{&api, replica->version}];
+    if (route == nullptr) {
+      route = std::make_unique<ApiRoute>(api);  // same limits, same shared counters
+      route->replicas.clear();
+    }
+    route->replicas.push_back(replica);
+  }
 }
 
 std::vector<http::local_stream::endpoint> RouteTable::LocalEndpoints() const {

@@ -27,6 +27,7 @@ namespace axon::gateway {
 
 struct ReplicaTarget {
   std::string id;
+  int64_t version = 0;  // the API version it serves (0: not told)
   http::tcp::endpoint endpoint;
   // Where the gateway sends requests when set (local mode): the replica's Unix socket.
   std::optional<http::local_stream::endpoint> local_endpoint;
@@ -59,6 +60,7 @@ struct ApiStats {
 struct ApiRoute {
   std::string name;
   std::string endpoint;  // "/iris"
+  int64_t version = 0;   // the API's current version (0: not told)
   int64_t max_replica_concurrency = 1024;
   std::chrono::milliseconds timeout{60'000};
   std::string status;  // the operator's word for the API when it has no ready replica
@@ -84,23 +86,34 @@ struct ApiRoute {
 class RouteTable {
  public:
   // Parses the operator's JSON:
-  //   {"apis": [{"name", "endpoint", "max_replica_concurrency", "timeout_ms", "status",
-  //              "scale_to_zero", "hold_timeout_ms", "max_held" (the last three optional),
-  //              "replicas": [{"id", "host", "port", "socket" (optional)}]}]}
+  //   {"apis": [{"name", "endpoint", "version", "max_replica_concurrency", "timeout_ms",
+  //              "status", "scale_to_zero", "hold_timeout_ms", "max_held" (the last three and
+  //              "version" optional),
+  //              "replicas": [{"id", "host", "port", "version", "socket" (the last two
+  //                            optional)}]}]}
   // reusing counters of `previous` (may be null) for APIs and replicas that carry over.
   static StatusOr<std::shared_ptr<const RouteTable>> FromJson(const nlohmann::json& json,
                                                               const RouteTable* previous);
 
   // The API whose endpoint is exactly `path`, or nullptr.
   const ApiRoute* Find(std::string_view path) const;
+  // The API named `name` (a model of the Open Inference Protocol), or nullptr.
+  const ApiRoute* FindByName(std::string_view name) const;
+  // `api`'s ready replicas of API version `version` as a route of their own, sharing `api`'s
+  // counters and limits; nullptr when none of them serves that version. `api` is of this table.
+  const ApiRoute* FindVersion(const ApiRoute& api, int64_t version) const;
   const std::vector<std::unique_ptr<ApiRoute>>& apis() const { return apis_; }
   // Every replica's TCP endpoint and every Unix socket endpoint in the table.
   std::vector<http::tcp::endpoint> Endpoints() const;
   std::vector<http::local_stream::endpoint> LocalEndpoints() const;
 
  private:
+  void AddVersions(const ApiRoute& api);  // fills versions_
+
   std::vector<std::unique_ptr<ApiRoute>> apis_;
   std::map<std::string, const ApiRoute*, std::less<>> by_endpoint_;
+  std::map<std::string, const ApiRoute*, std::less<>> by_name_;
+  std::map<std::pair<const ApiRoute*, int64_t>, std::unique_ptr<ApiRoute>> versions_;
 };
 
 }  // namespace axon::gateway

@@ -45,8 +45,9 @@ Status GatewayLink::EnsureRunning() {
   }
   auto pid = SpawnProcess(
       {.argv = {options_.binary.string(), "--host", options_.host, "--port",
-                std::to_string(options_.port), "--threads", std::to_string(options_.threads),
-                "--max-body-bytes", std::to_string(options_.max_body_bytes), "--token-file",
+                std::to_string(options_.port), "--grpc-port", std::to_string(options_.grpc_port),
+                "--threads", std::to_string(options_.threads), "--max-body-bytes",
+                std::to_string(options_.max_body_bytes), "--token-file",
                 options_.token_file.string(), "--routes-file", options_.routes_file.string()},
        .output_file = options_.log_file});
   if (!pid.ok()) return pid.status();

@@ -20,6 +20,7 @@ struct GatewayOptions {
   std::filesystem::path binary;
   std::string host = "127.0.0.1";
   uint16_t port = 8888;
+  uint16_t grpc_port = 8890;  // the Open Inference Protocol over gRPC; 0: none
   int threads = 2;
   uint64_t max_body_bytes = 10 * 1024 * 1024;
   std::chrono::milliseconds drain{30'000};  // how long the gateway drains on SIGTERM

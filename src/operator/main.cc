@@ -95,6 +95,9 @@ int main(int argc, char** argv) {
   app.add_option("--port", flags.management.port, "management API port")->capture_default_str();
   app.add_option("--gateway-host", flags.gateway.host, "gateway address")->capture_default_str();
   app.add_option("--gateway-port", flags.gateway.port, "gateway port")->capture_default_str();
+  app.add_option("--gateway-grpc-port", flags.gateway.grpc_port,
+                 "gateway port for the Open Inference Protocol over gRPC (0 = none)")
+      ->capture_default_str();
   app.add_option("--gateway-threads", flags.gateway.threads, "gateway I/O threads")
       ->capture_default_str();
   app.add_option("--max-body-bytes", flags.gateway.max_body_bytes, "largest request body")
