@@ -23,7 +23,8 @@ namespace bhttp = http::bhttp;
 namespace v2 = protocol::v2;
 
 // One call in progress. Whoever claims it first finishes it, exactly once: the forwarding
-// coroutine when the answer is there, or Shutdown() once the drain time is over.
+// coroutine when the answer is there, or Shutdown() once the drain time is over (gRPC has
+// cancelled the call by then, but its Shutdown() waits until every call is finished).
 struct Call {
   grpc::ServerUnaryReactor* reactor = nullptr;
   std::atomic<bool> claimed{false};
@@ -43,6 +44,26 @@ bool PlainSegment(std::string_view s) {
 
 http::Request Get(std::string target) { return {bhttp::verb::get, std::move(target), 11}; }
 
+// A gateway answer's JSON (null when malformed, which the conversions then refuse).
+nlohmann::json Parse(std::string_view body) {
+  return nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+}
+
+// A readiness answer: 200 is ready, 400 not ready (both OK), anything else an error.
+template <typename Message>
+grpc::Status Readiness(const http::Response& r, Message* response) {
+  response->set_ready(r.result_int() == 200);
+  return r.result_int() == 200 || r.result_int() == 400
+             ? grpc::Status::OK
+             : v2::GrpcStatusFor(r.result_int(), r.body());
+}
+
+// Internal errors of converting the gateway's own answers.
+grpc::Status ToGrpc(const Status& status) {
+  return status.ok() ? grpc::Status::OK
+                     : grpc::Status(grpc::StatusCode::INTERNAL, status.message());
+}
+
 }  // namespace
 
 class InferenceService final : public inference::GRPCInferenceService::CallbackService {
@@ -61,12 +82,8 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* ctx,
                                         const inference::ServerReadyRequest* /*request*/,
                                         inference::ServerReadyResponse* response) override {
-    return Run(ctx, Get("/v2/health/ready"), [response](http::Response& r) {
-      response->set_ready(r.result_int() == 200);
-      return r.result_int() == 200 || r.result_int() == 400
-                 ? grpc::Status::OK
-                 : v2::GrpcStatusFor(r.result_int(), r.body());
-    });
+    return Run(ctx, Get("/v2/health/ready"),
+               [response](http::Response& r) { return Readiness(r, response); });
   }
 
   grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* ctx,
@@ -74,12 +91,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                                        inference::ModelReadyResponse* response) override {
     if (auto* bad = CheckModel(ctx, request->name(), request->version())) return bad;
     return Run(ctx, Get(v2::ModelTarget(request->name(), request->version(), "/ready")),
-               [response](http::Response& r) {
-                 response->set_ready(r.result_int() == 200);
-                 return r.result_int() == 200 || r.result_int() == 400
-                            ? grpc::Status::OK
-                            : v2::GrpcStatusFor(r.result_int(), r.body());
-               });
+               [response](http::Response& r) { return Readiness(r, response); });
   }
 
   grpc::ServerUnaryReactor* ServerMetadata(grpc::CallbackServerContext* ctx,
@@ -87,8 +99,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                                            inference::ServerMetadataResponse* response) override {
     return Run(ctx, Get("/v2"), [response](http::Response& r) {
       if (r.result_int() != 200) return v2::GrpcStatusFor(r.result_int(), r.body());
-      v2::ServerMetadataFromJson(nlohmann::json::parse(r.body()), response);
-      return grpc::Status::OK;
+      return ToGrpc(v2::ServerMetadataFromJson(Parse(r.body()), response));
     });
   }
 
@@ -99,8 +110,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
     return Run(ctx, Get(v2::ModelTarget(request->name(), request->version(), "")),
                [response](http::Response& r) {
                  if (r.result_int() != 200) return v2::GrpcStatusFor(r.result_int(), r.body());
-                 v2::ModelMetadataFromJson(nlohmann::json::parse(r.body()), response);
-                 return grpc::Status::OK;
+                 return ToGrpc(v2::ModelMetadataFromJson(Parse(r.body()), response));
                });
   }
 
@@ -126,8 +136,7 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
         if (!parsed.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "malformed answer");
         header_length = *parsed;
       }
-      Status s = v2::InferResponseFromHttp(r.body(), header_length, response);
-      return s.ok() ? grpc::Status::OK : grpc::Status(grpc::StatusCode::INTERNAL, s.message());
+      return ToGrpc(v2::InferResponseFromHttp(r.body(), header_length, response));
     });
   }
 
@@ -243,6 +252,7 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(Gateway& gateway, const 
     return Unavailable("cannot listen for gRPC on " + address +
                        " (is the port in use? choose another with --grpc-port)");
   }
+  server->port_ = static_cast<uint16_t>(bound);
   server->thread_ = std::thread([s = server.get()] { s->io_.run(); });
   return server;
 }
@@ -259,7 +269,7 @@ void GrpcServer::Shutdown(std::chrono::milliseconds drain) {
   while (!done && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  service_->FinishPending();  // calls still forwarding after the drain: UNAVAILABLE
+  service_->FinishPending();  // calls still forwarding after the drain, cancelled by gRPC
   stopping.join();
   work_.reset();
   io_.stop();

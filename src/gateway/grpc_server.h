@@ -26,15 +26,18 @@ class InferenceService;
 
 class GrpcServer {
  public:
-  // Listens on host:port and starts serving. `max_message_bytes` bounds a request.
+  // Listens on host:port (0: any free port, see port()) and starts serving. `max_message_bytes`
+  // bounds a request.
   static StatusOr<std::unique_ptr<GrpcServer>> Start(Gateway& gateway, const std::string& host,
                                                      uint16_t port, uint64_t max_message_bytes);
   ~GrpcServer();
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;
 
+  uint16_t port() const { return port_; }
+
   // Stops taking calls and lets calls in flight finish for at most `drain`; calls still
-  // running then are answered UNAVAILABLE. Blocks until done; idempotent.
+  // running then are cancelled (the client sees UNAVAILABLE). Blocks until done; idempotent.
   void Shutdown(std::chrono::milliseconds drain);
 
  private:
@@ -45,6 +48,7 @@ class GrpcServer {
   std::unique_ptr<InferenceService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::thread thread_;  // runs io_
+  uint16_t port_ = 0;
   bool stopped_ = false;
 };
 

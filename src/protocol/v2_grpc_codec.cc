@@ -206,7 +206,7 @@ StatusOr<BinaryBody> InferRequestToHttp(const inference::ModelInferRequest& requ
 }
 
 Status InferResponseFromHttp(std::string_view body, std::optional<uint64_t> header_length,
-                             inference::ModelInferResponse* out) {
+                             inference::ModelInferResponse* out) try {
   const size_t json_size = header_length.value_or(body.size());
   if (json_size > body.size() || !JsonDepthAtMost(body.substr(0, json_size), kMaxJsonDepth)) {
     return Internal("the replica's answer is malformed");
@@ -232,6 +232,8 @@ Status InferResponseFromHttp(std::string_view body, std::optional<uint64_t> head
     tail.remove_prefix(size.get<uint64_t>());
   }
   return OkStatus();
+} catch (const nlohmann::json::exception& e) {
+  return Internal(std::string("the replica's answer is malformed: ") + e.what());
 }
 
 std::string ModelTarget(std::string_view name, std::string_view version, std::string_view suffix) {
@@ -240,15 +242,18 @@ std::string ModelTarget(std::string_view name, std::string_view version, std::st
   return out + std::string(suffix);
 }
 
-void ServerMetadataFromJson(const json& j, inference::ServerMetadataResponse* out) {
+Status ServerMetadataFromJson(const json& j, inference::ServerMetadataResponse* out) try {
   out->set_name(j.value("name", std::string()));
   out->set_version(j.value("version", std::string()));
   for (const json& e : j.value("extensions", json::array())) {
     if (e.is_string()) out->add_extensions(e.get<std::string>());
   }
+  return OkStatus();
+} catch (const nlohmann::json::exception& e) {
+  return Internal(std::string("malformed server metadata: ") + e.what());
 }
 
-void ModelMetadataFromJson(const json& j, inference::ModelMetadataResponse* out) {
+Status ModelMetadataFromJson(const json& j, inference::ModelMetadataResponse* out) try {
   out->set_name(j.value("name", std::string()));
   out->set_platform(j.value("platform", std::string()));
   for (const json& v : j.value("versions", json::array())) {
@@ -266,6 +271,9 @@ void ModelMetadataFromJson(const json& j, inference::ModelMetadataResponse* out)
   };
   tensors("inputs", [&] { return out->add_inputs(); });
   tensors("outputs", [&] { return out->add_outputs(); });
+  return OkStatus();
+} catch (const nlohmann::json::exception& e) {
+  return Internal(std::string("malformed model metadata: ") + e.what());
 }
 
 grpc::Status GrpcStatusFor(int http_status, std::string_view body) {

@@ -36,9 +36,10 @@ Status InferResponseFromHttp(std::string_view body, std::optional<uint64_t> head
 // The HTTP target of a model call: "/v2/models/<name>[/versions/<version>]<suffix>".
 std::string ModelTarget(std::string_view name, std::string_view version, std::string_view suffix);
 
-// The metadata answers' JSON into their messages (missing fields stay empty).
-void ServerMetadataFromJson(const nlohmann::json& json, inference::ServerMetadataResponse* out);
-void ModelMetadataFromJson(const nlohmann::json& json, inference::ModelMetadataResponse* out);
+// The metadata answers' JSON into their messages (missing fields stay empty); Internal for a
+// value of the wrong type.
+Status ServerMetadataFromJson(const nlohmann::json& json, inference::ServerMetadataResponse* out);
+Status ModelMetadataFromJson(const nlohmann::json& json, inference::ModelMetadataResponse* out);
 
 // The call status for an HTTP error answer: its code by the HTTP status (400 INVALID_ARGUMENT,
 // 404 NOT_FOUND, 503 UNAVAILABLE, 504 DEADLINE_EXCEEDED, ...), its message from {"error"}.

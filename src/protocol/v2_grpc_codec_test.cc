@@ -161,12 +161,19 @@ TEST(V2GrpcCodec, StatusesAndTargets) {
   EXPECT_EQ(ModelTarget("m", "", "/infer"), "/v2/models/m/infer");
   EXPECT_EQ(ModelTarget("m", "3", ""), "/v2/models/m/versions/3");
   inference::ModelMetadataResponse metadata;
-  ModelMetadataFromJson(json::parse(R"({"name": "m", "versions": ["1"], "platform": "onnx_onnxv1",
+  ASSERT_TRUE(ModelMetadataFromJson(json::parse(R"({"name": "m", "versions": ["1"],
+      "platform": "onnx_onnxv1",
       "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 3]}], "outputs": []})"),
-                        &metadata);
+                                    &metadata)
+                  .ok());
   EXPECT_EQ(metadata.platform(), "onnx_onnxv1");
   ASSERT_EQ(metadata.inputs_size(), 1);
   EXPECT_EQ(metadata.inputs(0).shape(0), -1);
+  inference::ModelMetadataResponse bad;
+  EXPECT_FALSE(ModelMetadataFromJson(json::parse(R"({"name": 5})"), &bad).ok());
+  inference::ServerMetadataResponse server;
+  EXPECT_FALSE(
+      ServerMetadataFromJson(nlohmann::json(nlohmann::json::value_t::discarded), &server).ok());
 }
 
 }  // namespace

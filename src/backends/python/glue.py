@@ -147,6 +147,15 @@ _NO_PREDICT = (405, "this API's predictor has no predict() method; it answers th
                     "Inference Protocol only (POST /v2/models/<api>/infer)")
 
 
+def _check_batch(results, count, where, each, given):
+    """With server_side_batching, `results` must be a list (or tuple) of `count` results."""
+    if not isinstance(results, (list, tuple)) or len(results) != count:
+        got = (f"{len(results)} results" if isinstance(results, (list, tuple))
+               else f"a {type(results).__name__}")
+        raise TypeError(f"with server_side_batching, {where} must return a list with one "
+                        f"{each}; it got {count} {given} and returned {got}")
+
+
 def handle_batch(loaded, bodies, content_types, query_params, headers):
     """server_side_batching: one predict() call with a list per argument for the requests
     whose bodies decode; returns one (status, body, content type) per request. Never raises."""
@@ -167,12 +176,7 @@ def handle_batch(loaded, bodies, content_types, query_params, headers):
         request_ids = [headers[i].get("X-Request-ID", "-") for i, _ in batch]
         try:
             results = loaded.instance.predict(**{n: values[n] for n in loaded.predict_args})
-            if not isinstance(results, (list, tuple)) or len(results) != len(batch):
-                got = (f"{len(results)} results" if isinstance(results, (list, tuple))
-                       else f"a {type(results).__name__}")
-                raise TypeError(f"with server_side_batching, predict() must return a list with "
-                                f"one result per payload; it got {len(batch)} payloads and "
-                                f"returned {got}")
+            _check_batch(results, len(batch), "predict()", "result per payload", "payloads")
             for (i, _), result in zip(batch, results):
                 try:
                     answers[i] = _encode(result)
@@ -287,12 +291,7 @@ def handle_v2(loaded, batched, inputs, parameters, headers):
         return answers
     try:
         results = loaded.instance.predict_v2(**{n: values[n] for n in names})
-        if not isinstance(results, (list, tuple)) or len(results) != len(inputs):
-            got = (f"{len(results)} results" if isinstance(results, (list, tuple))
-                   else f"a {type(results).__name__}")
-            raise TypeError(f"with server_side_batching, predict_v2() must return a list with "
-                            f"one dict per request; it got {len(inputs)} requests and "
-                            f"returned {got}")
+        _check_batch(results, len(inputs), "predict_v2()", "dict per request", "requests")
     except Exception as e:
         return [_failure_message(e, "predict_v2()", request_ids)] * len(inputs)
     answers = []
