@@ -1,9 +1,10 @@
 # The two commands of the README: `make demo` and `make test`. Both set up and build first.
+# `make package` builds the Debian packages into $(BUILD)/packages (docs/install.md).
 BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?= -DPython3_EXECUTABLE=/usr/bin/python3
 
-.PHONY: setup build demo test bench bench-quick format clean
+.PHONY: setup build demo test test-k8s package bench bench-quick format clean
 
 setup:
 	scripts/setup
@@ -17,6 +18,13 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+
+package: build
+	packaging/build-debs $(BUILD) $(BUILD)/packages
+
+# Needs root: images (debootstrap) and a real single-node cluster (../shared/tools/k8s-cluster).
+test-k8s: build
+	scripts/test-k8s
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc')

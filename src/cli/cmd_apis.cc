@@ -78,6 +78,12 @@ void Get(const std::string& name, const std::string& output) {
     std::cout << result.dump(2) << "\n";
     return;
   }
+  if (output == "name") {  // one name per line, for scripts and shell completion
+    for (const auto& api : name.empty() ? result : nlohmann::json::array({result})) {
+      std::cout << api["name"].get<std::string>() << "\n";
+    }
+    return;
+  }
   if (name.empty() && result.empty()) {
     std::cout << "no apis are deployed (deploy one with `axon deploy axon.yaml`)\n";
     return;
@@ -110,7 +116,7 @@ void PrintTensors(const char* title, const nlohmann::json& tensors) {
 void PrintModel(const nlohmann::json& model) {
   const std::string name = model.value("name", "");
   std::cout << "\nmodel" << (name.empty() ? "" : " " + name) << ": "
-            << model["type"].get<std::string>() << ", " << model["model_file"].get<std::string>();
+            << model["type"].get<std::string>();
   if (model["model_version"].get<int64_t>() > 0) {
     std::cout << " (version " << model["model_version"] << ")";
   }
@@ -195,8 +201,8 @@ void AddApiCommands(CLI::App& app) {
   auto output = std::make_shared<std::string>("table");
   auto* get = app.add_subcommand("get", "list APIs with status and request statistics");
   get->add_option("api", *name, "one API only");
-  get->add_option("-o,--output", *output, "table or json")
-      ->check(CLI::IsMember({"table", "json"}))
+  get->add_option("-o,--output", *output, "table, json, or name (one API name per line)")
+      ->check(CLI::IsMember({"table", "json", "name"}))
       ->capture_default_str();
   get->callback([name, output] { Get(*name, *output); });
 

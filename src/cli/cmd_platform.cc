@@ -1,4 +1,4 @@
-// axon up | down | version
+// axon up | down
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,7 +8,12 @@
 #include "cli/commands.h"
 #include "cli/platform_client.h"
 #include "common/files.h"
+#include "common/home_lock.h"
+#include "common/install_layout.h"
+#include "common/port_owner.h"
 #include "common/process.h"
+#include "contract/flags.h"
+#include "http/client.h"
 
 namespace axon::cli {
 namespace {
@@ -17,16 +22,8 @@ using namespace std::chrono_literals;
 namespace bhttp = http::bhttp;
 
 struct UpFlags {
-  PlatformAddresses addresses;
-  int gateway_threads = 2;
-  uint64_t max_body_bytes = 10 * 1024 * 1024;
-  int drain_ms = 30'000;
-  int request_timeout_ms = 60'000;
-  int tick_ms = 200;
-  int autoscale_ms = 10'000;
-  int sample_ms = 1000;
-  int hold_timeout_ms = 60'000;
-  int64_t max_held = 1000;
+  contract::OperatorFlags op;
+  std::string tls_ca;  // what the CLI trusts for the platform's certificate
 };
 
 void EnsureToken(const AxonHome& home) {
@@ -74,52 +71,96 @@ void WaitForGateway(const PlatformClient& client) {
                  why + ". Its log (" + log.string() + ") ends with:\n" + TailFile(log, 5)};
 }
 
-void Up(const UpFlags& flags) {
+// Why `port` cannot be used by this platform, or "" if nothing listens there. Names the Axon
+// platform (its AXON_HOME) when another one holds it.
+std::string PortProblem(const AxonHome& home, const char* what, const std::string& host,
+                        uint16_t port, const char* flag) {
+  const auto owner = FindPortOwner(port);
+  // A gateway this platform left running (its operator was killed): the operator adopts it.
+  if (owner && owner->axon_home == std::filesystem::absolute(home.root).string()) return "";
+  if (!owner) {
+    auto res = http::Fetch(host == "0.0.0.0" ? "127.0.0.1" : host, port,
+                           http::MakeRequest(bhttp::verb::get, "/"), 300ms);
+    if (!res.ok()) return "";  // nothing answers (and nothing visible listens)
+  }
+  std::string who = owner ? DescribePortOwner(port) : "a process this user cannot see";
+  std::string fix = "choose another port with " + std::string(flag);
+  if (owner && !owner->axon_home.empty()) {
+    who = "the Axon platform of AXON_HOME=" + owner->axon_home + " (" + owner->command + ", pid " +
+          std::to_string(owner->pid) + ")";
+    fix = "stop it with `AXON_HOME=" + owner->axon_home + " axon down`, or " + fix;
+  }
+  return "the " + std::string(what) + " port " + std::to_string(port) + " is in use by " + who +
+         "; " + fix;
+}
+
+std::string Absolute(const std::string& path) {
+  return path.empty() ? path : std::filesystem::absolute(path).lexically_normal().string();
+}
+
+void Up(UpFlags flags) {
   const AxonHome home = AxonHome::FromEnvironment();
-  if (PlatformClient existing(home); existing.OperatorUp()) {
+  if (const std::string holder = HomeLock::Holder(home); !holder.empty()) {
+    PlatformClient existing(home);
+    if (!existing.OperatorUp()) {
+      throw CliError{kExitFailed, "an Axon operator holds AXON_HOME=" + home.root.string() + " (" +
+                                      holder + ") but does not answer at " +
+                                      existing.addresses().OperatorPeer().Describe() +
+                                      "; it may be starting or stopping: try again, or stop it"};
+    }
     std::cout << "Axon is already up: gateway " << existing.addresses().GatewayUrl()
-              << ", operator " << existing.addresses().operator_host << ":"
-              << existing.addresses().operator_port << " (state in " << home.root.string() << ")\n";
+              << ", operator " << existing.addresses().OperatorPeer().Describe() << " (state in "
+              << home.root.string() << ")\n";
     return;
+  }
+  auto& op = flags.op;
+  for (const auto& problem :
+       {PortProblem(home, "operator", op.host, op.port, "--port"),
+        PortProblem(home, "gateway", op.gateway_host, op.gateway_port, "--gateway-port"),
+        op.grpc_port == 0
+            ? std::string()
+            : PortProblem(home, "gateway gRPC", op.gateway_host, op.grpc_port, "--grpc-port")}) {
+    if (!problem.empty()) throw CliError{kExitFailed, problem};
+  }
+  op.tls_cert = Absolute(op.tls_cert);
+  op.tls_key = Absolute(op.tls_key);
+  if (op.tls_cert.empty() != op.tls_key.empty()) {
+    throw CliError{kExitBadInput, "--tls-cert and --tls-key go together"};
   }
   std::error_code ec;
   std::filesystem::create_directories(home.LogDir(), ec);
   EnsureToken(home);
-  (void)WriteFileAtomic(home.ConfigFile(), flags.addresses.ToJson().dump(2));
-  const auto& a = flags.addresses;
-  const std::pair<const char*, std::string> operator_flags[] = {
-      {"--host", a.operator_host},
-      {"--port", std::to_string(a.operator_port)},
-      {"--gateway-host", a.gateway_host},
-      {"--gateway-port", std::to_string(a.gateway_port)},
-      {"--gateway-grpc-port", std::to_string(a.grpc_port)},
-      {"--gateway-threads", std::to_string(flags.gateway_threads)},
-      {"--max-body-bytes", std::to_string(flags.max_body_bytes)},
-      {"--drain-ms", std::to_string(flags.drain_ms)},
-      {"--request-timeout-ms", std::to_string(flags.request_timeout_ms)},
-      {"--tick-ms", std::to_string(flags.tick_ms)},
-      {"--autoscale-ms", std::to_string(flags.autoscale_ms)},
-      {"--sample-ms", std::to_string(flags.sample_ms)},
-      {"--hold-timeout-ms", std::to_string(flags.hold_timeout_ms)},
-      {"--max-held", std::to_string(flags.max_held)},
-  };
-  std::vector<std::string> argv{(ExecutableDir() / "axon-operator").string()};
-  for (const auto& [flag, value] : operator_flags) {
-    argv.emplace_back(flag);
-    argv.push_back(value);
+  PlatformAddresses addresses{
+      .operator_host = op.host,
+      .operator_port = op.port,
+      .gateway_host = op.gateway_host,
+      .gateway_port = op.gateway_port,
+      .grpc_port = op.grpc_port,
+      .tls = !op.tls_cert.empty(),
+      .ca_file =
+          op.tls_cert.empty() ? "" : (flags.tls_ca.empty() ? op.tls_cert : Absolute(flags.tls_ca))};
+  if (Status s = WriteFileAtomic(home.ConfigFile(), addresses.ToJson().dump(2)); !s.ok()) {
+    throw CliError{kExitFailed, s.message()};
   }
-  auto pid = SpawnProcess({.argv = std::move(argv), .output_file = home.LogDir() / "operator.log"});
+  auto operator_binary = ProgramPath("axon-operator");
+  if (!operator_binary.ok()) throw CliError{kExitFailed, operator_binary.status().message()};
+  std::vector<std::string> argv{operator_binary->string()};
+  for (auto& arg : contract::ToArgs(op)) argv.push_back(std::move(arg));
+  // The operator and everything it starts name their platform in their environment.
+  auto pid = SpawnProcess({.argv = std::move(argv),
+                           .env = {{"AXON_HOME", std::filesystem::absolute(home.root).string()}},
+                           .output_file = home.LogDir() / "operator.log"});
   if (!pid.ok()) throw CliError{kExitFailed, pid.status().message()};
   PlatformClient client(home);
   WaitUntilUp(client, *pid);
   WaitForGateway(client);
   const auto info = client.Call(bhttp::verb::get, "/v1/info");
   std::cout << "Axon is up.\n"
-            << "  gateway:  " << a.GatewayUrl() << "\n"
+            << "  gateway:  " << addresses.GatewayUrl() << "\n"
             << "  gRPC:     "
-            << (a.grpc_port != 0 ? a.gateway_host + ":" + std::to_string(a.grpc_port) : "off")
+            << (op.grpc_port != 0 ? op.gateway_host + ":" + std::to_string(op.grpc_port) : "off")
             << "\n"
-            << "  operator: " << a.operator_host << ":" << a.operator_port << " (pid "
+            << "  operator: " << addresses.OperatorPeer().Describe() << " (pid "
             << info.value("pid", 0) << ")\n"
             << "  state:    " << home.root.string() << "\n";
 }
@@ -135,61 +176,20 @@ void Down() {
   std::cout << " done. State is kept in " << client.home().root.string() << ".\n";
 }
 
-void Version() {
-  std::cout << "axon " << AXON_VERSION << "\n";
-  PlatformClient client(AxonHome::FromEnvironment());
-  if (client.OperatorUp()) {
-    std::cout << "operator " << client.Call(bhttp::verb::get, "/v1/info").value("version", "?")
-              << "\n";
-  }
-}
-
 }  // namespace
 
 void AddPlatformCommands(CLI::App& app) {
   auto flags = std::make_shared<UpFlags>();
   auto* up =
       app.add_subcommand("up", "start the local platform (operator and gateway) in the background");
-  up->add_option("--port", flags->addresses.operator_port, "operator (management API) port")
-      ->capture_default_str();
-  up->add_option("--host", flags->addresses.operator_host, "operator address")
-      ->capture_default_str();
-  up->add_option("--gateway-port", flags->addresses.gateway_port, "gateway (prediction) port")
-      ->capture_default_str();
-  up->add_option("--grpc-port", flags->addresses.grpc_port,
-                 "gateway port for the Open Inference Protocol over gRPC (0 = none)")
-      ->capture_default_str();
-  up->add_option("--gateway-host", flags->addresses.gateway_host,
-                 "gateway address (0.0.0.0 to serve other machines)")
-      ->capture_default_str();
-  up->add_option("--gateway-threads", flags->gateway_threads, "gateway I/O threads")
-      ->capture_default_str();
-  up->add_option("--max-body-bytes", flags->max_body_bytes, "largest request body (413 above)")
-      ->capture_default_str();
-  up->add_option("--drain-ms", flags->drain_ms, "how long stopping replicas may finish requests")
-      ->capture_default_str();
-  up->add_option("--request-timeout-ms", flags->request_timeout_ms,
-                 "how long the gateway waits for a replica's answer (504 after)")
-      ->capture_default_str();
-  up->add_option("--autoscale-ms", flags->autoscale_ms,
-                 "how often the autoscaler decides each API's replica count")
-      ->capture_default_str();
-  up->add_option("--sample-ms", flags->sample_ms,
-                 "how often the gateway samples each API's in-flight requests")
-      ->capture_default_str();
-  up->add_option("--hold-timeout-ms", flags->hold_timeout_ms,
-                 "how long the gateway holds a request while an API scales up from zero")
-      ->capture_default_str();
-  up->add_option("--max-held", flags->max_held,
-                 "how many requests per API the gateway holds while it scales up from zero")
-      ->capture_default_str();
-  up->add_option("--tick-ms", flags->tick_ms, "reconcile period of the operator")
-      ->capture_default_str();
+  contract::Register(*up, flags->op);
+  up->add_option("--tls-ca", flags->tls_ca,
+                 "CA certificate the CLI verifies the platform with (default: --tls-cert, for a "
+                 "self-signed certificate)");
   up->callback([flags] { Up(*flags); });
 
   app.add_subcommand("down", "drain and stop replicas, gateway and operator (state is kept)")
       ->callback(Down);
-  app.add_subcommand("version", "print the CLI's and the operator's versions")->callback(Version);
 }
 
 }  // namespace axon::cli

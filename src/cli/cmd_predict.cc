@@ -19,7 +19,8 @@ std::string GuessContentType(const std::string& file, const std::string& body) {
   return "application/octet-stream";
 }
 
-void Predict(const std::string& api, const std::string& file, std::string content_type) {
+void Predict(const std::string& api, const std::string& file, std::string content_type,
+             const std::string& key) {
   std::string body;
   if (file == "-") {
     body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -31,7 +32,7 @@ void Predict(const std::string& api, const std::string& file, std::string conten
   if (content_type.empty()) content_type = GuessContentType(file, body);
   const PlatformClient client(AxonHome::FromEnvironment());
   const auto info = client.Call(bhttp::verb::get, "/v1/apis/" + api);
-  const auto res = client.Predict(info["endpoint"], std::move(body), content_type);
+  const auto res = client.Predict(info["endpoint"], std::move(body), content_type, key);
   if (res.result_int() / 100 != 2) {
     throw CliError{kExitFailed, "HTTP " + std::to_string(res.result_int()) + ": " + res.body()};
   }
@@ -45,13 +46,15 @@ void AddPredictCommand(CLI::App& app) {
   auto api = std::make_shared<std::string>();
   auto file = std::make_shared<std::string>();
   auto content_type = std::make_shared<std::string>();
+  auto key = std::make_shared<std::string>();
   auto* predict = app.add_subcommand("predict", "send one prediction request through the gateway");
   predict->add_option("api", *api, "the API")->required();
   predict->add_option("file", *file, "the request body: a file, or - for standard input")
       ->required();
   predict->add_option("--content-type", *content_type,
                       "default: from the file's extension (.json, .txt) or its content");
-  predict->callback([api, file, content_type] { Predict(*api, *file, *content_type); });
+  predict->add_option("--key", *key, "an API key (for an API that needs one: `axon keys`)");
+  predict->callback([api, file, content_type, key] { Predict(*api, *file, *content_type, *key); });
 }
 
 }  // namespace axon::cli

@@ -7,8 +7,13 @@
 
 namespace axon::cli {
 
-void AddPlatformCommands(CLI::App& app);  // up, down, version
+void AddPlatformCommands(CLI::App& app);  // up, down
+void AddVersionCommand(CLI::App& app);    // version
 void AddApiCommands(CLI::App& app);       // deploy, get, describe, logs, refresh, rollback, delete
 void AddPredictCommand(CLI::App& app);    // predict
+void AddImageCommands(CLI::App& app);     // image build
+void AddKeyCommands(CLI::App& app);       // keys create | list | revoke
+// completion; call last: the script it prints covers the verbs registered on `app` by then.
+void AddCompletionCommand(CLI::App& app);
 
 }  // namespace axon::cli

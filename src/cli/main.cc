@@ -12,8 +12,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every verb");
   axon::cli::AddPlatformCommands(app);
+  axon::cli::AddVersionCommand(app);
   axon::cli::AddApiCommands(app);
   axon::cli::AddPredictCommand(app);
+  axon::cli::AddKeyCommands(app);
+  axon::cli::AddImageCommands(app);
+  axon::cli::AddCompletionCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -24,21 +24,44 @@ nlohmann::json PlatformAddresses::ToJson() const {
           {"operator_port", operator_port},
           {"gateway_host", gateway_host},
           {"gateway_port", gateway_port},
-          {"grpc_port", grpc_port}};
+          {"grpc_port", grpc_port},
+          {"tls", tls},
+          {"ca_file", ca_file}};
 }
 
 PlatformAddresses PlatformAddresses::FromJson(const nlohmann::json& j) {
   PlatformAddresses a;
-  a.operator_host = j.value("operator_host", a.operator_host);
-  a.operator_port = j.value("operator_port", a.operator_port);
-  a.gateway_host = j.value("gateway_host", a.gateway_host);
-  a.gateway_port = j.value("gateway_port", a.gateway_port);
-  a.grpc_port = j.value("grpc_port", a.grpc_port);
+  try {
+    a.operator_host = j.value("operator_host", a.operator_host);
+    a.operator_port = j.value("operator_port", a.operator_port);
+    a.gateway_host = j.value("gateway_host", a.gateway_host);
+    a.gateway_port = j.value("gateway_port", a.gateway_port);
+    a.grpc_port = j.value("grpc_port", a.grpc_port);
+    a.tls = j.value("tls", a.tls);
+    a.ca_file = j.value("ca_file", a.ca_file);
+  } catch (const nlohmann::json::exception& e) {
+    throw CliError{kExitBadInput, std::string("platform.json is malformed: ") + e.what() +
+                                      " (run `axon up` again to rewrite it)"};
+  }
   return a;
 }
 
 std::string PlatformAddresses::GatewayUrl() const {
-  return "http://" + gateway_host + ":" + std::to_string(gateway_port);
+  return (tls ? "https://" : "http://") + gateway_host + ":" + std::to_string(gateway_port);
+}
+
+http::Peer PlatformAddresses::OperatorPeer() const {
+  return {.host = operator_host == "0.0.0.0" ? "127.0.0.1" : operator_host,
+          .port = operator_port,
+          .tls = tls,
+          .ca_file = ca_file};
+}
+
+http::Peer PlatformAddresses::GatewayPeer() const {
+  return {.host = gateway_host == "0.0.0.0" ? "127.0.0.1" : gateway_host,
+          .port = gateway_port,
+          .tls = tls,
+          .ca_file = ca_file};
 }
 
 PlatformClient::PlatformClient(AxonHome home) : home_(std::move(home)) {
@@ -49,29 +72,31 @@ PlatformClient::PlatformClient(AxonHome home) : home_(std::move(home)) {
   if (auto token = ReadFile(home_.TokenFile()); token.ok()) token_ = *token;
 }
 
-bool PlatformClient::OperatorUp() const {
-  auto res = http::Fetch(addresses_.operator_host, addresses_.operator_port,
-                         http::MakeRequest(bhttp::verb::get, "/healthz"), 1s);
-  return res.ok() && res->result_int() == 200;
+std::optional<nlohmann::json> PlatformClient::OperatorHealth() const {
+  auto res =
+      http::Fetch(addresses_.OperatorPeer(), http::MakeRequest(bhttp::verb::get, "/healthz"), 1s);
+  if (!res.ok() || res->result_int() != 200) return std::nullopt;
+  auto json = nlohmann::json::parse(res->body(), nullptr, false);
+  return json.is_object() ? std::optional(std::move(json)) : std::nullopt;
 }
 
+bool PlatformClient::OperatorUp() const { return OperatorHealth().has_value(); }
+
 bool PlatformClient::GatewayUp() const {
-  auto res = http::Fetch(
-      addresses_.gateway_host == "0.0.0.0" ? "127.0.0.1" : addresses_.gateway_host,
-      addresses_.gateway_port, http::MakeRequest(bhttp::verb::get, "/_axon/healthz"), 1s);
+  auto res = http::Fetch(addresses_.GatewayPeer(),
+                         http::MakeRequest(bhttp::verb::get, "/_axon/healthz"), 1s);
   return res.ok() && res->result_int() == 200;
 }
 
 nlohmann::json PlatformClient::Call(bhttp::verb method, const std::string& target,
                                     const nlohmann::json& body) const {
   auto res = http::Fetch(
-      addresses_.operator_host, addresses_.operator_port,
+      addresses_.OperatorPeer(),
       http::MakeRequest(method, target, token_, body.is_null() ? std::string() : body.dump()),
       120s);
   if (!res.ok()) {
     throw CliError{kExitNotRunning, "the Axon operator is not running at " +
-                                        addresses_.operator_host + ":" +
-                                        std::to_string(addresses_.operator_port) +
+                                        addresses_.OperatorPeer().Describe() +
                                         " (run `axon up`): " + res.status().message()};
   }
   if (res->result_int() / 100 != 2) {
@@ -83,10 +108,11 @@ nlohmann::json PlatformClient::Call(bhttp::verb method, const std::string& targe
 }
 
 http::Response PlatformClient::Predict(const std::string& endpoint, std::string body,
-                                       const std::string& content_type) const {
-  auto res = http::Fetch(
-      addresses_.gateway_host, addresses_.gateway_port,
-      http::MakeRequest(bhttp::verb::post, endpoint, "", std::move(body), content_type), 120s);
+                                       const std::string& content_type,
+                                       const std::string& api_key) const {
+  auto request = http::MakeRequest(bhttp::verb::post, endpoint, "", std::move(body), content_type);
+  if (!api_key.empty()) request.set("X-API-Key", api_key);
+  auto res = http::Fetch(addresses_.GatewayPeer(), std::move(request), 120s);
   if (!res.ok()) {
     throw CliError{kExitNotRunning, "the Axon gateway is not reachable at " +
                                         addresses_.GatewayUrl() +
@@ -97,7 +123,7 @@ http::Response PlatformClient::Predict(const std::string& endpoint, std::string 
 
 std::optional<nlohmann::json> PlatformClient::Metadata(const std::string& endpoint) const {
   auto res =
-      http::Fetch(addresses_.gateway_host, addresses_.gateway_port,
+      http::Fetch(addresses_.GatewayPeer(),
                   http::MakeRequest(bhttp::verb::get, endpoint + "/metadata", "", "", ""), 5s);
   if (!res.ok() || res->result_int() != 200) return std::nullopt;
   auto json = nlohmann::json::parse(res->body(), nullptr, /*allow_exceptions=*/false);

@@ -12,6 +12,7 @@
 #include "common/axon_home.h"
 #include "common/status.h"
 #include "http/beast.h"
+#include "http/client.h"
 
 namespace axon::cli {
 
@@ -21,15 +22,20 @@ constexpr int kExitFailed = 1;      // the platform answered with an error
 constexpr int kExitBadInput = 2;    // a bad spec, a missing file, bad flags
 constexpr int kExitNotRunning = 3;  // the operator is not running
 
+// $AXON_HOME/platform.json: where the platform listens, and whether it speaks TLS.
 struct PlatformAddresses {
   std::string operator_host = "127.0.0.1";
   uint16_t operator_port = 8889;
   std::string gateway_host = "127.0.0.1";
   uint16_t gateway_port = 8888;
   uint16_t grpc_port = 8890;  // the gateway's gRPC port; 0: none
+  bool tls = false;           // gateway and operator speak HTTPS
+  std::string ca_file;        // what the CLI verifies their certificate with ("" = system CAs)
   nlohmann::json ToJson() const;
   static PlatformAddresses FromJson(const nlohmann::json& j);
   std::string GatewayUrl() const;
+  http::Peer OperatorPeer() const;
+  http::Peer GatewayPeer() const;  // 0.0.0.0 reached as 127.0.0.1
 };
 
 // A failed call: the message for stderr and the exit code to return.
@@ -49,13 +55,16 @@ class PlatformClient {
   nlohmann::json Call(http::bhttp::verb method, const std::string& target,
                       const nlohmann::json& body = nullptr) const;
   // Sends a prediction request through the gateway; returns the raw response.
+  // `api_key`, when not empty, is sent as X-API-Key.
   http::Response Predict(const std::string& endpoint, std::string body,
-                         const std::string& content_type) const;
+                         const std::string& content_type, const std::string& api_key = "") const;
   // GET <endpoint>/metadata through the gateway: the model's inputs and outputs, or nullopt
   // when the API has no model to describe or no replica answers.
   std::optional<nlohmann::json> Metadata(const std::string& endpoint) const;
   // True if the operator answers its health check.
   bool OperatorUp() const;
+  // The operator's answer to its health check ({"status", "axon_home", "pid"}), if any.
+  std::optional<nlohmann::json> OperatorHealth() const;
   // True if the gateway answers its health check.
   bool GatewayUp() const;
 

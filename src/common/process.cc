@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 extern char** environ;
@@ -35,15 +36,14 @@ std::vector<std::string> MergedEnvironment(const std::map<std::string, std::stri
   return out;
 }
 
-// True if `pid` has exited but its parent has not reaped it yet. When we are not that parent
-// (a process started by an earlier `axon` command), kill(pid, 0) still succeeds on it, and
-// whether it is ever reaped depends on the init process (some container inits never do).
-bool IsZombie(pid_t pid) {
+// The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses).
+std::optional<std::string> StatFieldsAfterName(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
-  if (!std::getline(stat, line)) return false;
-  const auto paren = line.rfind(')');  // the command name may itself hold ')' or spaces
-  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+  if (!std::getline(stat, line)) return std::nullopt;
+  const auto paren = line.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= line.size()) return std::nullopt;
+  return line.substr(paren + 2);
 }
 
 std::vector<char*> CStrings(std::vector<std::string>& strings) {
@@ -54,7 +54,46 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   return out;
 }
 
+// True if `pid` has exited but its parent has not reaped it yet. When we are not that parent
+// (a process started by an earlier `axon` command), kill(pid, 0) still succeeds on it, and
+// whether it is ever reaped depends on the init process (some container inits never do).
+bool IsZombie(pid_t pid) {
+  const auto fields = StatFieldsAfterName(pid);
+  return fields && !fields->empty() && fields->front() == 'Z';
+}
+
+bool StartTimeDiffers(pid_t pid, uint64_t start_time) {
+  if (start_time == 0) return false;
+  const auto now = ProcessStartTime(pid);
+  return !now || *now != start_time;
+}
+
 }  // namespace
+
+std::optional<uint64_t> ProcessStartTime(pid_t pid) {
+  const auto fields = StatFieldsAfterName(pid);
+  if (!fields) return std::nullopt;
+  // After the name: state (field 3) ... starttime is field 22, the 20th here.
+  std::istringstream in(*fields);
+  std::string value;
+  for (int i = 0; i < 20 && in >> value; ++i) {
+  }
+  try {
+    return std::stoull(value);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string ProcessEnvironmentValue(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  const std::string prefix = key + "=";
+  std::string entry;
+  while (std::getline(in, entry, '\0')) {
+    if (entry.starts_with(prefix)) return entry.substr(prefix.size());
+  }
+  return "";
+}
 
 StatusOr<pid_t> SpawnProcess(const ProcessOptions& options) {
   if (options.argv.empty()) return InvalidArgument("no program to start");
@@ -94,23 +133,26 @@ StatusOr<pid_t> SpawnProcess(const ProcessOptions& options) {
   return pid;
 }
 
-std::optional<std::string> ReapIfExited(pid_t pid) {
+std::optional<std::string> ReapIfExited(pid_t pid, uint64_t start_time) {
   int status = 0;
   const pid_t r = ::waitpid(pid, &status, WNOHANG);
   if (r == pid) return DescribeWaitStatus(status);
   if (r < 0 && errno == ECHILD) {  // not our child (adopted): ask the kernel if it lives
-    if ((::kill(pid, 0) != 0 && errno == ESRCH) || IsZombie(pid)) return std::string("exited");
+    if ((::kill(pid, 0) != 0 && errno == ESRCH) || IsZombie(pid) ||
+        StartTimeDiffers(pid, start_time)) {
+      return std::string("exited");
+    }
   }
   return std::nullopt;
 }
 
-bool ProcessAlive(pid_t pid) {
+bool ProcessAlive(pid_t pid, uint64_t start_time) {
   if (pid <= 0) return false;
   int status = 0;
   const pid_t r = ::waitpid(pid, &status, WNOHANG);
   if (r == pid) return false;
   if (::kill(pid, 0) != 0 && errno != EPERM) return false;
-  return !IsZombie(pid);
+  return !IsZombie(pid) && !StartTimeDiffers(pid, start_time);
 }
 
 void TerminateProcess(pid_t pid, std::chrono::milliseconds grace) {

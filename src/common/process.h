@@ -26,13 +26,24 @@ struct ProcessOptions {
 // and stderr.
 StatusOr<pid_t> SpawnProcess(const ProcessOptions& options);
 
+// When the kernel started process `pid` (clock ticks since boot, field 22 of /proc/PID/stat):
+// with the pid, it names one process for good, since a recycled pid has another start time.
+// nullopt when no such process exists.
+std::optional<uint64_t> ProcessStartTime(pid_t pid);
+
+// The value of `key` in the environment process `pid` started with ("" when absent or when
+// the process cannot be read).
+std::string ProcessEnvironmentValue(pid_t pid, const std::string& key);
+
 // Reaps `pid` if it is our child and has exited. Returns its exit description
 // ("exit code 3", "killed by signal 9"; just "exited" for a process that is not our child) or
-// nullopt if it is still running.
-std::optional<std::string> ReapIfExited(pid_t pid);
+// nullopt if it is still running. For a process that is not our child, a `start_time` other
+// than 0 must match: a pid recycled by another process counts as exited.
+std::optional<std::string> ReapIfExited(pid_t pid, uint64_t start_time = 0);
 
-// True while `pid` names a live process; a zombie (exited, not yet reaped) counts as dead.
-bool ProcessAlive(pid_t pid);
+// True while `pid` names a live process (started at `start_time`, unless that is 0); a zombie
+// (exited, not yet reaped) counts as dead.
+bool ProcessAlive(pid_t pid, uint64_t start_time = 0);
 
 // Sends SIGTERM, waits up to `grace` for the process to go, then SIGKILL. Reaps it if it is a
 // child. Blocks the caller for at most grace + 1 s.

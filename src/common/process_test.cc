@@ -1,6 +1,7 @@
 #include "common/process.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -82,6 +83,28 @@ TEST(ProcessTest, SpawnOfMissingProgramFails) {
   auto pid = SpawnProcess({.argv = {"/nonexistent/program"}});
   ASSERT_FALSE(pid.ok());
   EXPECT_NE(pid.status().message().find("/nonexistent/program"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace axon
+
+namespace axon {
+namespace {
+
+// A pid names a process only together with its start time: a recycled pid is another process.
+TEST(ProcessIdentityTest, StartTimeTellsRecycledPids) {
+  const auto start = ProcessStartTime(getpid());
+  ASSERT_TRUE(start.has_value());
+  EXPECT_GT(*start, 0U);
+  EXPECT_TRUE(ProcessAlive(getpid(), *start));
+  EXPECT_FALSE(ProcessAlive(getpid(), *start + 1));
+  EXPECT_EQ(ProcessEnvironmentValue(getpid(), "AXON_TEST_NOT_SET_ANYWHERE"), "");
+  // Our parent is not our child: without a matching start time it counts as exited.
+  const pid_t parent = getppid();
+  const auto parent_start = ProcessStartTime(parent);
+  ASSERT_TRUE(parent_start.has_value());
+  EXPECT_FALSE(ReapIfExited(parent, *parent_start).has_value());
+  EXPECT_EQ(ReapIfExited(parent, *parent_start + 12345), "exited");
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "common/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace axon {
 
 int HttpStatusFor(StatusCode code) {
@@ -8,10 +11,14 @@ int HttpStatusFor(StatusCode code) {
       return 200;
     case StatusCode::kInvalidArgument:
       return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
     case StatusCode::kNotFound:
       return 404;
     case StatusCode::kAlreadyExists:
       return 409;
+    case StatusCode::kResourceExhausted:
+      return 503;
     case StatusCode::kUnavailable:
       return 503;
     case StatusCode::kInternal:
@@ -20,4 +27,12 @@ int HttpStatusFor(StatusCode code) {
   return 500;
 }
 
+namespace internal {
+
+void DieOnBadAccess(const Status& status) {
+  std::fprintf(stderr, "StatusOr::value() on an error: %s\n", status.message().c_str());
+  std::abort();
+}
+
+}  // namespace internal
 }  // namespace axon

@@ -13,13 +13,17 @@
 namespace axon::gateway {
 namespace {
 
+namespace asio = http::asio;
 namespace bhttp = http::bhttp;
 using http::Request;
 using http::Response;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kRequestIdHeader = "X-Request-ID";
+constexpr std::string_view kApiKeyHeader = "X-API-Key";
 constexpr std::string_view kMetadataSuffix = "/metadata";
+// How long a replica whose connection failed is passed over: a few reconcile ticks.
+constexpr std::chrono::milliseconds kAvoidAfterFailure{2000};
 
 // Headers that describe one connection, not the message, and must not be forwarded.
 void StripHopByHop(bhttp::fields& fields) {
@@ -29,6 +33,49 @@ void StripHopByHop(bhttp::fields& fields) {
         bhttp::field::transfer_encoding, bhttp::field::upgrade}) {
     fields.erase(f);
   }
+}
+
+// {"error": message, "request_id": id}, with the id also in X-Request-ID.
+Response Error(int status, std::string_view message, std::string_view request_id) {
+  Response response =
+      http::JsonResponse(status, nlohmann::json{{"error", message}, {"request_id", request_id}});
+  response.set(kRequestIdHeader, request_id);
+  return response;
+}
+
+// The key a client presented: `X-API-Key: KEY` or `Authorization: Bearer KEY`.
+std::string_view PresentedKey(const Request& request) {
+  const auto it = request.find(kApiKeyHeader);
+  if (it != request.end()) return {it->value().data(), it->value().size()};
+  return http::BearerToken(request);
+}
+
+// `version`: of that API version only (0: of any).
+std::string NoReplicaMessage(const ApiRoute& api, int64_t version = 0) {
+  return "api " + api.name() + " has no ready replica" +
+         (version == 0 ? std::string() : " of version " + std::to_string(version)) +
+         " (status: " + api.spec.status + ")";
+}
+
+std::string FullMessage(const ApiRoute& api) {
+  if (api.replicas.empty()) {
+    return "api " + api.name() + " is starting a replica and already holds " +
+           std::to_string(api.spec.max_held) + " requests; retry later";
+  }
+  return "api " + api.name() + " is at capacity (" + std::to_string(api.replicas.size()) +
+         " ready replicas with max_replica_concurrency " +
+         std::to_string(api.spec.max_replica_concurrency) + ", and max_queue_length " +
+         std::to_string(api.spec.max_queue_length) + " requests per replica waiting); retry later";
+}
+
+std::string WaitedMessage(const ApiRoute& api, bool for_start) {
+  if (for_start) {
+    return "api " + api.name() + " has no ready replica after waiting " +
+           std::to_string(api.hold_timeout.count()) +
+           " ms for one to start (status: " + api.spec.status + ")";
+  }
+  return "api " + api.name() + " had no free replica within " +
+         std::to_string(api.timeout.count()) + " ms (every replica busy); retry later";
 }
 
 }  // namespace
@@ -46,15 +93,6 @@ Gateway::Upstreams& Gateway::ThreadUpstreams(const RouteTable& table) {
   return upstreams;
 }
 
-namespace {
-
-Response WithRequestId(Response response, std::string_view request_id) {
-  response.set(kRequestIdHeader, request_id);
-  return response;
-}
-
-}  // namespace
-
 std::string NewRequestId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -69,23 +107,25 @@ std::string NewRequestId() {
 
 Gateway::Gateway(std::string token, std::filesystem::path routes_file)
     : token_(std::move(token)), routes_file_(std::move(routes_file)) {
-  routes_.store(*RouteTable::FromJson({{"apis", nlohmann::json::array()}}, nullptr));
+  routes_.store(*RouteTable::Build({}, nullptr));
   if (routes_file_.empty()) return;
-  if (auto saved = ReadFile(routes_file_); saved.ok()) {
-    const auto json = nlohmann::json::parse(*saved, nullptr, false);
-    if (Status s = SetRoutes(json); !s.ok()) {
-      spdlog::warn("ignoring saved routes in {}: {}", routes_file_.string(), s.message());
-    }
-  }
+  auto saved = ReadFile(routes_file_);
+  if (!saved.ok()) return;
+  auto routes = contract::RouteTableFromJson(nlohmann::json::parse(*saved, nullptr, false));
+  Status s = routes.ok() ? SetRoutes(*routes) : routes.status();
+  if (!s.ok()) spdlog::warn("ignoring saved routes in {}: {}", routes_file_.string(), s.message());
 }
 
-Status Gateway::SetRoutes(const nlohmann::json& json) {
+Status Gateway::SetRoutes(const contract::RouteTable& routes) {
   auto previous = routes_.load();
-  auto table = RouteTable::FromJson(json, previous.get());
+  auto table = RouteTable::Build(routes, previous.get());
   if (!table.ok()) return table.status();
   routes_.store(*table);
+  // Waiting requests look again: their API may have replicas now, or be gone.
+  for (const auto& api : previous->apis()) api->shared->queue.WakeAll();
+  for (const auto& api : (*table)->apis()) api->shared->queue.WakeAll();
   if (!routes_file_.empty()) {
-    if (Status s = WriteFileAtomic(routes_file_, json.dump()); !s.ok()) {
+    if (Status s = WriteFileAtomic(routes_file_, contract::ToJson(routes).dump()); !s.ok()) {
       spdlog::warn("cannot save routes: {}", s.message());
     }
   }
@@ -94,33 +134,26 @@ Status Gateway::SetRoutes(const nlohmann::json& json) {
   return OkStatus();
 }
 
-nlohmann::json Gateway::Stats(int64_t samples_after_unix_ms) const {
-  auto table = routes_.load();
-  nlohmann::json apis = nlohmann::json::object();
-  for (const auto& api : table->apis()) {
-    auto entry = api->stats->ToJson();
-    entry["in_flight"] = api->InFlight();
-    entry["in_flight_samples"] = api->stats->SamplesAfter(samples_after_unix_ms);
-    apis[api->name] = std::move(entry);
-  }
-  return {{"apis", std::move(apis)}};
+contract::GatewayStats Gateway::Stats(int64_t samples_after_unix_ms) const {
+  return routes_.load()->Stats(samples_after_unix_ms);
 }
 
 void Gateway::SampleInFlight(int64_t unix_ms) const {
   auto table = routes_.load();
-  for (const auto& api : table->apis()) api->stats->AddSample(unix_ms, api->InFlight());
+  for (const auto& api : table->apis()) api->shared->stats.AddSample(unix_ms, api->InFlight());
 }
 
-http::asio::awaitable<Response> Gateway::Handle(Request& request) {
+asio::awaitable<Response> Gateway::Handle(Request& request) {
   const std::string_view target(request.target().data(), request.target().size());
   const std::string_view path = http::TargetPath(target);
-  if (path.starts_with("/_axon/")) co_return co_await HandleAdmin(request);
+  if (path == "/_axon/healthz") co_return http::JsonResponse(200, {{"status", "ok"}});
 
   std::string request_id(request[kRequestIdHeader]);
-  if (request_id.empty()) request_id = NewRequestId();
+  if (request_id.empty() || request_id.size() > 128) request_id = NewRequestId();
   if (IsV2Path(path)) {
     Response response = co_await HandleV2(request, request_id);
-    co_return WithRequestId(std::move(response), request_id);
+    response.set(kRequestIdHeader, request_id);
+    co_return response;
   }
   auto table = routes_.load();
   const ApiRoute* api = table->Find(path);
@@ -130,97 +163,129 @@ http::asio::awaitable<Response> Gateway::Handle(Request& request) {
     replica_path = kMetadataSuffix;
   }
   if (api == nullptr) {
-    co_return WithRequestId(http::JsonError(404, "no API is deployed at " + std::string(path)),
-                            request_id);
+    co_return Error(404, "no API is deployed at " + std::string(path), request_id);
   }
   if (replica_path == kMetadataSuffix && request.method() != bhttp::verb::get) {
-    co_return WithRequestId(http::JsonError(405, "use GET for " + std::string(path)), request_id);
+    co_return Error(405, "use GET for " + std::string(path), request_id);
   }
   if (request.method() != bhttp::verb::post && request.method() != bhttp::verb::get) {
-    co_return WithRequestId(
-        http::JsonError(405, "method " + std::string(request.method_string()) +
-                                 " is not allowed; use POST (or GET if the predictor has get())"),
-        request_id);
+    co_return Error(405,
+                    "method " + std::string(request.method_string()) +
+                        " is not allowed; use POST (or GET if the predictor has get())",
+                    request_id);
   }
-  const bool is_metadata = replica_path == kMetadataSuffix;  // metadata never wakes an API
-  Response response =
-      co_await Dispatch(table, api, 0, request, request_id, replica_path, !is_metadata);
-  co_return WithRequestId(std::move(response), request_id);
+  co_return co_await Dispatch(std::move(table), api, 0, request, request_id, replica_path,
+                              /*prediction=*/replica_path != kMetadataSuffix);
 }
 
-http::asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> table,
-                                                  const ApiRoute* api, int64_t version,
-                                                  Request& request, const std::string& request_id,
-                                                  std::string_view replica_path, bool prediction) {
+asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> table,
+                                            const ApiRoute* api, int64_t version, Request& request,
+                                            const std::string& request_id,
+                                            std::string_view replica_path, bool prediction) {
   const auto start = Clock::now();
-  if (api->replicas.empty() && api->scale_to_zero && prediction) {
-    const auto before = table;  // keeps `held` alive while the table changes
-    const ApiRoute& held = *api;
-    if (!co_await HoldForReplica(held.endpoint, table)) {
-      const std::string why = "api " + held.name + " has no ready replica after waiting " +
-                              std::to_string(held.hold_timeout.count()) +
-                              " ms for one to start (or too many requests are waiting)";
-      spdlog::warn("request {}: 503 {}", request_id, why);
-      held.stats->Record(
-          503, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
-      co_return http::JsonError(503, why);
-    }
-    api = table->Find(held.endpoint);
+  auto record = [&](const ApiRoute& a, unsigned status) {
+    if (!prediction) return;  // statistics count predictions only
+    a.shared->stats.Record(
+        status, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+  };
+  if (api->KeyRejected(PresentedKey(request))) {
+    record(*api, 401);
+    co_return Error(401,
+                    "api " + api->name() +
+                        " needs an API key: send it as `X-API-Key: KEY` or `Authorization: "
+                        "Bearer KEY` (keys come from `axon keys create " +
+                        api->name() + "`)",
+                    request_id);
   }
-  const ApiRoute* target = version == 0 ? api : table->FindVersion(*api, version);
-  Response response;  // (no co_await inside ?:, see Forward)
-  if (target != nullptr) {
-    response =
-        co_await Forward(*target, ThreadUpstreams(*table), request, request_id, replica_path);
+  if (!api->spec.api_key_hashes.empty() || api->spec.api_keys_required) {
+    request.erase(kApiKeyHeader);  // the key stays at the gateway
+    request.erase(bhttp::field::authorization);
+  }
+  Response error;
+  ReplicaTarget* replica = nullptr;
+  if (!prediction) {  // metadata never waits in the queue nor wakes an API at zero
+    const ApiRoute* pinned = version == 0 ? api : table->FindVersion(*api, version);
+    replica = pinned != nullptr ? pinned->AcquireReplica() : nullptr;
+    if (replica == nullptr) error = Error(503, NoReplicaMessage(*api, version), request_id);
+    if (pinned != nullptr) api = pinned;
   } else {
-    response = http::JsonError(503, "api " + api->name + " has no ready replica of version " +
-                                        std::to_string(version) + " (status: " + api->status + ")");
+    replica = co_await Admit(table, api, version, start, request_id, error);
   }
-  if (prediction) {  // statistics count predictions only
-    api->stats->Record(response.result_int(),
-                       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+  if (replica == nullptr) {
+    spdlog::warn("request {}: {} {}", request_id, error.result_int(), error.body());
+    if (api != nullptr) record(*api, error.result_int());
+    error.set(kRequestIdHeader, request_id);
+    co_return error;
   }
+  Response response =
+      co_await Forward(*api, replica, ThreadUpstreams(*table), request, request_id, replica_path);
+  record(*api, response.result_int());
+  response.set(kRequestIdHeader, request_id);
   co_return response;
 }
 
-http::asio::awaitable<bool> Gateway::HoldForReplica(std::string_view path,
-                                                    std::shared_ptr<const RouteTable>& table) {
-  constexpr auto kPoll = std::chrono::milliseconds(5);
-  const ApiRoute* api = table->Find(path);
-  const auto stats = api->stats;  // shared by every table that has this API
-  if (stats->held.fetch_add(1) >= api->max_held) {
-    stats->held.fetch_sub(1);
-    co_return false;
-  }
-  const auto deadline = Clock::now() + api->hold_timeout;
-  http::asio::steady_timer timer(co_await http::asio::this_coro::executor);
-  bool ready = false;
-  while (!ready && Clock::now() < deadline) {
-    timer.expires_after(kPoll);
+asio::awaitable<ReplicaTarget*> Gateway::Admit(std::shared_ptr<const RouteTable>& table,
+                                               const ApiRoute*& api, int64_t version,
+                                               Clock::time_point start,
+                                               const std::string& request_id, Response& error) {
+  const std::string name = api->name();
+  const std::string endpoint = api->spec.endpoint;
+  for (;;) {
+    if (version != 0) {  // only that version's replicas; none of them ready: no wait
+      const ApiRoute* pinned = table->FindVersion(*api, version);
+      if (pinned == nullptr) {
+        error = Error(503, NoReplicaMessage(*api, version), request_id);
+        co_return nullptr;
+      }
+      api = pinned;
+    }
+    if (ReplicaTarget* replica = api->AcquireReplica()) co_return replica;
+    const int64_t limit = api->QueueLimit();
+    if (limit == 0) {
+      error = Error(503, api->replicas.empty() ? NoReplicaMessage(*api) : FullMessage(*api),
+                    request_id);
+      co_return nullptr;
+    }
+    const bool for_start = api->replicas.empty();
+    auto waiter = std::make_shared<ApiQueue::Waiter>(co_await asio::this_coro::executor);
+    ReplicaTarget* acquired = nullptr;
+    const auto outcome = api->shared->queue.Enqueue(waiter, limit, [&] {
+      acquired = api->AcquireReplica();
+      return acquired != nullptr;
+    });
+    if (outcome == ApiQueue::Outcome::kAcquired) co_return acquired;
+    if (outcome == ApiQueue::Outcome::kFull) {
+      error = Error(503, FullMessage(*api), request_id);
+      co_return nullptr;
+    }
+    const auto deadline = start + (for_start ? api->hold_timeout : api->timeout);
+    // Replicas passed over after a failure may be fine after all: look again when that ends.
+    waiter->timer.expires_at(
+        api->AnyAvoided() ? std::min(deadline, Clock::now() + kAvoidAfterFailure) : deadline);
     http::beast::error_code ec;
-    co_await timer.async_wait(http::asio::redirect_error(http::asio::use_awaitable, ec));
+    co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    const bool woken = !api->shared->queue.Remove(waiter);
+    const std::shared_ptr<ApiShared> queue_owner = api->shared;
     table = routes_.load();
-    api = table->Find(path);
-    if (api == nullptr) break;  // the API was deleted meanwhile
-    ready = !api->replicas.empty();
+    api = table->Find(endpoint);
+    if (api == nullptr || api->name() != name) {
+      if (woken) queue_owner->queue.WakeOne();
+      api = nullptr;
+      error = Error(404, "api " + name + " was deleted while the request waited", request_id);
+      co_return nullptr;
+    }
+    if (Clock::now() >= deadline) {
+      if (woken) api->shared->queue.WakeOne();  // pass on the slot this waiter was given
+      error = Error(503, WaitedMessage(*api, for_start), request_id);
+      co_return nullptr;
+    }
   }
-  stats->held.fetch_sub(1);
-  co_return ready;
 }
 
-http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, Upstreams& upstreams,
-                                                 Request& request, const std::string& request_id,
-                                                 std::string_view replica_path) {
-  ReplicaTarget* replica = api.AcquireReplica();  // counted in flight from here on
-  if (replica == nullptr) {
-    const std::string why =
-        api.replicas.empty()
-            ? "api " + api.name + " has no ready replica (status: " + api.status + ")"
-            : "api " + api.name + " is at max_replica_concurrency (" +
-                  std::to_string(api.max_replica_concurrency) + " per replica); retry later";
-    spdlog::warn("request {}: 503 {}", request_id, why);
-    co_return http::JsonError(503, why);
-  }
+asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, ReplicaTarget* replica,
+                                           Upstreams& upstreams, Request& request,
+                                           const std::string& request_id,
+                                           std::string_view replica_path) {
   const std::string_view query = http::TargetQuery(request.target());
   std::string target(replica_path);
   if (!query.empty()) (target += '?') += query;
@@ -237,7 +302,10 @@ http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, Upstreams&
     } else {
       result = co_await upstreams.tcp.Send(replica->endpoint, request, api.timeout);
     }
-    replica->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    api.Release(replica);
+    if (result.error && result.error != http::beast::error::timeout) {
+      replica->Avoid(kAvoidAfterFailure);  // until the operator's next route table says more
+    }
     if (!result.error) {
       StripHopByHop(result.response);
       co_return std::move(result.response);
@@ -247,18 +315,18 @@ http::asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, Upstreams&
         result.maybe_delivered || attempt > 0 ? nullptr : api.AcquireReplica(replica);
     if (other == nullptr) {
       const bool timed_out = result.error == http::beast::error::timeout;
-      const std::string why = timed_out ? "api " + api.name + " did not answer within " +
+      const std::string why = timed_out ? "api " + api.name() + " did not answer within " +
                                               std::to_string(api.timeout.count()) + " ms"
-                                        : "replica " + replica->id + " of api " + api.name +
+                                        : "replica " + replica->id + " of api " + api.name() +
                                               " failed before answering: " + result.error.message();
       spdlog::warn("request {}: {}", request_id, why);
-      co_return http::JsonError(timed_out ? 504 : 502, why);
+      co_return Error(timed_out ? 504 : 502, why, request_id);
     }
     replica = other;
   }
 }
 
-http::asio::awaitable<Response> Gateway::HandleAdmin(Request& request) {
+asio::awaitable<Response> Gateway::HandleAdmin(Request& request) {
   const std::string_view path = http::TargetPath(request.target());
   if (path == "/_axon/healthz") co_return http::JsonResponse(200, {{"status", "ok"}});
   if (!http::SecretsEqual(http::BearerToken(request), token_)) {
@@ -269,12 +337,13 @@ http::asio::awaitable<Response> Gateway::HandleAdmin(Request& request) {
     for (const auto& [k, v] : http::ParseQuery(http::TargetQuery(request.target()))) {
       if (k == "after") after = std::atoll(v.c_str());
     }
-    co_return http::JsonResponse(200, Stats(after));
+    co_return http::JsonResponse(200, contract::ToJson(Stats(after)));
   }
   if (path == "/_axon/routes" && request.method() == bhttp::verb::put) {
     const auto json = nlohmann::json::parse(request.body(), nullptr, false);
     if (json.is_discarded()) co_return http::JsonError(400, "route table is not valid JSON");
-    Status s = SetRoutes(json);
+    auto routes = contract::RouteTableFromJson(json);
+    Status s = routes.ok() ? SetRoutes(*routes) : routes.status();
     co_return s.ok() ? http::JsonResponse(200, {{"status", "ok"}}) : http::ErrorResponse(s);
   }
   co_return http::JsonError(404, "no admin endpoint " + std::string(path));

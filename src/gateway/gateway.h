@@ -1,12 +1,18 @@
 // The data plane: routes POST/GET /<endpoint> to a ready replica of the API (fewest requests
-// in flight, over keep-alive connections), enforces max_replica_concurrency (503), the request
-// timeout (504) and reports per-API statistics. Serves the Open Inference Protocol's HTTP paths
-// under /v2 (v2_http.cc; each API is a model of its name). Admin paths under /_axon/ take the
-// platform token: PUT /_axon/routes (a new route table), GET /_axon/stats; GET /_axon/healthz is
-// open.
+// in flight, over keep-alive connections), checks API keys (401), queues requests while every
+// replica is busy or while an API scaled to zero starts one (503 when the queue is full or the
+// wait too long), enforces the API's timeout (504) and keeps per-API statistics.
 //
-// Threading: Handle() runs on the server's I/O threads concurrently; it reads the route table
-// through an atomic snapshot and uses a thread_local connection pool, so it takes no lock.
+// Handle() also serves the Open Inference Protocol's HTTP paths under /v2 (v2_http.cc; each
+// API is a model of its name, its versions the API versions of its ready replicas).
+//
+// Two faces: Handle() serves the public port (predictions and GET /_axon/healthz);
+// HandleAdmin() serves the admin listener, which only the operator reaches and which takes the
+// platform token: PUT /_axon/routes (a new route table), GET /_axon/stats.
+//
+// Threading: Handle() runs on the public server's I/O threads concurrently; it reads the route
+// table through an atomic snapshot and uses thread_local connection pools, so it takes no lock.
+// HandleAdmin() and SampleInFlight() may run on any thread.
 #pragma once
 
 #include <atomic>
@@ -14,8 +20,8 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
+#include "contract/routes.h"
+#include "contract/stats.h"
 #include "gateway/route_table.h"
 #include "http/beast.h"
 #include "http/upstream_pool.h"
@@ -29,30 +35,26 @@ class Gateway {
   Gateway(std::string token, std::filesystem::path routes_file);
 
   http::asio::awaitable<http::Response> Handle(http::Request& request);
+  http::asio::awaitable<http::Response> HandleAdmin(http::Request& request);
 
-  // Replaces the route table. Thread-safe.
-  Status SetRoutes(const nlohmann::json& json);
-  // Per-API statistics and in-flight counts, with the in-flight samples taken after
-  // `samples_after_unix_ms`.
-  nlohmann::json Stats(int64_t samples_after_unix_ms = 0) const;
-  // Records every API's in-flight requests now (the sampler thread calls it periodically).
+  // Replaces the route table and wakes every waiting request to look again. Thread-safe.
+  Status SetRoutes(const contract::RouteTable& routes);
+  // Per-API statistics, with the in-flight samples taken after `samples_after_unix_ms`.
+  contract::GatewayStats Stats(int64_t samples_after_unix_ms = 0) const;
+  // Records every API's in-flight requests now (the sampler calls it periodically).
   void SampleInFlight(int64_t unix_ms) const;
 
  private:
-  http::asio::awaitable<http::Response> HandleAdmin(http::Request& request);
-  // Waits until the API at `path` has a ready replica (true) or its hold timeout passes or
-  // its hold queue is full (false). `table` is replaced by the newest route table.
-  http::asio::awaitable<bool> HoldForReplica(std::string_view path,
-                                             std::shared_ptr<const RouteTable>& table);
   // One I/O thread's connections to replicas, over TCP and over Unix sockets.
   struct Upstreams {
     http::UpstreamPool tcp;
     http::LocalUpstreamPool local;
   };
   static Upstreams& ThreadUpstreams(const RouteTable& table);
-  // Sends `request` to a replica of `api` (of API version `version` only, unless 0) as
-  // `replica_path`. A `prediction` waits for a replica while the API is scaled to zero and is
-  // counted in its statistics. `table` is the route table `api` belongs to.
+  // Checks the API key, admits the request (see Admit) and forwards it to a replica of `api`
+  // (of API version `version` only, unless 0) as `replica_path`. A `prediction` may wait in the
+  // API's queue and is counted in its statistics; anything else (metadata) neither waits nor
+  // wakes an API at zero replicas. `api` belongs to `table`.
   http::asio::awaitable<http::Response> Dispatch(std::shared_ptr<const RouteTable> table,
                                                  const ApiRoute* api, int64_t version,
                                                  http::Request& request,
@@ -61,9 +63,19 @@ class Gateway {
   // The Open Inference Protocol's paths (/v2...), in v2_http.cc.
   http::asio::awaitable<http::Response> HandleV2(http::Request& request,
                                                  const std::string& request_id);
-  // Sends `request` to a replica of `api` as `replica_path` (/predict or /metadata).
-  http::asio::awaitable<http::Response> Forward(const ApiRoute& api, Upstreams& upstreams,
-                                                http::Request& request,
+  // A replica for the request (counted in flight), waiting in the API's queue while none can
+  // take it. On failure returns nullptr and sets `error`. `table` and `api` are replaced by
+  // the newest route table's when the request waited.
+  // With `version` (not 0), only replicas of that API version take it, and `api` becomes their
+  // route (RouteTable::FindVersion).
+  http::asio::awaitable<ReplicaTarget*> Admit(std::shared_ptr<const RouteTable>& table,
+                                              const ApiRoute*& api, int64_t version,
+                                              std::chrono::steady_clock::time_point start,
+                                              const std::string& request_id, http::Response& error);
+  // Sends `request` to `replica` (or, if it was certainly not delivered, once to another) as
+  // `replica_path` (/predict or /metadata); releases the replica(s) it used.
+  http::asio::awaitable<http::Response> Forward(const ApiRoute& api, ReplicaTarget* replica,
+                                                Upstreams& upstreams, http::Request& request,
                                                 const std::string& request_id,
                                                 std::string_view replica_path);
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <thread>
 
+#include "contract/routes.h"
 #include "open_inference.grpc.pb.h"
 
 namespace axon::gateway {
@@ -51,18 +52,12 @@ class SilentReplica {
 class GrpcServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(gateway_
-                    .SetRoutes({{"apis",
-                                 {{{"name", "slow"},
-                                   {"endpoint", "/slow"},
-                                   {"version", 1},
-                                   {"timeout_ms", 60'000},
-                                   {"replicas",
-                                    {{{"id", "r"},
-                                      {"host", "127.0.0.1"},
-                                      {"port", replica_.port()},
-                                      {"version", 1}}}}}}}})
-                    .ok());
+    contract::RouteTable routes;
+    routes.apis.push_back(
+        {.name = "slow", .endpoint = "/slow", .version = 1, .timeout_ms = 60'000});
+    routes.apis[0].replicas.push_back(
+        {.id = "r", .version = 1, .host = "127.0.0.1", .port = replica_.port()});
+    ASSERT_TRUE(gateway_.SetRoutes(routes).ok());
     auto server = GrpcServer::Start(gateway_, "127.0.0.1", 0, 1 << 20);
     ASSERT_TRUE(server.ok()) << server.status().message();
     server_ = std::move(server).value();

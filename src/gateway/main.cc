@@ -1,20 +1,24 @@
-// axon-gateway: the data plane process. Started and supervised by the operator.
+// axon-gateway: the data plane process. Started and supervised by the operator, with the flags
+// of contract::GatewayFlags.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "common/files.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "contract/flags.h"
 #include "gateway/gateway.h"
 #include "gateway/grpc_server.h"
+#include "http/client.h"
 #include "http/server.h"
 
 namespace {
 
+namespace asio = axon::http::asio;
+
 // Records every API's in-flight requests each `period`, on the server's first I/O thread.
-axon::http::asio::awaitable<void> SampleInFlight(const axon::gateway::Gateway& gateway,
-                                                 std::chrono::milliseconds period) {
-  namespace asio = axon::http::asio;
+asio::awaitable<void> SampleInFlight(const axon::gateway::Gateway& gateway,
+                                     std::chrono::milliseconds period) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     timer.expires_after(period);
@@ -27,72 +31,93 @@ axon::http::asio::awaitable<void> SampleInFlight(const axon::gateway::Gateway& g
   }
 }
 
+// The admin listener's options: a Unix socket, or host:port.
+axon::StatusOr<axon::http::ServerOptions> AdminOptions(const axon::contract::GatewayFlags& f) {
+  auto peer = axon::http::PeerFromListenAddress(f.admin_listen);
+  if (!peer.ok()) return peer.status();
+  axon::http::ServerOptions options{.host = peer->host, .port = peer->port, .threads = 1};
+  options.listen_tcp = peer->unix_socket.empty();
+  options.unix_socket = peer->unix_socket;
+  options.max_body_bytes = 256 * 1024 * 1024;  // route tables of many APIs
+  return options;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"axon-gateway: routes prediction requests to replicas (started by the operator)"};
-  axon::http::ServerOptions options;
-  options.port = 8888;
-  std::string token_file;
-  std::string routes_file;
-  int drain_ms = 30'000;
-  int sample_ms = 1000;
-  uint16_t grpc_port = 8890;
-  app.add_option("--host", options.host, "address to listen on")->capture_default_str();
-  app.add_option("--port", options.port, "port to listen on (0 = any)")->capture_default_str();
-  app.add_option("--grpc-port", grpc_port,
-                 "port of the Open Inference Protocol over gRPC (0 = no gRPC)")
-      ->capture_default_str();
-  app.add_option("--threads", options.threads, "I/O threads")->capture_default_str();
-  app.add_option("--max-body-bytes", options.max_body_bytes, "largest request body (413 above)")
-      ->capture_default_str();
-  app.add_option("--token-file", token_file, "file holding the platform token")->required();
-  app.add_option("--routes-file", routes_file, "where the route table is persisted");
-  app.add_option("--drain-ms", drain_ms, "how long SIGTERM waits for requests in flight")
-      ->capture_default_str();
-  app.add_option("--sample-ms", sample_ms, "how often in-flight requests are sampled")
-      ->capture_default_str()
-      ->check(CLI::Range(10, 60'000));
+  axon::contract::GatewayFlags flags;
+  axon::contract::Register(app, flags);
   CLI11_PARSE(app, argc, argv);
 
   axon::BlockTerminationSignals();
   axon::InitLogging("gateway");
-  auto token = axon::ReadFile(token_file);
+  if (flags.token_file.empty() || flags.admin_listen.empty() || flags.sample_ms < 10) {
+    spdlog::error("--token-file and --admin-listen are required; --sample-ms at least 10");
+    return 2;
+  }
+  auto token = axon::ReadFile(flags.token_file);
   if (!token.ok()) {
     spdlog::error("{}", token.status().message());
     return 2;
   }
-  axon::gateway::Gateway gateway(*token, routes_file);
+  axon::gateway::Gateway gateway(*token, flags.routes_file);
+  const axon::http::ServerOptions options{
+      .host = flags.host,
+      .port = flags.port,
+      .threads = flags.threads,
+      .max_body_bytes = flags.limits.max_body_bytes,
+      .max_header_bytes = flags.limits.max_header_bytes,
+      .header_timeout = std::chrono::milliseconds(flags.limits.header_timeout_ms),
+      .idle_timeout = std::chrono::milliseconds(flags.limits.idle_timeout_ms),
+      .tls_cert_file = flags.tls_cert,
+      .tls_key_file = flags.tls_key};
   auto server = axon::http::HttpServer::Create(
       options, [&gateway](axon::http::Request& req) { return gateway.Handle(req); });
   if (!server.ok()) {
     spdlog::error("{}", server.status().message());
     return 1;
   }
+  auto admin_options = AdminOptions(flags);
+  if (!admin_options.ok()) {
+    spdlog::error("--admin-listen: {}", admin_options.status().message());
+    return 2;
+  }
+  auto admin = axon::http::HttpServer::Create(
+      *admin_options, [&gateway](axon::http::Request& req) { return gateway.HandleAdmin(req); });
+  if (!admin.ok()) {
+    spdlog::error("{}", admin.status().message());
+    return 1;
+  }
   std::unique_ptr<axon::gateway::GrpcServer> grpc;
-  if (grpc_port != 0) {
-    auto started =
-        axon::gateway::GrpcServer::Start(gateway, options.host, grpc_port, options.max_body_bytes);
+  if (flags.grpc_port != 0) {
+    auto started = axon::gateway::GrpcServer::Start(gateway, flags.host, flags.grpc_port,
+                                                    flags.limits.max_body_bytes);
     if (!started.ok()) {
       spdlog::error("{}", started.status().message());
       return 1;
     }
     grpc = std::move(started).value();
   }
-  axon::http::asio::co_spawn((*server)->main_context(),
-                             SampleInFlight(gateway, std::chrono::milliseconds(sample_ms)),
-                             axon::http::asio::detached);
+  asio::co_spawn((*server)->main_context(),
+                 SampleInFlight(gateway, std::chrono::milliseconds(flags.sample_ms)),
+                 asio::detached);
   (*server)->Start();
-  spdlog::info("listening on {}:{} with {} threads{}", options.host, (*server)->port(),
-               options.threads,
-               grpc ? "; gRPC on port " + std::to_string(grpc_port) : std::string());
+  (*admin)->Start();
+  spdlog::info("listening on {}{}:{} with {} threads; admin on {}{}",
+               flags.tls_cert.empty() ? "" : "https://", flags.host, (*server)->port(),
+               flags.threads, flags.admin_listen,
+               grpc ? "; gRPC on port " + std::to_string(grpc->port()) : std::string());
   const int sig = axon::WaitForTerminationSignal();
   spdlog::info("signal {}: draining", sig);
+  const auto drain = std::chrono::milliseconds(flags.drain_ms);
   std::thread grpc_drain([&] {
-    if (grpc) grpc->Shutdown(std::chrono::milliseconds(drain_ms));
+    if (grpc) grpc->Shutdown(drain);
   });
-  (*server)->Shutdown(std::chrono::milliseconds(drain_ms));
+  (*server)->Shutdown(drain);
+  (*admin)->Shutdown(std::chrono::milliseconds(0));
   (*server)->Wait();
+  (*admin)->Wait();
   grpc_drain.join();
   spdlog::info("stopped");
   return 0;

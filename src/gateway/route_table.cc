@@ -1,5 +1,10 @@
 #include "gateway/route_table.h"
 
+#include <algorithm>
+
+#include "common/sha256.h"
+#include "http/responses.h"
+
 namespace axon::gateway {
 
 void ApiStats::Record(unsigned status, std::chrono::microseconds latency) {
@@ -13,32 +18,61 @@ void ApiStats::Record(unsigned status, std::chrono::microseconds latency) {
   latency_us_total.fetch_add(static_cast<uint64_t>(latency.count()), std::memory_order_relaxed);
 }
 
-nlohmann::json ApiStats::ToJson() const {
-  return {{"2xx", responses_2xx.load()},
-          {"4xx", responses_4xx.load()},
-          {"5xx", responses_5xx.load()},
-          {"latency_us_total", latency_us_total.load()}};
-}
-
 void ApiStats::AddSample(int64_t unix_ms, int64_t in_flight) {
   std::lock_guard lock(samples_mu_);
-  samples_.emplace_back(unix_ms, in_flight);
+  samples_.push_back({unix_ms, in_flight});
   if (samples_.size() > kMaxSamples) samples_.pop_front();
 }
 
-nlohmann::json ApiStats::SamplesAfter(int64_t after_unix_ms) const {
+std::vector<contract::InFlightSample> ApiStats::SamplesAfter(int64_t after_unix_ms) const {
   std::lock_guard lock(samples_mu_);
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& [at, value] : samples_) {
-    if (at > after_unix_ms) out.push_back({at, value});
+  std::vector<contract::InFlightSample> out;
+  for (const auto& sample : samples_) {
+    if (sample.unix_ms > after_unix_ms) out.push_back(sample);
   }
   return out;
 }
 
 int64_t ApiRoute::InFlight() const {
-  int64_t total = stats->held.load(std::memory_order_relaxed);
+  int64_t total = shared->queue.size();
   for (const auto& r : replicas) total += r->in_flight.load(std::memory_order_relaxed);
   return total;
+}
+
+int64_t ApiRoute::QueueLimit() const {
+  if (!replicas.empty()) return spec.max_queue_length * static_cast<int64_t>(replicas.size());
+  // None ready: wait for one (starting, restarting, scaling up from zero), unless replicas fail
+  // before they get ready, when waiting would only delay the 503.
+  return spec.start_failing ? 0 : spec.max_held;
+}
+
+bool ApiRoute::KeyRejected(std::string_view key) const {
+  if (spec.api_key_hashes.empty() && !spec.api_keys_required) return false;
+  if (key.empty()) return true;
+  const std::string hash = Sha256Hex(key);
+  bool found = false;
+  for (const auto& h : spec.api_key_hashes) found |= http::SecretsEqual(h, hash);
+  return !found;
+}
+
+namespace {
+
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void ReplicaTarget::Avoid(std::chrono::milliseconds period) {
+  avoid_until_ns.store(SteadyNowNs() + std::chrono::nanoseconds(period).count(),
+                       std::memory_order_relaxed);
+}
+
+bool ReplicaTarget::Avoided(int64_t now_ns) const {
+  const int64_t until = avoid_until_ns.load(std::memory_order_relaxed);
+  return until != 0 && now_ns < until;
 }
 
 ReplicaTarget* ApiRoute::PickReplica(const ReplicaTarget* skip) const {
@@ -46,12 +80,17 @@ ReplicaTarget* ApiRoute::PickReplica(const ReplicaTarget* skip) const {
   thread_local size_t rotation = 0;
   const size_t n = replicas.size();
   ReplicaTarget* best = nullptr;
-  int64_t best_load = max_replica_concurrency;
+  int64_t best_load = spec.max_replica_concurrency;
+  int64_t now_ns = 0;  // read once, and only if some replica is avoided
   const size_t start = n == 0 ? 0 : rotation++ % n;
   for (size_t i = 0; i < n; ++i) {
     ReplicaTarget* candidate = replicas[(start + i) % n].get();
     if (candidate == skip) continue;
     const int64_t load = candidate->in_flight.load(std::memory_order_relaxed);
+    if (candidate->avoid_until_ns.load(std::memory_order_relaxed) != 0) {
+      if (now_ns == 0) now_ns = SteadyNowNs();
+      if (candidate->Avoided(now_ns)) continue;
+    }
     if (load < best_load) {
       best = candidate;
       best_load = load;
@@ -60,13 +99,21 @@ ReplicaTarget* ApiRoute::PickReplica(const ReplicaTarget* skip) const {
   return best;
 }
 
+bool ApiRoute::AnyAvoided() const {
+  const int64_t now_ns = SteadyNowNs();
+  for (const auto& r : replicas) {
+    if (r->Avoided(now_ns)) return true;
+  }
+  return false;
+}
+
 ReplicaTarget* ApiRoute::AcquireReplica(const ReplicaTarget* skip) const {
   // A failed exchange means another request changed that replica's count: pick again.
   for (;;) {
     ReplicaTarget* candidate = PickReplica(skip);
     if (candidate == nullptr) return nullptr;
     int64_t load = candidate->in_flight.load(std::memory_order_relaxed);
-    while (load < max_replica_concurrency) {
+    while (load < spec.max_replica_concurrency) {
       if (candidate->in_flight.compare_exchange_weak(load, load + 1, std::memory_order_relaxed)) {
         return candidate;
       }
@@ -74,55 +121,63 @@ ReplicaTarget* ApiRoute::AcquireReplica(const ReplicaTarget* skip) const {
   }
 }
 
-StatusOr<std::shared_ptr<const RouteTable>> RouteTable::FromJson(const nlohmann::json& json,
-                                                                 const RouteTable* previous) {
+void ApiRoute::Release(ReplicaTarget* replica) const {
+  replica->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  shared->queue.WakeOne();
+}
+
+namespace {
+
+StatusOr<std::shared_ptr<ReplicaTarget>> MakeTarget(const contract::ReplicaRoute& r,
+                                                    const std::string& api) {
+  http::beast::error_code ec;
+  const auto address = http::asio::ip::make_address(r.host, ec);
+  if (ec) {
+    return InvalidArgument("api " + api + ": replica " + r.id + " has a bad host '" + r.host + "'");
+  }
+  auto target = std::make_shared<ReplicaTarget>();
+  target->id = r.id;
+  target->version = r.version;
+  target->endpoint = {address, r.port};
+  if (!r.socket.empty()) target->local_endpoint = http::LocalEndpoint(r.socket);
+  return target;
+}
+
+}  // namespace
+
+StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(const contract::RouteTable& routes,
+                                                              const RouteTable* previous) {
   auto table = std::make_shared<RouteTable>();
-  try {
-    for (const auto& api : json.at("apis")) {
-      auto route = std::make_unique<ApiRoute>();
-      route->name = api.at("name").get<std::string>();
-      route->endpoint = api.at("endpoint").get<std::string>();
-      route->version = api.value("version", int64_t{0});
-      route->max_replica_concurrency = api.value("max_replica_concurrency", int64_t{1024});
-      route->timeout = std::chrono::milliseconds(api.value("timeout_ms", int64_t{60'000}));
-      route->status = api.value("status", std::string("updating"));
-      route->scale_to_zero = api.value("scale_to_zero", false);
-      route->hold_timeout =
-          std::chrono::milliseconds(api.value("hold_timeout_ms", int64_t{60'000}));
-      route->max_held = api.value("max_held", int64_t{1000});
-      const ApiRoute* old = previous != nullptr ? previous->Find(route->endpoint) : nullptr;
-      if (old != nullptr && old->name != route->name) old = nullptr;
-      route->stats = old != nullptr ? old->stats : std::make_shared<ApiStats>();
-      for (const auto& r : api.at("replicas")) {
-        auto target = std::make_shared<ReplicaTarget>();
-        target->id = r.at("id").get<std::string>();
-        target->version = r.value("version", int64_t{0});
-        target->endpoint = {http::asio::ip::make_address(r.at("host").get<std::string>()),
-                            r.at("port").get<uint16_t>()};
-        if (r.contains("socket")) {
-          target->local_endpoint = http::LocalEndpoint(r["socket"].get<std::string>());
+  for (const auto& api : routes.apis) {
+    auto route = std::make_unique<ApiRoute>();
+    route->spec = api;
+    route->spec.replicas.clear();
+    route->timeout = std::chrono::milliseconds(api.timeout_ms);
+    route->hold_timeout = std::chrono::milliseconds(api.hold_timeout_ms);
+    const ApiRoute* old = previous != nullptr ? previous->Find(api.endpoint) : nullptr;
+    if (old != nullptr && old->name() != api.name) old = nullptr;
+    route->shared = old != nullptr ? old->shared : std::make_shared<ApiShared>();
+    for (const auto& r : api.replicas) {
+      auto target = MakeTarget(r, api.name);
+      if (!target.ok()) return target.status();
+      // The same replica process (same id and address) keeps its in-flight counter.
+      for (const auto& candidate : old != nullptr ? old->replicas : route->replicas) {
+        if (candidate->id == r.id && candidate->endpoint == (*target)->endpoint &&
+            candidate->local_endpoint == (*target)->local_endpoint &&
+            candidate->version == r.version) {
+          *target = candidate;
         }
-        // The same replica process (same id and address) keeps its in-flight counter.
-        for (const auto& candidate : old != nullptr ? old->replicas : route->replicas) {
-          if (candidate->id == target->id && candidate->endpoint == target->endpoint &&
-              candidate->local_endpoint == target->local_endpoint &&
-              candidate->version == target->version) {
-            target = candidate;
-          }
-        }
-        route->replicas.push_back(std::move(target));
       }
-      if (!table->by_endpoint_.emplace(route->endpoint, route.get()).second) {
-        return InvalidArgument("two APIs at endpoint " + route->endpoint);
-      }
-      if (!table->by_name_.emplace(route->name, route.get()).second) {
-        return InvalidArgument("two APIs named " + route->name);
-      }
-      table->AddVersions(*route);
-      table->apis_.push_back(std::move(route));
+      route->replicas.push_back(std::move(target).value());
     }
-  } catch (const std::exception& e) {
-    return InvalidArgument(std::string("bad route table: ") + e.what());
+    if (!table->by_endpoint_.emplace(route->spec.endpoint, route.get()).second) {
+      return InvalidArgument("two APIs at endpoint " + route->spec.endpoint);
+    }
+    if (!table->by_name_.emplace(route->name(), route.get()).second) {
+      return InvalidArgument("two APIs named " + route->name());
+    }
+    table->AddVersions(*route);
+    table->apis_.push_back(std::move(route));
   }
   return std::shared_ptr<const RouteTable>(std::move(table));
 }
@@ -167,6 +222,25 @@ std::vector<http::tcp::endpoint> RouteTable::Endpoints() const {
   std::vector<http::tcp::endpoint> out;
   for (const auto& api : apis_) {
     for (const auto& r : api->replicas) out.push_back(r->endpoint);
+  }
+  return out;
+}
+
+contract::GatewayStats RouteTable::Stats(int64_t samples_after_unix_ms) const {
+  contract::GatewayStats out;
+  for (const auto& api : apis_) {
+    const ApiStats& s = api->shared->stats;
+    contract::ApiStats& entry = out.apis[api->name()];
+    entry.responses_2xx = s.responses_2xx.load(std::memory_order_relaxed);
+    entry.responses_4xx = s.responses_4xx.load(std::memory_order_relaxed);
+    entry.responses_5xx = s.responses_5xx.load(std::memory_order_relaxed);
+    entry.latency_us_total = s.latency_us_total.load(std::memory_order_relaxed);
+    entry.in_flight = api->InFlight();
+    entry.queued = api->shared->queue.size();
+    for (const auto& r : api->replicas) {
+      entry.replica_in_flight[r->id] = r->in_flight.load(std::memory_order_relaxed);
+    }
+    entry.samples = s.SamplesAfter(samples_after_unix_ms);
   }
   return out;
 }

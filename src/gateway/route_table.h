@@ -1,9 +1,11 @@
 // The gateway's routing state: an immutable snapshot of which APIs exist, at which endpoint,
-// and which replicas serve them. The operator sends a new table whenever that changes; the
-// gateway swaps it in atomically, so request handling never takes a lock.
+// with which limits, and which replicas serve them, built from the operator's route table
+// (contract/routes.h). The gateway swaps a new snapshot in atomically, so request handling
+// never takes a lock.
 //
-// Counters (in-flight requests per replica, per-API response statistics) are atomics shared
-// from one table to the next, so they survive route updates.
+// What must survive route updates lives in shared objects carried from one table to the next:
+// each replica's in-flight counter (same id and address), and each API's statistics and
+// waiting queue (same name and endpoint).
 #pragma once
 
 #include <atomic>
@@ -18,20 +20,30 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/status.h"
+#include "contract/routes.h"
+#include "contract/stats.h"
+#include "gateway/api_queue.h"
 #include "http/beast.h"
 
 namespace axon::gateway {
 
 struct ReplicaTarget {
   std::string id;
-  int64_t version = 0;  // the API version it serves (0: not told)
+  int64_t version = 0;
   http::tcp::endpoint endpoint;
   // Where the gateway sends requests when set (local mode): the replica's Unix socket.
   std::optional<http::local_stream::endpoint> local_endpoint;
   std::atomic<int64_t> in_flight{0};  // requests sent to it and not answered yet
+  // Until when (steady clock, ns since its epoch; 0 = never) to prefer other replicas: an
+  // exchange with it failed at the connection level (it died, most likely), and the operator
+  // has not taken it out of the route table yet. Without this, a dead replica, having no
+  // requests in flight, would be everyone's least loaded pick until then.
+  std::atomic<int64_t> avoid_until_ns{0};
+
+  // After a failed exchange: avoid this replica for `period`.
+  void Avoid(std::chrono::milliseconds period);
+  bool Avoided(int64_t now_ns) const;
 };
 
 // Per-API response statistics since the gateway started. Updated on every request.
@@ -40,72 +52,79 @@ struct ApiStats {
   std::atomic<uint64_t> responses_4xx{0};
   std::atomic<uint64_t> responses_5xx{0};
   std::atomic<uint64_t> latency_us_total{0};  // over every answered request
-  std::atomic<int64_t> held{0};  // requests waiting for an API at zero replicas to start one
   void Record(unsigned status, std::chrono::microseconds latency);
-  nlohmann::json ToJson() const;
 
   // In-flight samples for the autoscaler: (unix ms, requests in flight), newest last, at most
   // kMaxSamples. Written by the sampler thread, read by the stats endpoint; not on the
   // request path.
   static constexpr size_t kMaxSamples = 600;
   void AddSample(int64_t unix_ms, int64_t in_flight);
-  // Samples taken after `after_unix_ms`, as [[unix_ms, in_flight], ...].
-  nlohmann::json SamplesAfter(int64_t after_unix_ms) const;
+  std::vector<contract::InFlightSample> SamplesAfter(int64_t after_unix_ms) const;
 
  private:
   mutable std::mutex samples_mu_;
-  std::deque<std::pair<int64_t, int64_t>> samples_;  // guarded by samples_mu_
+  std::deque<contract::InFlightSample> samples_;  // guarded by samples_mu_
+};
+
+// What an API keeps across route tables.
+struct ApiShared {
+  ApiStats stats;
+  ApiQueue queue;
 };
 
 struct ApiRoute {
-  std::string name;
-  std::string endpoint;  // "/iris"
-  int64_t version = 0;   // the API's current version (0: not told)
-  int64_t max_replica_concurrency = 1024;
+  contract::ApiRoute spec;  // as the operator sent it (replicas: see `replicas`)
   std::chrono::milliseconds timeout{60'000};
-  std::string status;  // the operator's word for the API when it has no ready replica
-  // Scale to zero: with no ready replica, hold up to max_held requests for up to hold_timeout
-  // while the operator starts one (instead of answering 503 at once).
-  bool scale_to_zero = false;
   std::chrono::milliseconds hold_timeout{60'000};
-  int64_t max_held = 1000;
   std::vector<std::shared_ptr<ReplicaTarget>> replicas;  // ready replicas only
-  std::shared_ptr<ApiStats> stats;
+  std::shared_ptr<ApiShared> shared;
 
-  // Requests in flight over all replicas, plus requests held for a replica to start.
+  const std::string& name() const { return spec.name; }
+  // Requests in flight over all replicas, plus requests waiting in the gateway's queue.
   int64_t InFlight() const;
-  // The replica with the fewest requests in flight, or nullptr if every replica already has
-  // max_replica_concurrency. `skip` is excluded (for a retry elsewhere).
-  ReplicaTarget* PickReplica(const ReplicaTarget* skip = nullptr) const;
-  // Like PickReplica(), and counts one request in flight on the replica it returns, atomically
-  // with the max_replica_concurrency check (so concurrent callers cannot overshoot the limit).
-  // The caller decrements that replica's in_flight when the request is done.
+  // How many requests may wait in the queue now: max_queue_length per ready replica; with no
+  // ready replica, max_held (while one starts or restarts, or the API scales up from zero),
+  // none when its replicas fail before they get ready (start_failing).
+  int64_t QueueLimit() const;
+  // True when the API needs a key and `key` (as the client sent it) is not one of its keys.
+  bool KeyRejected(std::string_view key) const;
+  // The replica with the fewest requests in flight among those not avoided (see
+  // ReplicaTarget::avoid_until_ns), counted in flight atomically with the
+  // max_replica_concurrency check (so concurrent callers cannot overshoot the limit); nullptr
+  // if every replica is at the limit. `skip` is excluded (for a retry elsewhere). The caller
+  // calls Release() on it when the request is done.
   ReplicaTarget* AcquireReplica(const ReplicaTarget* skip = nullptr) const;
+  // True while some replica is avoided (a request that finds no replica then waits only until
+  // the avoidance ends, not for a finished request that may never come).
+  bool AnyAvoided() const;
+  // The request sent to `replica` is done: frees its slot and wakes a waiting request.
+  void Release(ReplicaTarget* replica) const;
+
+ private:
+  ReplicaTarget* PickReplica(const ReplicaTarget* skip) const;
 };
 
 class RouteTable {
  public:
-  // Parses the operator's JSON:
-  //   {"apis": [{"name", "endpoint", "version", "max_replica_concurrency", "timeout_ms",
-  //              "status", "scale_to_zero", "hold_timeout_ms", "max_held" (the last three and
-  //              "version" optional),
-  //              "replicas": [{"id", "host", "port", "version", "socket" (the last two
-  //                            optional)}]}]}
-  // reusing counters of `previous` (may be null) for APIs and replicas that carry over.
-  static StatusOr<std::shared_ptr<const RouteTable>> FromJson(const nlohmann::json& json,
-                                                              const RouteTable* previous);
+  // Builds a table from the operator's route table, reusing shared state of `previous` (may be
+  // null). Fails on addresses that do not parse or endpoints served twice.
+  static StatusOr<std::shared_ptr<const RouteTable>> Build(const contract::RouteTable& routes,
+                                                           const RouteTable* previous);
 
   // The API whose endpoint is exactly `path`, or nullptr.
   const ApiRoute* Find(std::string_view path) const;
   // The API named `name` (a model of the Open Inference Protocol), or nullptr.
   const ApiRoute* FindByName(std::string_view name) const;
   // `api`'s ready replicas of API version `version` as a route of their own, sharing `api`'s
-  // counters and limits; nullptr when none of them serves that version. `api` is of this table.
+  // statistics, queue and limits; nullptr when none of them serves that version. `api` is of
+  // this table.
   const ApiRoute* FindVersion(const ApiRoute& api, int64_t version) const;
   const std::vector<std::unique_ptr<ApiRoute>>& apis() const { return apis_; }
   // Every replica's TCP endpoint and every Unix socket endpoint in the table.
   std::vector<http::tcp::endpoint> Endpoints() const;
   std::vector<http::local_stream::endpoint> LocalEndpoints() const;
+  // Statistics of every API now, with the in-flight samples taken after `samples_after_unix_ms`.
+  contract::GatewayStats Stats(int64_t samples_after_unix_ms) const;
 
  private:
   void AddVersions(const ApiRoute& api);  // fills versions_

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <set>
 
+#include "common/version.h"
 #include "gateway/gateway.h"
 #include "gateway/v2_path.h"
 #include "http/responses.h"
@@ -28,7 +29,7 @@ std::optional<int64_t> ParseVersion(std::string_view text) {
 // The versions a client may ask for: the current one and those of ready replicas.
 std::vector<int64_t> VersionsOf(const ApiRoute& api) {
   std::set<int64_t> versions;
-  if (api.version > 0) versions.insert(api.version);
+  if (api.spec.version > 0) versions.insert(api.spec.version);
   for (const auto& r : api.replicas) {
     if (r->version > 0) versions.insert(r->version);
   }
@@ -41,10 +42,13 @@ std::string VersionList(const std::vector<int64_t>& versions) {
   return out.empty() ? "none" : out;
 }
 
-// Every API serves, or sits at zero replicas on purpose (scale to zero wakes it on demand).
+// Every API serves, or sits at zero replicas on purpose (min_replicas 0: a request wakes it;
+// the operator calls such an API live).
 bool AllReady(const RouteTable& table) {
   for (const auto& api : table.apis()) {
-    if (api->replicas.empty() && !api->scale_to_zero) return false;
+    if (api->replicas.empty() && (api->spec.status != "live" || api->spec.start_failing)) {
+      return false;
+    }
   }
   return true;
 }
@@ -52,7 +56,7 @@ bool AllReady(const RouteTable& table) {
 Response ServerMetadata() {
   return http::JsonResponse(
       200, {{"name", "axon"},
-            {"version", AXON_VERSION},
+            {"version", std::string(Version())},
             {"extensions",
              nlohmann::json::array({std::string(protocol::v2::kBinaryTensorDataExtension)})}});
 }
@@ -66,7 +70,8 @@ Response ModelMetadata(const ApiRoute& api, Response replica) {
     described = nlohmann::json::parse(replica.body(), nullptr, /*allow_exceptions=*/false);
     if (!described.is_object()) return http::JsonError(502, "a replica's metadata is malformed");
   }
-  return http::JsonResponse(200, protocol::v2::ModelMetadata(api.name, VersionsOf(api), described));
+  return http::JsonResponse(200,
+                            protocol::v2::ModelMetadata(api.name(), VersionsOf(api), described));
 }
 
 }  // namespace
@@ -104,8 +109,8 @@ http::asio::awaitable<Response> Gateway::HandleV2(http::Request& request,
   int64_t version = 0;
   if (!route.version.empty()) {
     const std::optional<int64_t> v = ParseVersion(route.version);
-    if (!v || (*v != api->version && table->FindVersion(*api, *v) == nullptr)) {
-      co_return http::JsonError(404, "model \"" + api->name + "\" has no version \"" +
+    if (!v || (*v != api->spec.version && table->FindVersion(*api, *v) == nullptr)) {
+      co_return http::JsonError(404, "model \"" + api->name() + "\" has no version \"" +
                                          route.version +
                                          "\"; versions: " + VersionList(VersionsOf(*api)));
     }
@@ -114,7 +119,7 @@ http::asio::awaitable<Response> Gateway::HandleV2(http::Request& request,
   if (route.kind == V2Path::kModelReady) {
     const bool ready =
         version == 0 ? !api->replicas.empty() : table->FindVersion(*api, version) != nullptr;
-    co_return http::JsonResponse(ready ? 200 : 400, {{"name", api->name}, {"ready", ready}});
+    co_return http::JsonResponse(ready ? 200 : 400, {{"name", api->name()}, {"ready", ready}});
   }
   if (route.kind == V2Path::kModelMetadata) {
     request.body().clear();

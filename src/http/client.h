@@ -1,5 +1,6 @@
 // A blocking HTTP client for the control plane (CLI and operator): one connection per call,
-// a deadline for the whole exchange. Thread-safe (no shared state).
+// a deadline for the whole exchange, over TCP, HTTPS (the server's certificate verified) or a
+// Unix domain socket. Thread-safe (no shared state).
 #pragma once
 
 #include <chrono>
@@ -11,8 +12,23 @@
 
 namespace axon::http {
 
-// Sends `request` to host:port and returns the response (any status code). Errors:
-// kUnavailable when nothing listens there or the deadline passes.
+// Where a control-plane call goes.
+struct Peer {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::string unix_socket;       // set: connect here ("@name" or a path) instead of host:port
+  bool tls = false;              // HTTPS: verify the server's certificate and that it names `host`
+  std::string ca_file;           // PEM CA bundle to verify with; empty = the system's
+  std::string Describe() const;  // "127.0.0.1:8889", "https://host:443", "@axon-admin"
+};
+
+// Parses "@name", "/path/to/socket" or "host:port" (as the admin listener flags take them).
+StatusOr<Peer> PeerFromListenAddress(const std::string& address);
+
+// Sends `request` and returns the response (any status code). Errors: kUnavailable when
+// nothing listens there or the deadline passes; kInvalidArgument for a TLS set-up that cannot
+// work (no CA file); TLS verification failures name the reason.
+StatusOr<Response> Fetch(const Peer& peer, Request request, std::chrono::milliseconds timeout);
 StatusOr<Response> Fetch(const std::string& host, uint16_t port, Request request,
                          std::chrono::milliseconds timeout);
 

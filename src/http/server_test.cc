@@ -137,3 +137,67 @@ TEST(HttpServerTest, ServesOverAnAbstractUnixSocket) {
 
 }  // namespace
 }  // namespace axon::http
+
+namespace axon::http {
+namespace {
+
+// A peer that answers every connection with headers first and the body 50 ms later, in a
+// second write, as many servers do.
+class SplitAnswerPeer {
+ public:
+  SplitAnswerPeer() : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this] {
+      for (int i = 0; i < 2; ++i) {
+        tcp::socket socket(io_);
+        beast::error_code ec;
+        acceptor_.accept(socket, ec);
+        if (ec) return;
+        char buf[4096];
+        (void)socket.read_some(asio::buffer(buf), ec);
+        asio::write(socket,
+                    asio::buffer(std::string_view(
+                        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n")),
+                    ec);
+        std::this_thread::sleep_for(50ms);
+        asio::write(socket, asio::buffer(std::string_view("hello")), ec);
+      }
+    });
+  }
+  ~SplitAnswerPeer() {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    thread_.join();
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+// Regression: with body_limit(boost::none), Beast 1.74 failed such answers with "body limit
+// exceeded" (both in the control-plane client and in the gateway's upstream pool).
+TEST(HttpClientTest, ReadsABodyThatArrivesAfterItsHeaders) {
+  SplitAnswerPeer peer;
+  auto res = Fetch("127.0.0.1", peer.port(), MakeRequest(bhttp::verb::get, "/"), 5s);
+  ASSERT_TRUE(res.ok()) << res.status().message();
+  EXPECT_EQ(res->body(), "hello");
+  asio::io_context io;
+  UpstreamPool pool;
+  UpstreamResult result;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Request req = MakeRequest(bhttp::verb::get, "/");
+        req.prepare_payload();
+        result = co_await pool.Send({asio::ip::make_address("127.0.0.1"), peer.port()}, req, 5s);
+      },
+      asio::detached);
+  io.run();
+  EXPECT_FALSE(result.error) << result.error.message();
+  EXPECT_EQ(result.response.body(), "hello");
+}
+
+}  // namespace
+}  // namespace axon::http

@@ -1,6 +1,7 @@
 #include "http/upstream_pool.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace axon::http {
 namespace {
@@ -25,7 +26,9 @@ asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Exchange(
   result.maybe_delivered = true;
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(boost::none);
+  // Not boost::none: in Beast 1.74 that makes a Content-Length answer whose body arrives in a
+  // later read fail with "body limit exceeded".
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   co_await bhttp::async_read(stream, buffer, parser, redirect_error(use_awaitable, result.error));
   if (!result.error) {
     result.response = parser.release();

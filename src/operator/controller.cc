@@ -5,17 +5,13 @@
 #include <spdlog/spdlog.h>
 
 #include "common/files.h"
-#include "http/client.h"
-#include "operator/predictor_folder.h"
+#include "common/sha256.h"
 #include "spec/spec_parser.h"
 
 namespace axon::operator_ {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr int kLogLinesInErrors = 8;
-constexpr auto kMaxWaitForRoutes = 5s;
 
 const char* ActionName(DeployAction action) {
   switch (action) {
@@ -36,82 +32,52 @@ std::string SpecFingerprintText(spec::ApiSpec spec) {
   return spec::ToJson(spec).dump();
 }
 
-bool ProbeReady(uint16_t port) {
-  auto res =
-      http::Fetch("127.0.0.1", port, http::MakeRequest(http::bhttp::verb::get, "/healthz"), 300ms);
-  return res.ok() && res->result_int() == 200;
+Status NoSuchApi(const std::string& name) {
+  return NotFound("no api named " + name + " (see `axon get`)");
+}
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
 
-Controller::Controller(ControllerOptions options, StateStore& store, ReplicaBackend& backend,
-                       GatewayLink& gateway, const Clock& clock)
+Controller::Controller(ControllerOptions options, StateStore& store, ApiBackend& backend,
+                       GatewayLink& gateway, BundleStore& bundles, const Clock& clock)
     : options_(std::move(options)),
       store_(store),
       backend_(backend),
       gateway_(gateway),
+      bundles_(bundles),
       clock_(clock) {}
 
-void Controller::LoadFromStore() {
+Status Controller::LoadFromStore() {
+  std::lock_guard deploy_lock(deploy_mu_);
+  auto stored = store_.List();
+  if (!stored.ok()) return stored.status();
+  for (const auto& api : *stored) {
+    if (Status s = Activate(api); !s.ok()) {
+      spdlog::error("cannot load api {} from the state store: {}", api.name, s.message());
+      continue;
+    }
+    if (Status s = RefreshKeys(api.name); !s.ok()) return s;
+  }
   std::lock_guard lock(mu_);
-  for (const auto& stored : store_.List()) {
-    if (Status s = Activate(stored); !s.ok()) {
-      spdlog::error("cannot load api {} from the state store: {}", stored.name, s.message());
-    }
-  }
-  const TimePoint now = clock_.Now();
-  for (const auto& replica : store_.Replicas()) AdoptLocked(replica, now);
-  // Adopted replicas may be more than init_replicas (the autoscaler had added some): keep them.
-  for (auto& [name, api] : apis_) {
-    if (api.UpToDate() > 0) {
-      api.requested = std::clamp(api.UpToDate(), api.spec.autoscaling.min_replicas,
-                                 api.spec.autoscaling.max_replicas);
-    }
-  }
-  SaveReplicasLocked();
+  for (const auto& [name, api] : apis_) backend_.Apply(api.Target());
+  return OkStatus();
 }
 
-void Controller::AdoptLocked(const StoredReplica& stored, TimePoint now) {
-  const ReplicaHandle handle{static_cast<pid_t>(stored.pid), stored.state_dir, stored.socket};
-  auto it = apis_.find(stored.api);
-  if (it == apis_.end() || backend_.CheckExited(handle)) return;  // gone, or its api is
-  ApiRuntime& api = it->second;
-  ReplicaSlot slot;
-  slot.id = stored.id;
-  slot.api = stored.api;
-  slot.version = stored.version;
-  // A replica of an older version is adopted as outdated: it serves until its successor is up.
-  slot.revision = stored.version == api.version ? api.revision : 0;
-  slot.phase = ReplicaPhase::kStarting;  // the next probe makes it ready again
-  slot.handle = handle;
-  slot.port = static_cast<uint16_t>(stored.port);
-  slot.restarts = static_cast<int>(stored.restarts);
-  slot.started_at = now;
-  const auto dash = stored.id.rfind('-');
-  if (dash != std::string::npos) {
-    api.next_replica_number =
-        std::max(api.next_replica_number, std::atoi(stored.id.c_str() + dash + 1));
+void Controller::KeepAdoptedScale(const std::map<std::string, int64_t>& adopted) {
+  std::lock_guard lock(mu_);
+  for (const auto& [name, count] : adopted) {
+    auto it = apis_.find(name);
+    if (it == apis_.end() || count == 0) continue;
+    const auto& a = it->second.spec.autoscaling;
+    it->second.requested = std::clamp(count, a.min_replicas, a.max_replicas);
+    backend_.Apply(it->second.Target());
   }
-  spdlog::info("api {}: adopted running replica {} (pid {}, version {})", stored.api, slot.id,
-               stored.pid, stored.version);
-  api.replicas.push_back(std::move(slot));
-}
-
-void Controller::SaveReplicasLocked() {
-  std::vector<StoredReplica> running;
-  for (const auto& [name, api] : apis_) {
-    for (const auto& slot : api.replicas) {
-      if (slot.phase != ReplicaPhase::kStarting && slot.phase != ReplicaPhase::kReady) continue;
-      running.push_back({slot.id, name, slot.version, slot.handle.pid, slot.port,
-                         slot.handle.socket, slot.handle.state_dir.string(), slot.restarts});
-    }
-  }
-  if (running == saved_replicas_) return;
-  if (Status s = store_.SaveReplicas(running); !s.ok()) {
-    spdlog::error("{}", s.message());
-    return;
-  }
-  saved_replicas_ = std::move(running);
 }
 
 Status Controller::Activate(const StoredApi& stored) {
@@ -121,8 +87,12 @@ Status Controller::Activate(const StoredApi& stored) {
   } catch (const std::exception& e) {
     return Internal(std::string("stored spec is unreadable: ") + e.what());
   }
+  const auto spec_file = options_.home.RunDir() / "apis" /
+                         (stored.name + "-v" + std::to_string(stored.version) + ".json");
+  if (Status s = WriteFileAtomic(spec_file, stored.spec_json); !s.ok()) return s;
+  std::lock_guard lock(mu_);
   ApiRuntime& api = apis_[stored.name];
-  if (api.version == stored.version) return OkStatus();
+  if (api.version == stored.version && api.autoscaler != nullptr) return OkStatus();
   if (api.autoscaler == nullptr) {
     api.requested = spec.autoscaling.init_replicas;
     api.autoscaler = std::make_unique<Autoscaler>(spec.autoscaling);
@@ -134,19 +104,16 @@ Status Controller::Activate(const StoredApi& stored) {
   api.spec = std::move(spec);
   api.version = stored.version;
   api.updated_at = stored.updated_at;
+  api.bundle = stored.bundle;
   api.revision++;
-  api.error.clear();
-  api.spec_file = options_.home.RunDir() / "apis" /
-                  (stored.name + "-v" + std::to_string(stored.version) + ".json");
-  return WriteFileAtomic(api.spec_file, stored.spec_json);
+  api.spec_file = spec_file;
+  return OkStatus();
 }
 
-StatusOr<nlohmann::json> Controller::Deploy(const std::string& file, const std::string& yaml) {
-  const spec::ParseResult parsed = spec::ParseSpecText(yaml, file);
-  if (!parsed.ok()) return InvalidArgument(parsed.ErrorText());
+Status Controller::CheckEndpointsFree(const std::vector<spec::ApiSpec>& apis,
+                                      const std::string& file) const {
   std::lock_guard lock(mu_);
-  std::vector<StoredApi> stored;
-  for (const auto& api : parsed.apis) {
+  for (const auto& api : apis) {
     for (const auto& [name, other] : apis_) {
       if (name != api.name && other.spec.networking.endpoint == api.networking.endpoint) {
         return AlreadyExists(file + ":" + std::to_string(api.source_line) + ": api \"" + api.name +
@@ -155,357 +122,238 @@ StatusOr<nlohmann::json> Controller::Deploy(const std::string& file, const std::
                              "\"; choose another endpoint or delete that api");
       }
     }
-    auto snapshotted = Snapshot(api);
-    if (!snapshotted.ok()) return snapshotted.status();
-    stored.push_back(std::move(snapshotted).value());
   }
-  return ApplyLocked(stored);
+  return OkStatus();
 }
 
-StatusOr<StoredApi> Controller::Snapshot(const spec::ApiSpec& api) const {
+StatusOr<nlohmann::json> Controller::Deploy(const std::string& file, const std::string& yaml) {
+  const spec::ParseResult parsed = spec::ParseSpecText(yaml, file);
+  if (!parsed.ok()) return InvalidArgument(parsed.ErrorText());
+  std::lock_guard deploy_lock(deploy_mu_);
+  // Nothing else adds or moves endpoints while deploy_mu_ is held: this check stays true.
+  if (Status s = CheckEndpointsFree(parsed.apis, file); !s.ok()) return s;
+  std::vector<StoredApi> stored;
+  for (const auto& api : parsed.apis) {
+    auto made = MakeStored(api);
+    if (!made.ok()) return made.status();
+    stored.push_back(std::move(made).value());
+  }
+  auto result = Apply(stored);
+  CollectGarbage();
+  return result;
+}
+
+StatusOr<StoredApi> Controller::MakeStored(const spec::ApiSpec& api) {
   const std::filesystem::path folder = SourceFolder(api.predictor);
-  const std::string hash = ContentHash(SpecFingerprintText(api), folder);
-  const auto snapshot = options_.home.root / "versions" / (api.name + "-" + hash);
-  if (Status s = SnapshotFolder(folder, snapshot); !s.ok()) return s;
+  auto bundle = bundles_.Add(folder, api.source_file);
+  if (!bundle.ok()) {
+    return Status(bundle.status().code(), "api " + api.name + ": " + bundle.status().message());
+  }
+  const auto root = bundles_.Path(*bundle);
   spec::ApiSpec runs = api;
-  // Paths into the snapshotted folder now point into the snapshot.
+  // Paths into the predictor's folder now point into the bundle.
   auto rebase = [&](std::string& path) {
     if (path.empty()) return;
     const auto relative = std::filesystem::path(path).lexically_relative(folder);
     if (relative.empty() || *relative.begin() == "..") return;  // outside: used in place
-    path = relative == "." ? snapshot.string() : (snapshot / relative).lexically_normal().string();
+    path = relative == "." ? root.string() : (root / relative).lexically_normal().string();
   };
   rebase(runs.predictor.path);
   rebase(runs.predictor.model.model_path);
   for (auto& model : runs.predictor.models) rebase(model.model_path);
-  return StoredApi{.name = api.name, .spec_json = spec::ToJson(runs).dump(), .content_hash = hash};
+  return StoredApi{.name = api.name,
+                   .spec_json = spec::ToJson(runs).dump(),
+                   .content_hash = Sha256Hex(SpecFingerprintText(api) + "\n" + *bundle),
+                   .bundle = *bundle};
 }
 
-StatusOr<nlohmann::json> Controller::ApplyLocked(std::vector<StoredApi>& stored) {
+StatusOr<nlohmann::json> Controller::Apply(std::vector<StoredApi>& stored) {
   auto actions = store_.Deploy(stored);
   if (!actions.ok()) return actions.status();
   nlohmann::json result = nlohmann::json::array();
   for (size_t i = 0; i < stored.size(); ++i) {
     if (Status s = Activate(stored[i]); !s.ok()) return s;
+    std::string endpoint;
+    {
+      std::lock_guard lock(mu_);
+      endpoint = apis_[stored[i].name].spec.networking.endpoint;
+    }
     result.push_back({{"api", stored[i].name},
                       {"action", ActionName((*actions)[i])},
                       {"version", stored[i].version},
-                      {"endpoint", apis_[stored[i].name].spec.networking.endpoint}});
+                      {"endpoint", endpoint}});
     spdlog::info("deploy: api {} {} (version {})", stored[i].name, ActionName((*actions)[i]),
                  stored[i].version);
   }
   return result;
 }
 
+void Controller::CollectGarbage() {
+  auto keep = store_.ReferencedBundles();
+  if (!keep.ok()) {
+    spdlog::error("bundles not collected: {}", keep.status().message());
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);  // what runs now stays, whatever the store says
+    for (const auto& [name, api] : apis_) keep->insert(api.bundle);
+  }
+  if (const int removed = bundles_.Collect(*keep); removed > 0) {
+    spdlog::info("removed {} bundles that no kept version uses", removed);
+  }
+}
+
 StatusOr<nlohmann::json> Controller::Rollback(const std::string& name, int64_t version) {
-  std::lock_guard lock(mu_);
-  auto it = apis_.find(name);
-  if (it == apis_.end()) return NotFound("no api named " + name + " (see `axon get`)");
-  const int64_t current = it->second.version;
-  const auto history = store_.History(name);
+  std::lock_guard deploy_lock(deploy_mu_);
+  int64_t current = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = apis_.find(name);
+    if (it == apis_.end()) return NoSuchApi(name);
+    current = it->second.version;
+  }
+  auto history = store_.History(name);
+  if (!history.ok()) return history.status();
   const StoredApi* target = nullptr;
-  for (const auto& v : history) {
+  for (const auto& v : *history) {
     if (version > 0 ? v.version == version : v.version < current) target = &v;
   }
   if (target == nullptr) {
-    return NotFound(version > 0
-                        ? "api " + name + " has no version " + std::to_string(version)
-                        : "api " + name + " has no version before " + std::to_string(current));
+    const std::string kept =
+        " (axon keeps the last " + std::to_string(kKeptVersions) + " versions of an API)";
+    return NotFound(
+        version > 0 ? "api " + name + " has no version " + std::to_string(version) + kept
+                    : "api " + name + " has no version before " + std::to_string(current) + kept);
   }
-  std::vector<StoredApi> stored{
-      {.name = name, .spec_json = target->spec_json, .content_hash = target->content_hash}};
-  auto result = ApplyLocked(stored);
+  std::vector<StoredApi> stored{{.name = name,
+                                 .spec_json = target->spec_json,
+                                 .content_hash = target->content_hash,
+                                 .bundle = target->bundle}};
+  auto result = Apply(stored);
   if (result.ok() && (*result)[0]["action"] == "unchanged") {
     return AlreadyExists("api " + name + " already runs the content of version " +
                          std::to_string(target->version));
   }
+  CollectGarbage();
   return result;
 }
 
 Status Controller::Delete(const std::string& name) {
-  std::lock_guard lock(mu_);
-  auto it = apis_.find(name);
-  if (it == apis_.end()) return NotFound("no api named " + name + " (see `axon get`)");
+  std::lock_guard deploy_lock(deploy_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (!apis_.contains(name)) return NoSuchApi(name);
+  }
   if (Status s = store_.Delete(name); !s.ok() && s.code() != StatusCode::kNotFound) return s;
-  const TimePoint now = clock_.Now();
-  for (auto& slot : it->second.replicas) StopReplicaLocked(std::move(slot), now);
-  apis_.erase(it);
+  {
+    std::lock_guard lock(mu_);
+    apis_.erase(name);
+    backend_.Remove(name);
+  }
   spdlog::info("deleted api {}", name);
+  CollectGarbage();
   return OkStatus();
 }
 
 Status Controller::Refresh(const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = apis_.find(name);
-  if (it == apis_.end()) return NotFound("no api named " + name + " (see `axon get`)");
+  if (it == apis_.end()) return NoSuchApi(name);
   it->second.revision++;
-  it->second.error.clear();
   spdlog::info("refresh: replacing every replica of api {}", name);
   return OkStatus();
 }
 
+Status Controller::RefreshKeys(const std::string& name) {
+  auto keys = store_.Keys(name);
+  if (!keys.ok()) return keys.status();
+  std::lock_guard lock(mu_);
+  auto it = apis_.find(name);
+  if (it == apis_.end()) return NoSuchApi(name);
+  it->second.key_hashes.clear();
+  for (const auto& key : *keys) it->second.key_hashes.push_back(key.hash);
+  return OkStatus();
+}
+
+StatusOr<nlohmann::json> Controller::CreateKey(const std::string& name) {
+  std::lock_guard deploy_lock(deploy_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (!apis_.contains(name)) return NoSuchApi(name);
+  }
+  const std::string key = "axk_" + RandomHex(24);
+  const StoredKey stored{
+      .api = name, .id = key.substr(0, 12), .hash = Sha256Hex(key), .created_at = UnixNow()};
+  if (Status s = store_.AddKey(stored); !s.ok()) return s;
+  if (Status s = RefreshKeys(name); !s.ok()) return s;
+  spdlog::info("api {}: key {} created", name, stored.id);
+  return nlohmann::json{{"api", name}, {"id", stored.id}, {"key", key}};
+}
+
+StatusOr<nlohmann::json> Controller::ListKeys(const std::string& name) const {
+  {
+    std::lock_guard lock(mu_);
+    if (!apis_.contains(name)) return NoSuchApi(name);
+  }
+  auto keys = store_.Keys(name);
+  if (!keys.ok()) return keys.status();
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& key : *keys) out.push_back({{"id", key.id}, {"created_at", key.created_at}});
+  return out;
+}
+
+Status Controller::RevokeKey(const std::string& name, const std::string& id) {
+  std::lock_guard deploy_lock(deploy_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (!apis_.contains(name)) return NoSuchApi(name);
+  }
+  if (Status s = store_.RevokeKey(name, id); !s.ok()) return s;
+  spdlog::info("api {}: key {} revoked", name, id);
+  return RefreshKeys(name);
+}
+
 void Controller::Tick() {
   Autoscale();
-  std::vector<Probe> probes;
   {
     std::lock_guard lock(mu_);
-    const TimePoint now = clock_.Now();
-    for (auto& [name, api] : apis_) ReapLocked(api, now);
-    probes = CollectProbesLocked();
+    for (const auto& [name, api] : apis_) backend_.Apply(api.Target());
   }
-  for (auto& probe : probes) probe.ready = ProbeReady(probe.port);
-  nlohmann::json routes;
+  backend_.Reconcile();
+  contract::RouteTable routes;
   {
     std::lock_guard lock(mu_);
-    const TimePoint now = clock_.Now();
-    ApplyProbesLocked(probes, now);
-    for (auto& [name, api] : apis_) ScaleLocked(api, now);
-    FinishStoppingLocked(now);
-    SaveReplicasLocked();
     routes = RoutesLocked();
   }
-  // Replicas leave the routes before they are told to stop. If the gateway cannot be told,
-  // stopping waits a little (it may be restarting) and then goes ahead.
-  const bool routed = gateway_.Sync(routes);
-  std::lock_guard lock(mu_);
-  const TimePoint now = clock_.Now();
-  for (auto& slot : stopping_) {
-    if (slot.stop_deadline == TimePoint{} &&
-        (routed || now - slot.stop_requested_at >= kMaxWaitForRoutes)) {
-      backend_.Stop(slot.handle);
-      slot.stop_deadline = now + options_.drain;
-    }
-  }
+  backend_.RoutesPublished(gateway_.Sync(routes));
 }
 
-void Controller::ReapLocked(ApiRuntime& api, TimePoint now) {
-  for (auto& slot : api.replicas) {
-    if (slot.phase == ReplicaPhase::kReady && slot.consecutive_failures > 0 &&
-        now - slot.ready_at >= options_.stable_after) {
-      slot.consecutive_failures = 0;  // it has run long enough: forget earlier crashes
-    }
-    if (slot.phase != ReplicaPhase::kStarting && slot.phase != ReplicaPhase::kReady) continue;
-    const auto exit = backend_.CheckExited(slot.handle);
-    if (!exit) continue;
-    const std::string reason = backend_.FailureReason(slot.handle);
-    const bool was_ready = slot.phase == ReplicaPhase::kReady;
-    slot.predictor_failed = !reason.empty();
-    slot.last_failure = !reason.empty() ? reason
-                        : was_ready     ? "replica crashed (" + *exit + ")"
-                                        : "replica exited (" + *exit + ") before becoming ready";
-    const std::string log_tail = TailFile(options_.home.ApiLog(api.spec.name), kLogLinesInErrors);
-    if (!log_tail.empty()) slot.last_failure += "\nlast log lines:\n" + log_tail;
-    slot.consecutive_failures++;
-    const auto backoff = std::min<std::chrono::milliseconds>(
-        options_.backoff_max,
-        options_.backoff_base * (1LL << std::min(slot.consecutive_failures - 1, 20)));
-    slot.phase = ReplicaPhase::kWaitingRestart;
-    slot.restart_at = now + backoff;
-    spdlog::warn("api {}: replica {} (pid {}) {}; restarting in {} ms", api.spec.name, slot.id,
-                 slot.handle.pid, reason.empty() ? *exit : reason, backoff.count());
-  }
-}
-
-std::vector<Controller::Probe> Controller::CollectProbesLocked() {
-  std::vector<Probe> probes;
-  for (auto& [name, api] : apis_) {
-    for (auto& slot : api.replicas) {
-      if (slot.phase != ReplicaPhase::kStarting) continue;
-      if (slot.port == 0) slot.port = backend_.Port(slot.handle).value_or(0);
-      if (slot.port != 0) probes.push_back({name, slot.id, slot.port});
-    }
-  }
-  return probes;
-}
-
-void Controller::ApplyProbesLocked(const std::vector<Probe>& probes, TimePoint now) {
-  for (const auto& probe : probes) {
-    if (!probe.ready) continue;
-    auto it = apis_.find(probe.api);
-    if (it == apis_.end()) continue;
-    for (auto& slot : it->second.replicas) {
-      if (slot.id == probe.replica_id && slot.phase == ReplicaPhase::kStarting) {
-        slot.phase = ReplicaPhase::kReady;
-        slot.ready_at = now;
-        slot.predictor_failed = false;
-        spdlog::info("api {}: replica {} ready (pid {}, port {})", probe.api, slot.id,
-                     slot.handle.pid, slot.port);
-      }
-    }
-  }
-}
-
-void Controller::ScaleLocked(ApiRuntime& api, TimePoint now) {
-  const int64_t desired = api.Requested();
-  auto& slots = api.replicas;
-  // Restart crashed replicas of the current revision whose backoff has passed.
-  for (auto& slot : slots) {
-    if (slot.revision == api.revision && slot.phase == ReplicaPhase::kWaitingRestart &&
-        now >= slot.restart_at) {
-      StartReplicaLocked(api, slot, now);
-    }
-  }
-  // A rollout (replicas of an older revision exist) follows update_strategy: at most
-  // desired + max_surge replicas at once, at least desired - max_unavailable ready.
-  const bool rolling = api.UpToDate() < static_cast<int64_t>(slots.size());
-  const int64_t surge = api.spec.update_strategy.max_surge.Resolve(desired, /*round_up=*/true);
-  const int64_t unavailable =
-      api.spec.update_strategy.max_unavailable.Resolve(desired, /*round_up=*/false);
-  const int64_t max_total = rolling ? desired + std::max<int64_t>(surge, 0) : desired;
-  // Add missing replicas of the current revision.
-  for (int64_t n = api.UpToDate(); n < desired && static_cast<int64_t>(slots.size()) < max_total;
-       ++n) {
-    ReplicaSlot slot;
-    slot.id = api.spec.name + "-" + std::to_string(++api.next_replica_number);
-    slot.api = api.spec.name;
-    StartReplicaLocked(api, slot, now);
-    slots.push_back(std::move(slot));
-  }
-  // Remove surplus: not-ready replicas first, then the newest.
-  std::stable_partition(slots.begin(), slots.end(),
-                        [](const ReplicaSlot& s) { return s.phase == ReplicaPhase::kReady; });
-  for (int64_t n = api.UpToDate(); n > desired; --n) {
-    auto victim = std::find_if(slots.rbegin(), slots.rend(),
-                               [&](const ReplicaSlot& s) { return s.revision == api.revision; });
-    StopReplicaLocked(std::move(*victim), now);
-    slots.erase(std::next(victim).base());
-  }
-  // Outdated replicas that are not ready go at once; ready ones one by one, as long as
-  // desired - max_unavailable replicas stay ready.
-  auto ready_total = [&] {
-    return std::count_if(slots.begin(), slots.end(),
-                         [](const ReplicaSlot& s) { return s.phase == ReplicaPhase::kReady; });
-  };
-  for (auto it = slots.begin(); it != slots.end();) {
-    if (it->revision != api.revision &&
-        (it->phase != ReplicaPhase::kReady || ready_total() - 1 >= desired - unavailable)) {
-      StopReplicaLocked(std::move(*it), now);
-      it = slots.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  api.error.clear();
-  for (const auto& slot : slots) {
-    // A failing slot keeps the API in "error" while it restarts, until it is ready again.
-    if (slot.revision == api.revision && slot.phase != ReplicaPhase::kReady &&
-        (slot.predictor_failed || slot.consecutive_failures >= options_.crash_loop_threshold)) {
-      api.error = slot.last_failure;
-    }
-  }
-}
-
-void Controller::StartReplicaLocked(ApiRuntime& api, ReplicaSlot& slot, TimePoint now) {
-  if (slot.handle.pid != 0) slot.restarts++;
-  slot.revision = api.revision;
-  slot.version = api.version;
-  slot.port = 0;
-  slot.started_at = now;
-  auto env = api.spec.predictor.env;
-  env["PYTHONUNBUFFERED"] = "1";
-  // OpenMP and OpenBLAS would start a thread per core in every replica; they get the API's
-  // intra-op threads unless the spec's env says otherwise.
-  const std::string intra_op = std::to_string(api.spec.predictor.intra_op_threads);
-  env.try_emplace("OMP_NUM_THREADS", intra_op);
-  env.try_emplace("OPENBLAS_NUM_THREADS", intra_op);
-  env["AXON_API"] = api.spec.name;
-  env["AXON_REPLICA_ID"] = slot.id;
-  env["AXON_API_VERSION"] = std::to_string(slot.version);
-  auto handle = backend_.Start({.api = api.spec.name,
-                                .replica_id = slot.id,
-                                .spec_file = api.spec_file,
-                                .state_dir = options_.home.RunDir() / "replicas" / slot.id,
-                                .log_file = options_.home.ApiLog(api.spec.name),
-                                .working_dir = SourceFolder(api.spec.predictor),
-                                .drain = options_.drain,
-                                .env = std::move(env)});
-  if (!handle.ok()) {
-    slot.phase = ReplicaPhase::kWaitingRestart;
-    slot.consecutive_failures++;
-    slot.last_failure = handle.status().message();
-    slot.restart_at = now + options_.backoff_max;
-    spdlog::error("api {}: cannot start replica {}: {}", api.spec.name, slot.id, slot.last_failure);
-    return;
-  }
-  slot.handle = *handle;
-  slot.phase = ReplicaPhase::kStarting;
-  spdlog::info("api {}: started replica {} (pid {}, version {})", api.spec.name, slot.id,
-               slot.handle.pid, slot.version);
-}
-
-void Controller::StopReplicaLocked(ReplicaSlot slot, TimePoint now) {
-  if (slot.phase == ReplicaPhase::kWaitingRestart) {  // no process to stop
-    std::error_code ec;
-    std::filesystem::remove_all(slot.handle.state_dir, ec);
-    return;
-  }
-  slot.phase = ReplicaPhase::kStopping;
-  slot.stop_requested_at = now;
-  slot.stop_deadline = TimePoint{};  // SIGTERM follows once the gateway has forgotten it
-  stopping_.push_back(std::move(slot));
-}
-
-void Controller::FinishStoppingLocked(TimePoint now) {
-  std::erase_if(stopping_, [&](ReplicaSlot& slot) {
-    if (backend_.CheckExited(slot.handle)) {
-      std::error_code ec;
-      std::filesystem::remove_all(slot.handle.state_dir, ec);
-      return true;
-    }
-    if (slot.stop_deadline != TimePoint{} && now > slot.stop_deadline) {
-      spdlog::warn("replica {} did not drain in time; killing it", slot.id);
-      backend_.Kill(slot.handle);
-    }
-    return false;
-  });
-}
-
-nlohmann::json Controller::RoutesLocked() const {
-  nlohmann::json apis = nlohmann::json::array();
+contract::RouteTable Controller::RoutesLocked() const {
+  contract::RouteTable table;
   for (const auto& [name, api] : apis_) {
-    nlohmann::json replicas = nlohmann::json::array();
-    for (const auto& slot : api.replicas) {
-      if (slot.phase == ReplicaPhase::kReady) {
-        nlohmann::json replica = {
-            {"id", slot.id}, {"host", "127.0.0.1"}, {"port", slot.port}, {"version", slot.version}};
-        if (!slot.handle.socket.empty()) replica["socket"] = slot.handle.socket;
-        replicas.push_back(std::move(replica));
-      }
+    const ApiObservation observed = backend_.Observe(name);
+    const auto& net = api.spec.networking;
+    contract::ApiRoute route{
+        .name = name,
+        .endpoint = net.endpoint,
+        .version = api.version,
+        .status = api.Status(observed),
+        .max_replica_concurrency = api.spec.autoscaling.max_replica_concurrency,
+        .max_queue_length = api.spec.autoscaling.max_queue_length,
+        .timeout_ms = (net.timeout.count() > 0 ? net.timeout : options_.request_timeout).count(),
+        .hold_timeout_ms = options_.hold_timeout.count(),
+        .max_held = options_.max_held,
+        .start_failing = observed.start_failing,
+        .api_key_hashes = api.key_hashes,
+        .api_keys_required = net.api_keys};
+    for (const auto& r : observed.replicas) {
+      if (r.state != ReplicaState::kReady) continue;
+      route.replicas.push_back(
+          {.id = r.id, .version = r.version, .host = r.host, .port = r.port, .socket = r.socket});
     }
-    apis.push_back({{"name", name},
-                    {"endpoint", api.spec.networking.endpoint},
-                    {"version", api.version},
-                    {"max_replica_concurrency", api.spec.autoscaling.max_replica_concurrency},
-                    {"timeout_ms", options_.request_timeout.count()},
-                    {"status", api.Status()},
-                    {"scale_to_zero", api.spec.autoscaling.min_replicas == 0},
-                    {"hold_timeout_ms", options_.hold_timeout.count()},
-                    {"max_held", options_.max_held},
-                    {"replicas", std::move(replicas)}});
+    table.apis.push_back(std::move(route));
   }
-  return {{"apis", std::move(apis)}};
-}
-
-void Controller::StopAllReplicas() {
-  std::unique_lock lock(mu_);
-  const TimePoint now = clock_.Now();
-  for (auto& [name, api] : apis_) {
-    for (auto& slot : api.replicas) StopReplicaLocked(std::move(slot), now);
-    api.replicas.clear();
-  }
-  for (auto& slot : stopping_) {
-    if (slot.stop_deadline == TimePoint{}) backend_.Stop(slot.handle);
-    slot.stop_deadline = now + options_.drain;
-  }
-  const auto deadline = std::chrono::steady_clock::now() + options_.drain + 1s;
-  while (!stopping_.empty() && std::chrono::steady_clock::now() < deadline) {
-    FinishStoppingLocked(clock_.Now());
-    lock.unlock();
-    std::this_thread::sleep_for(20ms);
-    lock.lock();
-  }
-  for (auto& slot : stopping_) backend_.Kill(slot.handle);
-  SaveReplicasLocked();  // none run any more
+  return table;
 }
 
 }  // namespace axon::operator_

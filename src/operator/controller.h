@@ -1,12 +1,20 @@
-// The control plane's heart: the desired state (APIs from the state store) and a reconciler
-// that makes the running replicas match it. Tick() is safe to run at any time and as often as
-// wanted: it reaps exited replicas, restarts crashed ones with exponential backoff, probes
-// starting ones for readiness, replaces outdated ones once their successors are ready, and
-// pushes the resulting route table to the gateway. Every autoscale_interval it also applies
-// each API's autoscaler (see autoscaler.h) to the in-flight samples taken by the gateway.
+// The control plane's heart: the desired state (APIs and their versions, from the state store)
+// and the loop that makes what runs match it through an ApiBackend. Tick() is safe to run at
+// any time and as often as wanted: it applies each API's target (version, revision, replica
+// count from the autoscaler) to the backend, lets the backend reconcile, and pushes the
+// resulting route table to the gateway.
 //
-// Threading: every public method may be called from any thread; one mutex guards the state.
-// Tick() does its readiness probes and gateway calls without holding it.
+// Deploys: a spec file is parsed and validated as a whole; each API's predictor folder becomes
+// a content-addressed bundle (BundleStore); the new versions are saved in one transaction and
+// then activated. Bundles that no kept version uses are collected after each deploy and
+// delete.
+//
+// Threading: every public method may be called from any thread. Two mutexes:
+//   - deploy_mu_ serializes what changes the set of APIs (deploy, rollback, delete, keys) and
+//     is held across their disk I/O (hashing and copying folders, SQLite writes);
+//   - mu_ guards the in-memory state and is never held across disk or network I/O, so that
+//     `axon get`, describe and the reconcile loop are not held up by a deploy of a big model.
+// Lock order: deploy_mu_, then mu_, then the backend's own lock.
 #pragma once
 
 #include <chrono>
@@ -20,21 +28,19 @@
 #include "common/axon_home.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "contract/routes.h"
+#include "contract/stats.h"
+#include "operator/api_backend.h"
 #include "operator/api_runtime.h"
+#include "operator/bundles.h"
 #include "operator/gateway_link.h"
-#include "operator/replica_backend.h"
 #include "operator/state_store.h"
 
 namespace axon::operator_ {
 
 struct ControllerOptions {
   AxonHome home;
-  std::chrono::milliseconds drain{30'000};      // how long a stopping replica may drain
-  std::chrono::milliseconds backoff_base{500};  // first restart delay after a crash
-  std::chrono::milliseconds backoff_max{30'000};
-  std::chrono::milliseconds stable_after{10'000};  // ready this long = crash count forgotten
-  int crash_loop_threshold = 3;                    // failures in a row that mean "error"
-  std::chrono::milliseconds request_timeout{60'000};
+  std::chrono::milliseconds request_timeout{60'000};     // unless networking.timeout says
   std::chrono::milliseconds autoscale_interval{10'000};  // how often the autoscaler decides
   // Scale to zero: how long, and how many, requests the gateway holds for an API at zero.
   std::chrono::milliseconds hold_timeout{60'000};
@@ -43,22 +49,30 @@ struct ControllerOptions {
 
 class Controller {
  public:
-  Controller(ControllerOptions options, StateStore& store, ReplicaBackend& backend,
-             GatewayLink& gateway, const Clock& clock);
+  Controller(ControllerOptions options, StateStore& store, ApiBackend& backend,
+             GatewayLink& gateway, BundleStore& bundles, const Clock& clock);
 
-  // Loads the APIs saved by an earlier operator and adopts its replicas that still run (an
-  // operator that was killed leaves them serving). Call once before the first Tick().
-  void LoadFromStore();
+  // Loads the APIs saved by an earlier operator and applies them to the backend. Call once
+  // before the first Tick(); an unreadable store is an error.
+  Status LoadFromStore();
+  // After the backend adopted replicas an earlier operator left running: each API keeps the
+  // replica count it adopted (the autoscaler may have added some), within its bounds.
+  void KeepAdoptedScale(const std::map<std::string, int64_t>& adopted);
 
   // Validates the YAML of `file` as a whole and applies it. On success, one entry per API:
   // {"api", "action": created|updated|unchanged, "version", "endpoint"}.
   StatusOr<nlohmann::json> Deploy(const std::string& file, const std::string& yaml);
-  // Deploys the content (spec and predictor snapshot) of an earlier version again, as a new
-  // version; `version` 0 means the one before the current.
+  // Deploys the content (spec and bundle) of an earlier version again, as a new version;
+  // `version` 0 means the one before the current.
   StatusOr<nlohmann::json> Rollback(const std::string& name, int64_t version);
   Status Delete(const std::string& name);
   // Replaces every replica of the API with a fresh one (new before old stop).
   Status Refresh(const std::string& name);
+
+  // API keys: a new key (shown once: {"id", "key"}), the keys' ids and dates, revoking one.
+  StatusOr<nlohmann::json> CreateKey(const std::string& name);
+  StatusOr<nlohmann::json> ListKeys(const std::string& name) const;
+  Status RevokeKey(const std::string& name, const std::string& id);
 
   nlohmann::json List() const;
   StatusOr<nlohmann::json> Describe(const std::string& name) const;
@@ -67,49 +81,37 @@ class Controller {
 
   // One reconcile pass.
   void Tick();
-  // Drains and stops every replica (for `axon down`). Blocks up to the drain time.
-  void StopAllReplicas();
 
  private:
-  struct Probe {
-    std::string api;
-    std::string replica_id;
-    uint16_t port;
-    bool ready = false;
-  };
   // Feeds the gateway's in-flight samples to each API's autoscaler and, once per
   // autoscale_interval, applies its decisions.
   void Autoscale();
-  void ReapLocked(ApiRuntime& api, TimePoint now);
-  std::vector<Probe> CollectProbesLocked();
-  void ApplyProbesLocked(const std::vector<Probe>& probes, TimePoint now);
-  void ScaleLocked(ApiRuntime& api, TimePoint now);
-  void StartReplicaLocked(ApiRuntime& api, ReplicaSlot& slot, TimePoint now);
-  void StopReplicaLocked(ReplicaSlot slot, TimePoint now);
-  void FinishStoppingLocked(TimePoint now);
-  nlohmann::json RoutesLocked() const;
-  void AdoptLocked(const StoredReplica& stored, TimePoint now);
-  // Saves the running replicas to the store when they changed.
-  void SaveReplicasLocked();
-  nlohmann::json DescribeLocked(const ApiRuntime& api, const nlohmann::json& stats) const;
-  Status Activate(const StoredApi& stored);  // mu_ held
-  // The stored form of `api`, its predictor folder copied to a snapshot named by content.
-  StatusOr<StoredApi> Snapshot(const spec::ApiSpec& api) const;
-  // Saves `stored` as new versions (unless unchanged) and activates them. mu_ held.
-  StatusOr<nlohmann::json> ApplyLocked(std::vector<StoredApi>& stored);
+  contract::RouteTable RoutesLocked() const;
+  nlohmann::json SummaryLocked(const ApiRuntime& api, const ApiObservation& observed,
+                               const contract::GatewayStats& stats) const;
+  // The stored form of `api`: its folder as a bundle, its paths rebased into the bundle. Disk
+  // I/O: deploy_mu_ held, mu_ not.
+  StatusOr<StoredApi> MakeStored(const spec::ApiSpec& api);
+  Status CheckEndpointsFree(const std::vector<spec::ApiSpec>& apis, const std::string& file) const;
+  // Saves `stored` as new versions (unless unchanged) and activates them. deploy_mu_ held.
+  StatusOr<nlohmann::json> Apply(std::vector<StoredApi>& stored);
+  // Writes the version's spec file (for replicas), then makes it the API's current one.
+  Status Activate(const StoredApi& stored);
+  void CollectGarbage();                        // deploy_mu_ held
+  Status RefreshKeys(const std::string& name);  // deploy_mu_ held
 
   const ControllerOptions options_;
   StateStore& store_;
-  ReplicaBackend& backend_;
+  ApiBackend& backend_;
   GatewayLink& gateway_;
+  BundleStore& bundles_;
   const Clock& clock_;
 
+  std::mutex deploy_mu_;
   mutable std::mutex mu_;
-  std::map<std::string, ApiRuntime> apis_;     // guarded by mu_
-  std::vector<ReplicaSlot> stopping_;          // guarded by mu_; draining, awaiting exit
-  std::vector<StoredReplica> saved_replicas_;  // guarded by mu_; as last saved
-  TimePoint next_autoscale_{};                 // reconcile thread only
-  int64_t samples_seen_unix_ms_ = 0;           // reconcile thread only
+  std::map<std::string, ApiRuntime> apis_;  // guarded by mu_
+  TimePoint next_autoscale_{};              // reconcile thread only
+  int64_t samples_seen_unix_ms_ = 0;        // reconcile thread only
 };
 
 }  // namespace axon::operator_

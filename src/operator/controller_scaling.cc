@@ -6,23 +6,24 @@
 namespace axon::operator_ {
 
 void Controller::Autoscale() {
-  const nlohmann::json stats = gateway_.Stats(samples_seen_unix_ms_);
+  const contract::GatewayStats stats = gateway_.Stats(samples_seen_unix_ms_);
   const auto unix_now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
   std::lock_guard lock(mu_);
   const TimePoint now = clock_.Now();
   for (auto& [name, api] : apis_) {
-    if (!stats.contains(name)) continue;
+    const auto it = stats.apis.find(name);
+    if (it == stats.apis.end()) continue;
     bool demand = false;
-    for (const auto& sample : stats[name].value("in_flight_samples", nlohmann::json::array())) {
-      const int64_t at = sample[0].get<int64_t>();
-      api.autoscaler->AddSample(now - std::chrono::milliseconds(unix_now - at),
-                                sample[1].get<double>());
-      samples_seen_unix_ms_ = std::max(samples_seen_unix_ms_, at);
-      demand = demand || sample[1].get<double>() > 0;
+    for (const auto& sample : it->second.samples) {
+      api.autoscaler->AddSample(now - std::chrono::milliseconds(unix_now - sample.unix_ms),
+                                static_cast<double>(sample.in_flight));
+      samples_seen_unix_ms_ = std::max(samples_seen_unix_ms_, sample.unix_ms);
+      demand = demand || sample.in_flight > 0;
     }
     // Requests are held for an API at zero replicas: start one now, not at the next decision.
+    demand = demand || it->second.queued > 0;
     if (api.requested == 0 && demand && api.spec.autoscaling.max_replicas > 0) {
       api.requested = 1;
       api.last_scaling = "0 -> 1 replicas: a request is waiting";

@@ -9,71 +9,75 @@ namespace axon::operator_ {
 namespace {
 
 constexpr int64_t kMaxLogChunk = 1 << 20;
+// Statistics without in-flight samples (the views do not need them).
+constexpr int64_t kNoSamples = std::numeric_limits<int64_t>::max();
 
 std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 }  // namespace
 
-nlohmann::json Controller::DescribeLocked(const ApiRuntime& api,
-                                          const nlohmann::json& stats) const {
-  const auto& s = stats.contains(api.spec.name) ? stats[api.spec.name] : nlohmann::json::object();
-  const uint64_t n2 = s.value("2xx", 0ULL), n4 = s.value("4xx", 0ULL), n5 = s.value("5xx", 0ULL);
-  const uint64_t total = n2 + n4 + n5;
-  nlohmann::json out = {
+nlohmann::json Controller::SummaryLocked(const ApiRuntime& api, const ApiObservation& observed,
+                                         const contract::GatewayStats& stats) const {
+  const auto it = stats.apis.find(api.spec.name);
+  const contract::ApiStats s = it != stats.apis.end() ? it->second : contract::ApiStats{};
+  const uint64_t total = s.responses_2xx + s.responses_4xx + s.responses_5xx;
+  return {
       {"name", api.spec.name},
-      {"status", api.Status()},
-      {"reason", FirstLine(api.error)},
+      {"status", api.Status(observed)},
+      {"reason", FirstLine(observed.error)},
       {"endpoint", api.spec.networking.endpoint},
       {"version", api.version},
-      {"requested", api.Requested()},
-      {"up_to_date", api.ReadyUpToDate()},
+      {"requested", api.requested},
+      {"up_to_date", observed.ReadyCurrent()},
       {"last_update", api.updated_at},
-      {"requests_2xx", n2},
-      {"requests_4xx", n4},
-      {"requests_5xx", n5},
-      {"in_flight", s.value("in_flight", 0)},
-      {"avg_request_ms",
-       total == 0 ? nlohmann::json(nullptr)
-                  : nlohmann::json(static_cast<double>(s.value("latency_us_total", 0ULL)) /
-                                   static_cast<double>(total) / 1000.0)},
+      {"requests_2xx", s.responses_2xx},
+      {"requests_4xx", s.responses_4xx},
+      {"requests_5xx", s.responses_5xx},
+      {"in_flight", s.in_flight},
+      {"queued", s.queued},
+      {"avg_request_ms", total == 0 ? nlohmann::json(nullptr)
+                                    : nlohmann::json(static_cast<double>(s.latency_us_total) /
+                                                     static_cast<double>(total) / 1000.0)},
   };
-  return out;
 }
 
-// Statistics without in-flight samples (the views do not need them).
-constexpr int64_t kNoSamples = std::numeric_limits<int64_t>::max();
-
 nlohmann::json Controller::List() const {
-  const nlohmann::json stats = gateway_.Stats(kNoSamples);
+  const contract::GatewayStats stats = gateway_.Stats(kNoSamples);
   std::lock_guard lock(mu_);
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& [name, api] : apis_) out.push_back(DescribeLocked(api, stats));
+  for (const auto& [name, api] : apis_) {
+    out.push_back(SummaryLocked(api, backend_.Observe(name), stats));
+  }
   return out;
 }
 
 StatusOr<nlohmann::json> Controller::Describe(const std::string& name) const {
-  const nlohmann::json stats = gateway_.Stats(kNoSamples);
+  const contract::GatewayStats stats = gateway_.Stats(kNoSamples);
   std::lock_guard lock(mu_);
   auto it = apis_.find(name);
   if (it == apis_.end()) return NotFound("no api named " + name + " (see `axon get`)");
   const ApiRuntime& api = it->second;
-  nlohmann::json out = DescribeLocked(api, stats);
-  out["error"] = api.error;
+  const ApiObservation observed = backend_.Observe(name);
+  nlohmann::json out = SummaryLocked(api, observed, stats);
+  out["error"] = observed.error;
   out["autoscaling"] = api.last_scaling;
   out["spec"] = spec::ToJson(api.spec);
+  const auto api_stats = stats.apis.find(name);
   nlohmann::json replicas = nlohmann::json::array();
-  auto add = [&](const ReplicaSlot& slot) {
-    replicas.push_back({{"id", slot.id},
-                        {"version", slot.version},
-                        {"state", PhaseName(slot.phase)},
-                        {"pid", slot.handle.pid},
-                        {"port", slot.port},
-                        {"restarts", slot.restarts},
-                        {"last_failure", FirstLine(slot.last_failure)}});
-  };
-  for (const auto& slot : api.replicas) add(slot);
-  for (const auto& slot : stopping_) {
-    if (slot.api == name) add(slot);
+  for (const auto& r : observed.replicas) {
+    int64_t in_flight = 0;
+    if (api_stats != stats.apis.end()) {
+      const auto found = api_stats->second.replica_in_flight.find(r.id);
+      if (found != api_stats->second.replica_in_flight.end()) in_flight = found->second;
+    }
+    replicas.push_back({{"id", r.id},
+                        {"version", r.version},
+                        {"state", ReplicaStateName(r.state)},
+                        {"pid", r.pid},
+                        {"port", r.port},
+                        {"restarts", r.restarts},
+                        {"in_flight", in_flight},
+                        {"last_failure", FirstLine(r.last_failure)}});
   }
   out["replicas"] = std::move(replicas);
   return out;

@@ -3,10 +3,10 @@
 #include <thread>
 
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "common/files.h"
 #include "common/process.h"
-#include "http/client.h"
 
 namespace axon::operator_ {
 namespace {
@@ -16,43 +16,61 @@ namespace bhttp = http::bhttp;
 
 }  // namespace
 
-std::string GatewayLink::ConnectHost() const {
-  return options_.host == "0.0.0.0" ? "127.0.0.1" : options_.host;
+GatewayLink::GatewayLink(GatewayOptions options) : options_(std::move(options)) {
+  auto peer = http::PeerFromListenAddress(options_.flags.admin_listen);
+  if (peer.ok()) admin_ = *peer;
+}
+
+std::string GatewayLink::address() const {
+  return options_.flags.host + ":" + std::to_string(options_.flags.port);
 }
 
 bool GatewayLink::Healthy() const {
-  auto res = http::Fetch(ConnectHost(), options_.port,
-                         http::MakeRequest(bhttp::verb::get, "/_axon/healthz"), 500ms);
+  auto res = http::Fetch(admin_, http::MakeRequest(bhttp::verb::get, "/_axon/healthz"), 500ms);
   return res.ok() && res->result_int() == 200;
+}
+
+// A gateway left running by an earlier operator keeps serving: adopt it, if the pid is still
+// the process that was started (not a recycled pid) and it answers on the admin listener.
+bool GatewayLink::Adopt() {
+  auto saved = ReadFile(options_.state_file);
+  if (!saved.ok()) return false;
+  const auto state = nlohmann::json::parse(*saved, nullptr, false);
+  if (!state.is_object()) return false;
+  const pid_t pid = state.value("pid", 0);
+  const uint64_t start_time = state.value("start_time", uint64_t{0});
+  if (start_time == 0 || state.value("admin_listen", "") != options_.flags.admin_listen ||
+      !ProcessAlive(pid, start_time) || !Healthy()) {
+    return false;
+  }
+  spdlog::info("adopted running gateway (pid {})", pid);
+  pid_ = pid;
+  start_time_ = start_time;
+  return true;
 }
 
 Status GatewayLink::EnsureRunning() {
   if (pid_ > 0) {
-    if (!ReapIfExited(pid_)) return OkStatus();
+    if (!ReapIfExited(pid_, start_time_)) return OkStatus();
     spdlog::warn("gateway (pid {}) exited; restarting it", pid_);
     pid_ = 0;
     routes_current_ = false;
   }
-  // A gateway left running by an earlier operator keeps serving: adopt it.
-  if (auto saved = ReadFile(options_.pid_file); saved.ok()) {
-    const pid_t old = static_cast<pid_t>(std::atoll(saved->c_str()));
-    if (ProcessAlive(old) && Healthy()) {
-      spdlog::info("adopted running gateway (pid {})", old);
-      pid_ = old;
-      routes_current_ = false;
-      return OkStatus();
-    }
+  if (Adopt()) {
+    routes_current_ = false;
+    return OkStatus();
   }
-  auto pid = SpawnProcess(
-      {.argv = {options_.binary.string(), "--host", options_.host, "--port",
-                std::to_string(options_.port), "--grpc-port", std::to_string(options_.grpc_port),
-                "--threads", std::to_string(options_.threads), "--max-body-bytes",
-                std::to_string(options_.max_body_bytes), "--token-file",
-                options_.token_file.string(), "--routes-file", options_.routes_file.string()},
-       .output_file = options_.log_file});
+  std::vector<std::string> argv{options_.binary.string()};
+  for (auto& arg : contract::ToArgs(options_.flags)) argv.push_back(std::move(arg));
+  auto pid = SpawnProcess({.argv = std::move(argv), .output_file = options_.log_file});
   if (!pid.ok()) return pid.status();
   pid_ = *pid;
-  (void)WriteFileAtomic(options_.pid_file, std::to_string(pid_));
+  start_time_ = ProcessStartTime(pid_).value_or(0);
+  (void)WriteFileAtomic(
+      options_.state_file,
+      nlohmann::json{
+          {"pid", pid_}, {"start_time", start_time_}, {"admin_listen", options_.flags.admin_listen}}
+          .dump());
   for (int i = 0; i < 100; ++i) {
     if (Healthy()) {
       spdlog::info("gateway started (pid {}) on {}", pid_, address());
@@ -68,16 +86,17 @@ Status GatewayLink::EnsureRunning() {
   return Unavailable("gateway did not become healthy on " + address());
 }
 
-Status GatewayLink::Push(const nlohmann::json& routes) const {
-  auto res = http::Fetch(
-      ConnectHost(), options_.port,
-      http::MakeRequest(bhttp::verb::put, "/_axon/routes", options_.token, routes.dump()), 2s);
+Status GatewayLink::Push(const contract::RouteTable& routes) const {
+  auto res = http::Fetch(admin_,
+                         http::MakeRequest(bhttp::verb::put, "/_axon/routes", options_.token,
+                                           contract::ToJson(routes).dump()),
+                         2s);
   if (!res.ok()) return res.status();
   if (res->result_int() != 200) return Internal("gateway refused routes: " + res->body());
   return OkStatus();
 }
 
-bool GatewayLink::Sync(const nlohmann::json& routes) {
+bool GatewayLink::Sync(const contract::RouteTable& routes) {
   if (Status s = EnsureRunning(); !s.ok()) {
     spdlog::error("{}", s.message());
     return false;
@@ -93,23 +112,27 @@ bool GatewayLink::Sync(const nlohmann::json& routes) {
   return true;
 }
 
-nlohmann::json GatewayLink::Stats(int64_t samples_after_unix_ms) const {
+contract::GatewayStats GatewayLink::Stats(int64_t samples_after_unix_ms) const {
   auto res =
-      http::Fetch(ConnectHost(), options_.port,
+      http::Fetch(admin_,
                   http::MakeRequest(bhttp::verb::get,
                                     "/_axon/stats?after=" + std::to_string(samples_after_unix_ms),
                                     options_.token),
                   1s);
-  if (!res.ok() || res->result_int() != 200) return nlohmann::json::object();
-  auto json = nlohmann::json::parse(res->body(), nullptr, false);
-  return json.is_object() ? json.value("apis", nlohmann::json::object()) : nlohmann::json::object();
+  if (!res.ok() || res->result_int() != 200) return {};
+  auto stats = contract::GatewayStatsFromJson(nlohmann::json::parse(res->body(), nullptr, false));
+  if (!stats.ok()) {
+    spdlog::warn("unreadable gateway statistics: {}", stats.status().message());
+    return {};
+  }
+  return std::move(stats).value();
 }
 
-void GatewayLink::Stop(std::chrono::milliseconds drain) {
+void GatewayLink::Stop() {
   if (pid_ <= 0) return;
-  TerminateProcess(pid_, drain);
+  TerminateProcess(pid_, std::chrono::milliseconds(options_.flags.drain_ms));
   std::error_code ec;
-  std::filesystem::remove(options_.pid_file, ec);
+  std::filesystem::remove(options_.state_file, ec);
   pid_ = 0;
 }
 

@@ -11,11 +11,18 @@
 
 #include "common/axon_home.h"
 #include "common/files.h"
+#include "common/home_lock.h"
+#include "common/install_layout.h"
 #include "common/log.h"
 #include "common/process.h"
+#include "common/sha256.h"
 #include "common/signals.h"
+#include "contract/flags.h"
+#include "common/version.h"
 #include "http/server.h"
+#include "operator/bundles.h"
 #include "operator/controller.h"
+#include "operator/local_backend.h"
 #include "operator/management_api.h"
 
 namespace {
@@ -25,18 +32,6 @@ using namespace axon;
 
 constexpr uintmax_t kMaxLogBytes = 10 * 1024 * 1024;
 constexpr int kRotatedLogs = 3;
-
-struct Flags {
-  http::ServerOptions management{.port = 8889};
-  operator_::GatewayOptions gateway;
-  int tick_ms = 200;
-  int drain_ms = 30'000;
-  int request_timeout_ms = 60'000;
-  int autoscale_ms = 10'000;
-  int sample_ms = 1000;
-  int hold_timeout_ms = 60'000;
-  int64_t max_held = 1000;
-};
 
 // Runs Controller::Tick() every `period` on its own thread until destroyed.
 class ReconcileLoop {
@@ -86,42 +81,113 @@ class ReconcileLoop {
   std::thread thread_;
 };
 
+// The gateway's flags, from the operator's: the same limits on the public port, an admin
+// listener private to this AXON_HOME.
+contract::GatewayFlags GatewayFlagsFor(const contract::OperatorFlags& f, const AxonHome& home) {
+  contract::GatewayFlags g;
+  g.host = f.gateway_host;
+  g.port = f.gateway_port;
+  g.grpc_port = f.grpc_port;
+  g.threads = f.gateway_threads;
+  g.admin_listen = "@axon-admin-" + Sha256Hex(home.root.string()).substr(0, 16);
+  g.limits = f.limits;
+  g.drain_ms = f.drain_ms;
+  g.sample_ms = f.sample_ms;
+  g.token_file = home.TokenFile().string();
+  g.routes_file = (home.RunDir() / "routes.json").string();
+  g.tls_cert = f.tls_cert;
+  g.tls_key = f.tls_key;
+  return g;
+}
+
+// Runs the platform until SIGTERM/SIGINT; returns the exit code.
+int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std::string& token,
+          operator_::StateStore& store, const std::filesystem::path& gateway_binary,
+          const std::filesystem::path& replica_binary) {
+  operator_::GatewayLink gateway({.binary = gateway_binary,
+                                  .flags = GatewayFlagsFor(flags, home),
+                                  .token = token,
+                                  .state_file = home.RunDir() / "gateway.json",
+                                  .log_file = home.LogDir() / "gateway.log"});
+  operator_::ChildReplicaProcesses processes(replica_binary);
+  SteadyClock clock;
+  operator_::LocalBackend backend(
+      {.home = home,
+       .drain = std::chrono::milliseconds(flags.drain_ms),
+       .ready_timeout = std::chrono::milliseconds(flags.ready_timeout_ms),
+       .max_body_bytes = flags.limits.max_body_bytes},
+      processes, store, clock);
+  operator_::BundleStore bundles(home.root / "bundles");
+  operator_::Controller controller(
+      {.home = home,
+       .request_timeout = std::chrono::milliseconds(flags.request_timeout_ms),
+       .autoscale_interval = std::chrono::milliseconds(flags.autoscale_ms),
+       .hold_timeout = std::chrono::milliseconds(flags.hold_timeout_ms),
+       .max_held = flags.max_held},
+      store, backend, gateway, bundles, clock);
+  if (Status s = controller.LoadFromStore(); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return 2;
+  }
+  controller.KeepAdoptedScale(backend.AdoptSaved());
+
+  operator_::ManagementApi api(controller, token,
+                               {{"version", Version()},
+       {"commit", GitCommit()},
+                                {"operator", flags.host + ":" + std::to_string(flags.port)},
+                                {"gateway", gateway.address()},
+                                {"axon_home", home.root.string()},
+                                {"pid", getpid()}},
+                               [] { ::kill(getpid(), SIGTERM); });
+  auto server = http::HttpServer::Create(
+      {.host = flags.host,
+       .port = flags.port,
+       .max_header_bytes = flags.limits.max_header_bytes,
+       .header_timeout = std::chrono::milliseconds(flags.limits.header_timeout_ms),
+       .tls_cert_file = flags.tls_cert,
+       .tls_key_file = flags.tls_key},
+      [&api](http::Request& req) { return api.Handle(req); });
+  if (!server.ok()) {
+    spdlog::error("{}", server.status().message());
+    return 1;
+  }
+  (void)WriteFileAtomic(home.RunDir() / "operator.pid", std::to_string(getpid()));
+  (*server)->Start();
+  spdlog::info("management API on {}:{}; state in {}", flags.host, (*server)->port(),
+               home.root.string());
+  {
+    ReconcileLoop loop(controller, home, std::chrono::milliseconds(flags.tick_ms));
+    const int sig = WaitForTerminationSignal();
+    spdlog::info("signal {}: stopping the platform", sig);
+  }
+  gateway.Stop();
+  backend.StopAll();
+  (*server)->Shutdown(1s);
+  (*server)->Wait();
+  std::error_code ec;
+  std::filesystem::remove(home.RunDir() / "operator.pid", ec);
+  spdlog::info("stopped");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"axon-operator: the Axon control plane (started by `axon up`)"};
-  Flags flags;
-  app.add_option("--host", flags.management.host, "management API address")->capture_default_str();
-  app.add_option("--port", flags.management.port, "management API port")->capture_default_str();
-  app.add_option("--gateway-host", flags.gateway.host, "gateway address")->capture_default_str();
-  app.add_option("--gateway-port", flags.gateway.port, "gateway port")->capture_default_str();
-  app.add_option("--gateway-grpc-port", flags.gateway.grpc_port,
-                 "gateway port for the Open Inference Protocol over gRPC (0 = none)")
-      ->capture_default_str();
-  app.add_option("--gateway-threads", flags.gateway.threads, "gateway I/O threads")
-      ->capture_default_str();
-  app.add_option("--max-body-bytes", flags.gateway.max_body_bytes, "largest request body")
-      ->capture_default_str();
-  app.add_option("--tick-ms", flags.tick_ms, "reconcile period")->capture_default_str();
-  app.add_option("--drain-ms", flags.drain_ms, "how long stopping replicas may drain")
-      ->capture_default_str();
-  app.add_option("--request-timeout-ms", flags.request_timeout_ms, "gateway request timeout")
-      ->capture_default_str();
-  app.add_option("--autoscale-ms", flags.autoscale_ms, "how often the autoscaler decides")
-      ->capture_default_str();
-  app.add_option("--sample-ms", flags.sample_ms, "how often the gateway samples in-flight requests")
-      ->capture_default_str();
-  app.add_option("--hold-timeout-ms", flags.hold_timeout_ms,
-                 "how long the gateway holds a request for an API at zero replicas")
-      ->capture_default_str();
-  app.add_option("--max-held", flags.max_held,
-                 "how many requests the gateway holds per API at zero replicas")
-      ->capture_default_str();
+  contract::OperatorFlags flags;
+  contract::Register(app, flags);
   CLI11_PARSE(app, argc, argv);
 
   BlockTerminationSignals();
   InitLogging("operator");
   const AxonHome home = AxonHome::FromEnvironment();
+  auto lock =
+      HomeLock::Acquire(home, "operator pid " + std::to_string(getpid()) + ", management API " +
+                                  flags.host + ":" + std::to_string(flags.port));
+  if (!lock.ok()) {
+    spdlog::error("{}", lock.status().message());
+    return 2;
+  }
   auto token = ReadFile(home.TokenFile());
   if (!token.ok()) {
     spdlog::error("no token at {}: start the platform with `axon up`", home.TokenFile().string());
@@ -134,54 +200,13 @@ int main(int argc, char** argv) {
   }
   std::error_code ec;
   std::filesystem::create_directories(home.LogDir(), ec);
-  flags.gateway.binary = ExecutableDir() / "axon-gateway";
-  flags.gateway.drain = std::chrono::milliseconds(flags.drain_ms);
-  flags.gateway.sample = std::chrono::milliseconds(flags.sample_ms);
-  flags.gateway.token_file = home.TokenFile();
-  flags.gateway.token = *token;
-  flags.gateway.routes_file = home.RunDir() / "routes.json";
-  flags.gateway.pid_file = home.RunDir() / "gateway.pid";
-  flags.gateway.log_file = home.LogDir() / "gateway.log";
-  operator_::GatewayLink gateway(flags.gateway);
-  operator_::LocalProcessBackend backend(ExecutableDir() / "axon-replica");
-  SteadyClock clock;
-  operator_::Controller controller(
-      {.home = home,
-       .drain = std::chrono::milliseconds(flags.drain_ms),
-       .request_timeout = std::chrono::milliseconds(flags.request_timeout_ms),
-       .autoscale_interval = std::chrono::milliseconds(flags.autoscale_ms),
-       .hold_timeout = std::chrono::milliseconds(flags.hold_timeout_ms),
-       .max_held = flags.max_held},
-      **store, backend, gateway, clock);
-  controller.LoadFromStore();
-
-  operator_::ManagementApi api(
-      controller, *token,
-      {{"version", AXON_VERSION},
-       {"operator", flags.management.host + ":" + std::to_string(flags.management.port)},
-       {"gateway", gateway.address()},
-       {"pid", getpid()}},
-      [] { ::kill(getpid(), SIGTERM); });
-  auto server = http::HttpServer::Create(flags.management,
-                                         [&api](http::Request& req) { return api.Handle(req); });
-  if (!server.ok()) {
-    spdlog::error("{}", server.status().message());
-    return 1;
+  auto gateway_binary = ProgramPath("axon-gateway");
+  auto replica_binary = ProgramPath("axon-replica");
+  for (const auto* found : {&gateway_binary, &replica_binary}) {
+    if (!found->ok()) {
+      spdlog::error("{}", found->status().message());
+      return 2;
+    }
   }
-  (void)WriteFileAtomic(home.RunDir() / "operator.pid", std::to_string(getpid()));
-  (*server)->Start();
-  spdlog::info("management API on {}:{}; state in {}", flags.management.host, (*server)->port(),
-               home.root.string());
-  {
-    ReconcileLoop loop(controller, home, std::chrono::milliseconds(flags.tick_ms));
-    const int sig = WaitForTerminationSignal();
-    spdlog::info("signal {}: stopping the platform", sig);
-  }
-  gateway.Stop(std::chrono::milliseconds(flags.drain_ms));
-  controller.StopAllReplicas();
-  (*server)->Shutdown(1s);
-  (*server)->Wait();
-  std::filesystem::remove(home.RunDir() / "operator.pid", ec);
-  spdlog::info("stopped");
-  return 0;
+  return Serve(flags, home, *token, **store, *gateway_binary, *replica_binary);
 }

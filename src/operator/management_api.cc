@@ -1,6 +1,7 @@
 #include "operator/management_api.h"
 
 #include "http/responses.h"
+#include "http/run_on.h"
 #include "http/url.h"
 
 namespace axon::operator_ {
@@ -32,14 +33,28 @@ int64_t QueryInt(std::string_view query, std::string_view key, int64_t fallback)
 
 }  // namespace
 
+ManagementApi::ManagementApi(Controller& controller, std::string token, nlohmann::json info,
+                             std::function<void()> request_shutdown, int workers)
+    : controller_(controller),
+      token_(std::move(token)),
+      info_(std::move(info)),
+      request_shutdown_(std::move(request_shutdown)),
+      workers_(static_cast<size_t>(workers)) {}
+
+ManagementApi::~ManagementApi() { workers_.join(); }
+
 http::asio::awaitable<Response> ManagementApi::Handle(http::Request& request) {
-  co_return Route(request);
+  if (http::TargetPath(request.target()) == "/healthz") {
+    co_return http::JsonResponse(200, {{"status", "ok"},
+                                       {"axon_home", info_.value("axon_home", "")},
+                                       {"pid", info_.value("pid", 0)}});
+  }
+  co_return co_await http::RunOn<Response>(workers_, [this, &request] { return Route(request); });
 }
 
 Response ManagementApi::Route(http::Request& request) {
   const std::string path(http::TargetPath(request.target()));
   const auto method = request.method();
-  if (path == "/healthz") return http::JsonResponse(200, {{"status", "ok"}});
   if (!http::SecretsEqual(http::BearerToken(request), token_)) {
     return http::JsonError(401, "missing or wrong token; the CLI reads it from $AXON_HOME/token");
   }
@@ -81,6 +96,14 @@ Response ManagementApi::ApiRoute(http::Request& request, const std::string& name
   if (action == "rollback" && method == bhttp::verb::post) {
     return FromStatusOr(
         controller_.Rollback(name, QueryInt(http::TargetQuery(request.target()), "version", 0)));
+  }
+  if (action == "keys" && method == bhttp::verb::get)
+    return FromStatusOr(controller_.ListKeys(name));
+  if (action == "keys" && method == bhttp::verb::post) {
+    return FromStatusOr(controller_.CreateKey(name));
+  }
+  if (action.starts_with("keys/") && method == bhttp::verb::delete_) {
+    return FromStatus(controller_.RevokeKey(name, action.substr(5)));
   }
   if (action == "logs" && method == bhttp::verb::get) {
     const auto query = http::TargetQuery(request.target());

@@ -1,7 +1,9 @@
 // The operator's management API, used by the axon CLI. Every path but /healthz needs the
 // platform token as a bearer token (401 otherwise).
 //
-//   GET    /healthz                      liveness (no token)
+//   GET    /healthz                      liveness and identity (no token): {"status",
+//                                        "axon_home", "pid"}, so `axon up` can tell whose
+//                                        operator holds a port
 //   GET    /v1/info                      version and addresses
 //   POST   /v1/deploy                    {"file": path, "yaml": text} -> per-API results
 //   GET    /v1/apis                      every API with status and statistics
@@ -10,10 +12,14 @@
 //   POST   /v1/apis/NAME/refresh         replace every replica
 //   POST   /v1/apis/NAME/rollback?version=N   redeploy version N (default: the previous one)
 //   GET    /v1/apis/NAME/logs?offset=N   log text from byte N (or ?tail=N lines)
+//   GET    /v1/apis/NAME/keys            the API's keys (ids and dates)
+//   POST   /v1/apis/NAME/keys            a new key, shown once: {"id", "key"}
+//   DELETE /v1/apis/NAME/keys/ID         revoke a key
 //   POST   /v1/shutdown                  stop the platform (see operator main)
 //
-// Threading: Handle() runs on the server's I/O thread and may block briefly on the
-// controller.
+// Threading: Handle() runs on the server's I/O thread. /healthz is answered there at once;
+// everything else runs on the API's own worker threads (`workers` of them), so a deploy that
+// copies a large model never holds up health checks or other calls.
 #pragma once
 
 #include <functional>
@@ -29,11 +35,8 @@ namespace axon::operator_ {
 class ManagementApi {
  public:
   ManagementApi(Controller& controller, std::string token, nlohmann::json info,
-                std::function<void()> request_shutdown)
-      : controller_(controller),
-        token_(std::move(token)),
-        info_(std::move(info)),
-        request_shutdown_(std::move(request_shutdown)) {}
+                std::function<void()> request_shutdown, int workers = 4);
+  ~ManagementApi();
 
   http::asio::awaitable<http::Response> Handle(http::Request& request);
 
@@ -46,6 +49,7 @@ class ManagementApi {
   const std::string token_;
   const nlohmann::json info_;
   const std::function<void()> request_shutdown_;
+  http::asio::thread_pool workers_;
 };
 
 }  // namespace axon::operator_

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/json_elements.h"
+#include "protocol/json_limits.h"
 
 namespace axon::protocol {
 namespace {
@@ -79,8 +80,12 @@ class InstanceWriter {
   }
 
   Status Mismatch(const json& value, const std::string& prefix, size_t depth) const {
+    std::string got = value.is_array()    ? std::string("a list")
+                      : value.is_object() ? std::string("an object")
+                                          : value.dump();
+    if (got.size() > 40) got = got.substr(0, 37) + "...";
     return InvalidArgument(Where(prefix, depth) + " must be " +
-                           std::string(tensor::DTypeName(dtype_)) + ", got " + value.dump());
+                           std::string(tensor::DTypeName(dtype_)) + ", got " + got);
   }
 
   Status WriteScalar(const json& value, const std::string& prefix, size_t depth) {
@@ -163,8 +168,43 @@ Status CheckNoUnknownInputs(const json& instance, size_t index,
   return OkStatus();
 }
 
+std::string MismatchedInstance(const TensorInfo& info, const Shape& expected, const Shape& got,
+                               size_t index) {
+  return "input \"" + info.name + "\": every instance must have shape " +
+         tensor::ShapeText(expected) + " (as instances[0]), got " + tensor::ShapeText(got) +
+         " in instances[" + std::to_string(index) + "]";
+}
+
+// Checks, before anything is allocated, that every instance has the shape of the first (as
+// far as their first elements tell) and that the tensor holds no more elements than the body
+// has bytes: each element takes at least one byte of JSON, so a larger tensor means the body
+// claims a shape it does not fill.
+Status CheckBeforeAllocating(const json& instances, const TensorInfo& info,
+                             const tensor::Signature& signature, const Shape& instance_shape,
+                             size_t body_bytes) {
+  for (size_t i = 1; i < instances.size(); ++i) {
+    auto value = InputOf(instances[i], i, info, signature);
+    if (!value.ok()) return value.status();
+    const Shape got = ShapeOf(**value);
+    if (got != instance_shape) {
+      return InvalidArgument(MismatchedInstance(info, instance_shape, got, i));
+    }
+  }
+  uint64_t elements = instances.size();
+  for (const int64_t d : instance_shape) {
+    if (d != 0 && elements > body_bytes / static_cast<uint64_t>(d)) {
+      return InvalidArgument("input \"" + info.name + "\": " + std::to_string(instances.size()) +
+                             " instances of shape " + tensor::ShapeText(instance_shape) +
+                             " cannot fit in a body of " + std::to_string(body_bytes) +
+                             " bytes (a ragged or truncated nested list)");
+    }
+    elements *= static_cast<uint64_t>(d);
+  }
+  return OkStatus();
+}
+
 StatusOr<Tensor> DecodeInput(const json& instances, const TensorInfo& info,
-                             const tensor::Signature& signature) {
+                             const tensor::Signature& signature, size_t body_bytes) {
   auto first = InputOf(instances[0], 0, info, signature);
   if (!first.ok()) return first.status();
   const Shape instance_shape = ShapeOf(**first);
@@ -173,6 +213,10 @@ StatusOr<Tensor> DecodeInput(const json& instances, const TensorInfo& info,
                            InstanceShapeText(info.shape) + " per instance (model shape " +
                            tensor::ShapeText(info.shape) + "), got " +
                            tensor::ShapeText(instance_shape) + " in instances[0]");
+  }
+  if (Status s = CheckBeforeAllocating(instances, info, signature, instance_shape, body_bytes);
+      !s.ok()) {
+    return s;
   }
   Shape shape{static_cast<int64_t>(instances.size())};
   shape.insert(shape.end(), instance_shape.begin(), instance_shape.end());
@@ -186,15 +230,7 @@ StatusOr<Tensor> DecodeInput(const json& instances, const TensorInfo& info,
                 ? "instances[" + std::to_string(i) + "]"
                 : "instances[" + std::to_string(i) + "][\"" + info.name + "\"]";
     InstanceWriter writer(info.dtype, instance_shape, out.data.data() + i * row);
-    if (Status s = writer.Write(**value, where); !s.ok()) {
-      const Shape got = ShapeOf(**value);
-      if (got != instance_shape) {
-        return InvalidArgument("input \"" + info.name + "\": every instance must have shape " +
-                               tensor::ShapeText(instance_shape) + " (as instances[0]), got " +
-                               tensor::ShapeText(got) + " in instances[" + std::to_string(i) + "]");
-      }
-      return s;
-    }
+    if (Status s = writer.Write(**value, where); !s.ok()) return s;
   }
   return out;
 }
@@ -225,6 +261,9 @@ void AppendRow(std::string& out, const Tensor& t, int64_t row) {
 
 StatusOr<std::vector<Tensor>> DecodeV1Instances(std::string_view body,
                                                 const tensor::Signature& signature) {
+  if (Status s = CheckJsonNesting(body, kMaxV1Depth); !s.ok()) {
+    return InvalidArgument(s.message() + "; a V1 body is {\"instances\": [...]} of nested lists");
+  }
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     return InvalidArgument("malformed JSON body; send {\"instances\": [...]}");
@@ -242,7 +281,7 @@ StatusOr<std::vector<Tensor>> DecodeV1Instances(std::string_view body,
   std::vector<Tensor> tensors;
   tensors.reserve(signature.inputs.size());
   for (const auto& info : signature.inputs) {
-    auto t = DecodeInput(instances, info, signature);
+    auto t = DecodeInput(instances, info, signature, body.size());
     if (!t.ok()) return t.status();
     tensors.push_back(std::move(t).value());
   }

@@ -17,9 +17,15 @@
 
 namespace axon::protocol {
 
+// How deep a V1 body may nest lists and objects: {"instances": [instance]} with an instance of
+// up to 29 dimensions (or an object of inputs of up to 28).
+constexpr int kMaxV1Depth = 32;
+
 // One tensor per model input, in signature order, each of shape [instances, ...]. Errors are
 // InvalidArgument with a message that names the instance and input and states the expected and
-// the received shape or dtype.
+// the received shape or dtype. What is allocated is bounded by the body's size: nesting deeper
+// than kMaxV1Depth, instances of different shapes, and shapes that need more elements than the
+// body has bytes are refused before any tensor is made.
 StatusOr<std::vector<tensor::Tensor>> DecodeV1Instances(std::string_view body,
                                                         const tensor::Signature& signature);
 

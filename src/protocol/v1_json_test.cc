@@ -116,3 +116,66 @@ TEST(Tensor, ConcatAndSliceRows) {
 
 }  // namespace
 }  // namespace axon::protocol
+
+namespace axon::protocol {
+namespace {
+
+tensor::Signature UnknownShape() {
+  tensor::TensorInfo x{"x", tensor::DType::kFloat32, {}};
+  x.shape_known = false;
+  return {{x}, {}};
+}
+
+// Regression: with no inputs declared, {"instances": [[a million zeros], [], [], ...]} (5 MB)
+// made the replica allocate 10^12 floats and die of std::bad_alloc.
+TEST(V1JsonBounds, InstancesOfDifferentShapesAreRefusedBeforeAllocating) {
+  std::string body = "{\"instances\": [[0";
+  for (int i = 1; i < 1'000'000; ++i) body += ",0";
+  body += "]";
+  for (int i = 1; i < 1'000'000; ++i) body += ",[]";
+  body += "]}";
+  auto t = DecodeV1Instances(body, UnknownShape());
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(t.status().message().find("got [0] in instances[1]"), std::string::npos)
+      << t.status().message();
+}
+
+// One instance whose first element claims far more than the body holds.
+TEST(V1JsonBounds, AShapeLargerThanTheBodyIsRefused) {
+  std::string body = "{\"instances\": [[[0";
+  for (int i = 1; i < 1000; ++i) body += ",0";
+  body += "]";
+  for (int i = 1; i < 1000; ++i) body += ",[]";
+  body += "]]}";
+  auto t = DecodeV1Instances(body, UnknownShape());
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("cannot fit in a body of"), std::string::npos)
+      << t.status().message();
+}
+
+// Regression: a body of 200,000 nested '[' overflowed the replica's stack.
+TEST(V1JsonBounds, DeepNestingIsRefused) {
+  for (const auto& signature : {UnknownShape(), OneInput(DType::kFloat32, {-1, 3})}) {
+    auto t = DecodeV1Instances("{\"instances\": " + std::string(200'000, '['), signature);
+    ASSERT_FALSE(t.ok());
+    EXPECT_NE(t.status().message().find("levels deep"), std::string::npos);
+    // Deep but well formed, inside a declared shape: refused the same way.
+    std::string deep =
+        "{\"instances\": [[1, 2, " + std::string(5000, '[') + "3" + std::string(5000, ']') + "]]}";
+    EXPECT_FALSE(DecodeV1Instances(deep, signature).ok());
+  }
+}
+
+TEST(V1JsonBounds, ALongValueWhereANumberBelongsIsNotEchoedWhole) {
+  std::string body = "{\"instances\": [[1, 2, \"" + std::string(10'000, 'x') + "\"]]}";
+  auto t = DecodeV1Instances(body, OneInput(DType::kFloat32, {-1, 3}));
+  ASSERT_FALSE(t.ok());
+  EXPECT_LT(t.status().message().size(), 200U) << t.status().message();
+  t = DecodeV1Instances("{\"instances\": [[1, 2, [3, 4]]]}", OneInput(DType::kFloat32, {-1, 3}));
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("got a list"), std::string::npos) << t.status().message();
+}
+
+}  // namespace
+}  // namespace axon::protocol

@@ -14,6 +14,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "contract/flags.h"
 #include "http/server.h"
 #include "replica/model_loader.h"
 #include "replica/native_predictor.h"
@@ -24,14 +25,7 @@ namespace {
 
 constexpr int kExitPredictorFailed = 78;
 
-struct Flags {
-  std::string spec_file;
-  std::string replica_id = "replica";
-  std::string port_file;
-  std::string error_file;
-  axon::http::ServerOptions server;
-  int drain_ms = 30'000;
-};
+using Flags = axon::contract::ReplicaFlags;
 
 axon::StatusOr<axon::spec::ApiSpec> ReadSpec(const std::string& path) {
   auto text = axon::ReadFile(path);
@@ -76,34 +70,32 @@ void ReportFailure(const Flags& flags, const std::string& reason) {
 int main(int argc, char** argv) {
   CLI::App app{"axon-replica: serves one API's predictor (started by the operator)"};
   Flags flags;
-  app.add_option("--spec", flags.spec_file, "the API spec as JSON")->required();
-  app.add_option("--replica-id", flags.replica_id, "name used in logs")->capture_default_str();
-  app.add_option("--host", flags.server.host, "address to listen on")->capture_default_str();
-  app.add_option("--port", flags.server.port, "port (0 = any free port)")->capture_default_str();
-  app.add_option("--unix-socket", flags.server.unix_socket,
-                 "also listen on this Unix socket (@name: abstract namespace)");
-  app.add_option("--port-file", flags.port_file, "where to write the port once listening");
-  app.add_option("--error-file", flags.error_file, "where to write why loading failed");
-  app.add_option("--io-threads", flags.server.threads, "I/O threads")->capture_default_str();
-  app.add_option("--drain-ms", flags.drain_ms, "how long SIGTERM waits for requests in flight")
-      ->capture_default_str();
+  axon::contract::Register(app, flags);
   CLI11_PARSE(app, argc, argv);
 
   axon::BlockTerminationSignals();
   axon::InitLogging("replica " + flags.replica_id);
+  if (flags.spec_file.empty()) {
+    spdlog::error("--spec is required");
+    return 2;
+  }
   auto spec = ReadSpec(flags.spec_file);
   if (!spec.ok()) {
     ReportFailure(flags, spec.status().message());
     return kExitPredictorFailed;
   }
-  flags.server.max_body_bytes = UINT64_MAX;  // the gateway enforces the limit
   // The operator names the API version in the environment (AXON_API_VERSION).
   const char* api_version = std::getenv("AXON_API_VERSION");
   axon::replica::ReplicaService service(spec->name, api_version != nullptr ? api_version : "",
                                         flags.replica_id, spec->predictor.threads_per_process,
                                         spec->predictor.server_side_batching);
+  const axon::http::ServerOptions server_options{.host = flags.host,
+                                                 .port = flags.port,
+                                                 .threads = flags.io_threads,
+                                                 .unix_socket = flags.unix_socket,
+                                                 .max_body_bytes = flags.max_body_bytes};
   auto server = axon::http::HttpServer::Create(
-      flags.server, [&service](axon::http::Request& req) { return service.Handle(req); });
+      server_options, [&service](axon::http::Request& req) { return service.Handle(req); });
   if (!server.ok()) {
     ReportFailure(flags, server.status().message());
     return 1;
@@ -112,7 +104,7 @@ int main(int argc, char** argv) {
   if (!flags.port_file.empty()) {
     (void)axon::WriteFileAtomic(flags.port_file, std::to_string((*server)->port()));
   }
-  spdlog::info("listening on {}:{}; loading {} predictor {}", flags.server.host, (*server)->port(),
+  spdlog::info("listening on {}:{}; loading {} predictor {}", flags.host, (*server)->port(),
                spec->predictor.type,
                axon::spec::IsNativeType(spec->predictor.type) ? spec->predictor.model.model_path
                                                               : spec->predictor.path);

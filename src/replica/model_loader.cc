@@ -7,6 +7,8 @@
 #include <mutex>
 #include <system_error>
 
+#include "common/install_layout.h"
+
 namespace axon::replica {
 namespace {
 
@@ -74,14 +76,11 @@ StatusOr<ModelEntryPointFn> EntryPointFor(const std::string& type) {
   static std::map<std::string, ModelEntryPointFn> loaded;
   std::lock_guard lock(mu);
   if (auto it = loaded.find(type); it != loaded.end()) return it->second;
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  const fs::path module =
-      exe.parent_path().parent_path() / "lib" / "axon" / ("libaxon_" + type + ".so");
+  const fs::path module = ModulePath(type);
   void* handle = dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     return Internal("cannot load the " + type + " runtime " + module.string() + ": " + dlerror() +
-                    " (is the build complete?)");
+                    " (install the axon-runtime-" + type + " package, or complete the build)");
   }
   auto fn = reinterpret_cast<ModelEntryPointFn>(dlsym(handle, kModelEntryPoint));
   if (fn == nullptr) return Internal(module.string() + " lacks " + kModelEntryPoint);
@@ -134,7 +133,6 @@ StatusOr<ModelFile> ResolveModelFile(const spec::ModelSpec& model) {
 nlohmann::json LoadedModel::Describe() const {
   nlohmann::json out = tensor::SignatureToJson(model->signature());
   out["type"] = type;
-  out["model_file"] = file.path.string();
   out["model_version"] = file.version;
   return out;
 }

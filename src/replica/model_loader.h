@@ -1,8 +1,8 @@
 // Finds a native model's file and loads it through its backend module (model.h).
 //
 // Call from the replica's loading thread; the returned model is then shared by the execution
-// threads. Backend modules are looked up in <dir of axon-replica>/../lib/axon and are never
-// unloaded.
+// threads. Backend modules are looked up by ModulePath() (common/install_layout.h: lib/axon/
+// of the build folder or of the installed prefix) and are never unloaded.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +32,7 @@ struct LoadedModel {
   ModelFile file;
   std::string type;
 
-  // {"type", "model_file", "model_version", "inputs", "outputs"} for metadata answers.
+  // {"type", "model_version", "inputs", "outputs"} for metadata answers (no server paths).
   nlohmann::json Describe() const;
 };
 

@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/redact.h"
+
 namespace axon::replica {
 
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
@@ -42,25 +44,41 @@ struct PredictRequest {
 
 struct PredictResponse {
   int status = 200;
-  std::string body;
+  std::string body;  // the answer; unused when `error` is set
   std::string content_type = "application/json";
   int batch_size = 0;  // requests in the batch that answered this one; 0 when not batched
   KeyValues headers;   // further response headers (Inference-Header-Content-Length)
+  // A failure: the message the client sees (the replica sends {"error": ..., "request_id":
+  // ...}). Never a server path or a traceback: see Failure().
+  std::optional<std::string> error;
+  // A failure's detail for the API's log (logged under the request id), never sent.
+  std::string log_detail;
 
-  // {"error": message} with `status`.
-  static PredictResponse Error(int status, std::string_view message) {
-    return {status, nlohmann::json{{"error", message}}.dump(), "application/json"};
+  // A failure whose message is fit for the client as it is (our own words).
+  static PredictResponse Error(int status, std::string message) {
+    PredictResponse r;
+    r.status = status;
+    r.error = std::move(message);
+    return r;
+  }
+  // A failure of a runtime or of user code: the client gets PublicMessage(detail) (one line,
+  // paths removed), the log gets `detail`.
+  static PredictResponse Failure(int status, std::string detail) {
+    PredictResponse r = Error(status, PublicMessage(detail));
+    r.log_detail = std::move(detail);
+    return r;
   }
 };
 
 class Predictor {
  public:
   virtual ~Predictor() = default;
-  // Thread-safe. Errors in user code are answers (status 4xx/5xx with a JSON error body), not
-  // exceptions.
+  // Thread-safe. Errors in user code are answers (PredictResponse::Error/Failure), not
+  // exceptions; an exception that escapes anyway is answered 500 by the caller.
   virtual PredictResponse Predict(const PredictRequest& request) = 0;
   // Answers several requests in one model call (server_side_batching): one response per
-  // request, in order. The default calls Predict() on each.
+  // request, in order (the caller answers 500 to all if the count is wrong). The default calls
+  // Predict() on each.
   virtual std::vector<PredictResponse> PredictBatch(
       std::span<const PredictRequest* const> requests) {
     std::vector<PredictResponse> out;

@@ -1,12 +1,55 @@
 #include "replica/replica_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include "http/responses.h"
+#include "http/run_on.h"
 #include "http/url.h"
 #include "protocol/v2_types.h"
-#include "replica/executor.h"
 
 namespace axon::replica {
 namespace bhttp = http::bhttp;
+
+namespace {
+
+constexpr std::string_view kRequestIdHeader = "X-Request-ID";
+
+// An exception that escaped a predictor (a bug, or memory exhausted) is a 500 for its requests;
+// the replica keeps serving.
+PredictResponse EscapedException(const char* what) {
+  return PredictResponse::Failure(500, std::string("the predictor failed: ") + what);
+}
+
+PredictResponse SafePredict(Predictor* predictor, const PredictRequest& call) {
+  try {
+    return predictor->Predict(call);
+  } catch (const std::exception& e) {
+    return EscapedException(e.what());
+  } catch (...) {
+    return EscapedException("unknown exception");
+  }
+}
+
+// The HTTP answer for `answer`: failures as {"error", "request_id"}, their detail logged.
+http::Response ToResponse(PredictResponse answer, std::string_view request_id) {
+  if (!answer.error) {
+    http::Response response =
+        http::TextResponse(answer.status, std::move(answer.body), answer.content_type);
+    if (answer.batch_size > 0) {
+      response.set("X-Axon-Batch-Size", std::to_string(answer.batch_size));
+    }
+    for (const auto& [name, value] : answer.headers) response.set(name, value);
+    return response;
+  }
+  if (!answer.log_detail.empty()) {
+    spdlog::error("request {}: {}", request_id.empty() ? "-" : request_id, answer.log_detail);
+  }
+  nlohmann::json body = {{"error", *answer.error}};
+  if (!request_id.empty()) body["request_id"] = request_id;
+  return http::JsonResponse(answer.status, body);
+}
+
+}  // namespace
 
 ReplicaService::ReplicaService(std::string api_name, std::string api_version,
                                std::string replica_id, int execution_threads,
@@ -41,15 +84,28 @@ void ReplicaService::RunBatch(std::vector<BatchedCall>& batch) {
   std::vector<const PredictRequest*> requests;
   requests.reserve(batch.size());
   for (const auto& call : batch) requests.push_back(call.request);
-  std::vector<PredictResponse> answers = predictor->PredictBatch(requests);
+  std::vector<PredictResponse> answers;
+  try {
+    answers = predictor->PredictBatch(requests);
+  } catch (const std::exception& e) {
+    answers.assign(batch.size(), EscapedException(e.what()));
+  } catch (...) {
+    answers.assign(batch.size(), EscapedException("unknown exception"));
+  }
+  if (answers.size() != batch.size()) {  // every waiting request must get an answer
+    answers.assign(batch.size(),
+                   PredictResponse::Failure(
+                       500, "the predictor returned " + std::to_string(answers.size()) +
+                                " answers for " + std::to_string(batch.size()) + " requests"));
+  }
   for (size_t i = 0; i < batch.size(); ++i) batch[i].resume(std::move(answers[i]));
 }
 
 http::asio::awaitable<PredictResponse> ReplicaService::Run(Predictor* predictor,
                                                            const PredictRequest& call) {
   if (!batcher_) {
-    co_return co_await RunOn<PredictResponse>(
-        execution_, [predictor, &call] { return predictor->Predict(call); });
+    co_return co_await http::RunOn<PredictResponse>(
+        execution_, [predictor, &call] { return SafePredict(predictor, call); });
   }
   namespace asio = http::asio;
   auto initiate = [this, &call](auto handler) {
@@ -76,6 +132,7 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
   if (path != "/predict" && path != "/metadata" && path != protocol::v2::kReplicaInferPath) {
     co_return http::JsonError(404, "no such path " + std::string(path));
   }
+  const std::string_view request_id = request[kRequestIdHeader];
   if (predictor == nullptr) {
     co_return http::JsonError(503, "replica " + replica_id_ + " is still loading its predictor");
   }
@@ -107,12 +164,7 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
   for (const auto& field : request) {
     call.headers.emplace_back(field.name_string(), field.value());
   }
-  PredictResponse answer = co_await Run(predictor, call);
-  http::Response response =
-      http::TextResponse(answer.status, std::move(answer.body), answer.content_type);
-  if (answer.batch_size > 0) response.set("X-Axon-Batch-Size", std::to_string(answer.batch_size));
-  for (const auto& [name, value] : answer.headers) response.set(name, value);
-  co_return response;
+  co_return ToResponse(co_await Run(predictor, call), request_id);
 }
 
 }  // namespace axon::replica

@@ -35,7 +35,9 @@ PredictResponse V2Answer(const PredictRequest& request, const protocol::v2::Infe
 }
 
 PredictResponse ErrorAnswer(const Status& status) {
-  return PredictResponse::Error(HttpStatusFor(status.code()), status.message());
+  const int code = HttpStatusFor(status.code());
+  return code < 500 ? PredictResponse::Error(code, status.message())
+                    : PredictResponse::Failure(code, status.message());
 }
 
 }  // namespace axon::replica

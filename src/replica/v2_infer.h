@@ -22,7 +22,9 @@ StatusOr<protocol::v2::InferRequest> DecodeV2Request(const PredictRequest& reque
 PredictResponse V2Answer(const PredictRequest& request, const protocol::v2::InferRequest& decoded,
                          std::span<const tensor::Tensor> outputs);
 
-// {"error": message} with the HTTP status of `status`'s code.
+// A failure with the HTTP status of `status`'s code. Our own checks (4xx) speak to the client
+// as they are; a runtime's failure (5xx) may carry paths and tracebacks and goes through
+// PredictResponse::Failure (the client gets a cleaned message, the log the detail).
 PredictResponse ErrorAnswer(const Status& status);
 
 }  // namespace axon::replica

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "spec/nearest_name.h"
+#include "spec/quantity.h"
 
 namespace axon::spec {
 namespace {
@@ -43,6 +44,7 @@ constexpr std::string_view kAutoscalingFields[] = {"min_replicas",
                                                    "init_replicas",
                                                    "target_replica_concurrency",
                                                    "max_replica_concurrency",
+                                                   "max_queue_length",
                                                    "window",
                                                    "downscale_stabilization_period",
                                                    "upscale_stabilization_period",
@@ -51,7 +53,7 @@ constexpr std::string_view kAutoscalingFields[] = {"min_replicas",
                                                    "downscale_tolerance",
                                                    "upscale_tolerance"};
 constexpr std::string_view kUpdateStrategyFields[] = {"max_surge", "max_unavailable"};
-constexpr std::string_view kNetworkingFields[] = {"endpoint"};
+constexpr std::string_view kNetworkingFields[] = {"endpoint", "timeout", "api_keys"};
 constexpr std::string_view kNetworkingUnsupported[] = {"api_gateway"};
 
 struct Section {
@@ -165,10 +167,23 @@ std::optional<std::string> CheckEndpoint(const Field& field, const std::string& 
   return endpoint;
 }
 
-// Reads networking.endpoint; defaults it to "/<name>" when absent.
+// Reads networking.timeout and networking.api_keys.
+void ParseNetworkingLimits(const FieldMap& fields, ErrorList& errors, NetworkingSpec* out) {
+  if (const Field* timeout = fields.Get("timeout")) {
+    if (auto d = ReadParsed(*timeout, "a duration like \"30s\"", &ParsePositiveDuration, errors)) {
+      out->timeout = *d;
+    }
+  }
+  if (const Field* keys = fields.Get("api_keys")) {
+    if (auto v = ReadBool(*keys, errors)) out->api_keys = *v;
+  }
+}
+
+// Reads networking; defaults the endpoint to "/<name>" when absent.
 void ParseNetworking(const Field* section, ErrorList& errors, ParsedApi* api) {
   const FieldMap fields(section != nullptr ? section->value : YAML::Node(), "networking",
                         section != nullptr ? section->line : 0, SchemaFor("networking"), errors);
+  ParseNetworkingLimits(fields, errors, &api->spec.networking);
   const Field* endpoint = fields.Get("endpoint");
   if (endpoint == nullptr) {
     if (!api->name_ok) return;

@@ -49,6 +49,7 @@ json AutoscalingToJson(const AutoscalingSpec& a) {
       {"init_replicas", a.init_replicas},
       {"target_replica_concurrency", a.target_replica_concurrency},
       {"max_replica_concurrency", a.max_replica_concurrency},
+      {"max_queue_length", a.max_queue_length},
       {"window_ms", a.window.count()},
       {"downscale_stabilization_period_ms", a.downscale_stabilization_period.count()},
       {"upscale_stabilization_period_ms", a.upscale_stabilization_period.count()},
@@ -66,6 +67,7 @@ AutoscalingSpec AutoscalingFromJson(const json& j) {
   Read(j, "init_replicas", &a.init_replicas);
   Read(j, "target_replica_concurrency", &a.target_replica_concurrency);
   Read(j, "max_replica_concurrency", &a.max_replica_concurrency);
+  Read(j, "max_queue_length", &a.max_queue_length);
   Read(j, "window_ms", &a.window);
   Read(j, "downscale_stabilization_period_ms", &a.downscale_stabilization_period);
   Read(j, "upscale_stabilization_period_ms", &a.upscale_stabilization_period);
@@ -117,6 +119,14 @@ ModelSpec ModelFromJson(const json& j) {
   return m;
 }
 
+// `gpu` is written only when set, so that the JSON (and content hashes) of existing specs stay
+// the same.
+json ComputeToJson(const ComputeSpec& c) {
+  json j = {{"cpu_millis", c.cpu_millis}, {"mem_bytes", c.mem_bytes}};
+  if (c.gpu != 0) j["gpu"] = c.gpu;
+  return j;
+}
+
 }  // namespace
 
 bool IsNativeType(std::string_view predictor_type) {
@@ -150,12 +160,15 @@ nlohmann::json ToJson(const ApiSpec& spec) {
         {"server_side_batching",
          {{"max_batch_size", p.server_side_batching.max_batch_size},
           {"batch_interval_ms", p.server_side_batching.batch_interval.count()}}}}},
-      {"compute", {{"cpu_millis", spec.compute.cpu_millis}, {"mem_bytes", spec.compute.mem_bytes}}},
+      {"compute", ComputeToJson(spec.compute)},
       {"autoscaling", AutoscalingToJson(spec.autoscaling)},
       {"update_strategy",
        {{"max_surge", ToJson(spec.update_strategy.max_surge)},
         {"max_unavailable", ToJson(spec.update_strategy.max_unavailable)}}},
-      {"networking", {{"endpoint", spec.networking.endpoint}}},
+      {"networking",
+       {{"endpoint", spec.networking.endpoint},
+        {"timeout_ms", spec.networking.timeout.count()},
+        {"api_keys", spec.networking.api_keys}}},
       {"source_file", spec.source_file},
       {"source_line", spec.source_line},
   };
@@ -182,11 +195,15 @@ ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
   const json& c = Section(j, "compute");
   Read(c, "cpu_millis", &spec.compute.cpu_millis);
   Read(c, "mem_bytes", &spec.compute.mem_bytes);
+  Read(c, "gpu", &spec.compute.gpu);
   spec.autoscaling = AutoscalingFromJson(Section(j, "autoscaling"));
   const json& u = Section(j, "update_strategy");
   Read(u, "max_surge", &spec.update_strategy.max_surge);
   Read(u, "max_unavailable", &spec.update_strategy.max_unavailable);
-  Read(Section(j, "networking"), "endpoint", &spec.networking.endpoint);
+  const json& n = Section(j, "networking");
+  Read(n, "endpoint", &spec.networking.endpoint);
+  Read(n, "timeout_ms", &spec.networking.timeout);
+  Read(n, "api_keys", &spec.networking.api_keys);
   Read(j, "source_file", &spec.source_file);
   Read(j, "source_line", &spec.source_line);
   return spec;

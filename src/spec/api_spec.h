@@ -72,6 +72,7 @@ struct PredictorSpec {
 struct ComputeSpec {
   int64_t cpu_millis = 200;  // "200m" or 1 (= 1000m)
   int64_t mem_bytes = 0;     // 0 = no limit; "512Mi", "1G", ...
+  int64_t gpu = 0;  // GPUs per replica (Kubernetes: nvidia.com/gpu); not accepted in YAML yet
   bool operator==(const ComputeSpec&) const = default;
 };
 
@@ -81,7 +82,8 @@ struct AutoscalingSpec {
   int64_t max_replicas = 100;
   int64_t init_replicas = 1;               // default: min_replicas
   double target_replica_concurrency = 1;   // default: threads_per_process
-  int64_t max_replica_concurrency = 1024;  // in-flight + queued per replica before 503
+  int64_t max_replica_concurrency = 1024;  // requests sent to one replica at once
+  int64_t max_queue_length = 100;  // per ready replica, waiting in the gateway beyond that; 503
   Millis window{60'000};
   Millis downscale_stabilization_period{300'000};
   Millis upscale_stabilization_period{60'000};
@@ -99,7 +101,9 @@ struct UpdateStrategySpec {
 };
 
 struct NetworkingSpec {
-  std::string endpoint;  // always starts with "/"; default "/<name>"
+  std::string endpoint;   // always starts with "/"; default "/<name>"
+  Millis timeout{0};      // how long the gateway gives a request; 0 = the platform's default
+  bool api_keys = false;  // requests need a key from `axon keys create` (also once one exists)
   bool operator==(const NetworkingSpec&) const = default;
 };
 

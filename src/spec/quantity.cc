@@ -104,6 +104,12 @@ StatusOr<Millis> ParseDuration(std::string_view text) {
   return Millis(total);
 }
 
+StatusOr<Millis> ParsePositiveDuration(std::string_view text) {
+  StatusOr<Millis> d = ParseDuration(text);
+  if (d.ok() && d->count() == 0) return InvalidArgument("must be a duration > 0 like \"60s\"");
+  return d;
+}
+
 StatusOr<int64_t> ParseCpuMillis(std::string_view text) {
   const std::string help = "must be a CPU quantity > 0 like \"200m\", \"1\" or 0.5";
   std::string_view rest = text;

@@ -18,6 +18,8 @@ namespace axon::spec {
 // "300ms", "10s", "5m", "1h", "1m30s", "1.5h". Units: ms, s, m, h. Negative values, bare numbers
 // and fractions of a millisecond are errors.
 StatusOr<Millis> ParseDuration(std::string_view text);
+// A duration > 0.
+StatusOr<Millis> ParsePositiveDuration(std::string_view text);
 
 // Kubernetes CPU quantity in millicores: "200m" -> 200, "1" -> 1000, "0.5" -> 500. Must be > 0 and
 // a whole number of millicores.

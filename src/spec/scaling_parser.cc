@@ -9,12 +9,6 @@ constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr char kDurationExpected[] = "a duration like \"30s\" or \"5m\"";
 
-StatusOr<Millis> ParsePositiveDuration(std::string_view text) {
-  StatusOr<Millis> d = ParseDuration(text);
-  if (d.ok() && d->count() == 0) return InvalidArgument("must be a duration > 0 like \"60s\"");
-  return d;
-}
-
 void ReadDurationField(const FieldMap& fields, std::string_view key, bool positive,
                        ErrorList& errors, Millis* out) {
   const Field* field = fields.Get(key);
@@ -126,6 +120,7 @@ void ParseAutoscaling(const Field* section, int threads_per_process, ErrorList& 
   CheckReplicaBounds(fields, errors.size() == errors_before, errors, out);
 
   CheckConcurrency(fields, errors, out);
+  ReadIntField(fields, "max_queue_length", 0, 1'000'000, errors, &out->max_queue_length);
   ReadDurationField(fields, "window", true, errors, &out->window);
   ReadDurationField(fields, "downscale_stabilization_period", false, errors,
                     &out->downscale_stabilization_period);

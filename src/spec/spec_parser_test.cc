@@ -92,8 +92,26 @@ TEST_F(SpecFileTest, MinimalSpecGetsEveryDefault) {
   EXPECT_EQ(api.update_strategy.max_surge, (CountOrPercent{25, true}));
   EXPECT_EQ(api.update_strategy.max_unavailable, (CountOrPercent{25, true}));
   EXPECT_EQ(api.networking.endpoint, "/iris");
+  EXPECT_EQ(a.max_queue_length, 100);
+  EXPECT_EQ(api.networking.timeout, Millis(0));
+  EXPECT_FALSE(api.networking.api_keys);
   EXPECT_EQ(api.source_file, (dir_ / "axon.yaml").string());
   EXPECT_EQ(api.source_line, 1);
+}
+
+TEST_F(SpecFileTest, LimitsAndKeys) {
+  ParseResult result = Parse(std::string(kMinimal) +
+                             "autoscaling:\n"
+                             "  max_queue_length: 0\n"
+                             "networking:\n"
+                             "  timeout: 2500ms\n"
+                             "  api_keys: true\n");
+  ASSERT_TRUE(result.ok()) << result.ErrorText();
+  const ApiSpec& api = result.apis[0];
+  EXPECT_EQ(api.autoscaling.max_queue_length, 0);
+  EXPECT_EQ(api.networking.timeout, Millis(2500));
+  EXPECT_TRUE(api.networking.api_keys);
+  EXPECT_EQ(ApiSpecFromJson(ToJson(api)), api);
 }
 
 TEST_F(SpecFileTest, DefaultsFollowOtherFields) {
@@ -411,6 +429,12 @@ const BadSpec kBadSpecs[] = {
      "its default endpoint, \"/v2\", is reserved"},
     {"EndpointRoot", Head() + "networking:\n  endpoint: /\n", 7, "networking.endpoint",
      "other than \"/\""},
+    {"TimeoutZero", Head() + "networking:\n  timeout: 0s\n", 7, "networking.timeout",
+     "must be a duration > 0"},
+    {"ApiKeysNotABool", Head() + "networking:\n  api_keys: sometimes\n", 7, "networking.api_keys",
+     "must be true or false, got \"sometimes\""},
+    {"QueueNegative", Head() + "autoscaling:\n  max_queue_length: -1\n", 7,
+     "autoscaling.max_queue_length", "must be an integer from 0 to 1000000"},
     {"ThreadsZero", Head() + "  threads_per_process: 0\n", 6, "predictor.threads_per_process",
      "must be an integer from 1 to 256, got 0"},
     {"EnvValueIsList", Head() + "  env:\n    A: [1]\n", 7, "predictor.env.A",

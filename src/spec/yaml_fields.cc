@@ -117,6 +117,15 @@ std::optional<std::string> ReadScalar(const Field& field, std::string_view expec
   return std::nullopt;
 }
 
+std::optional<bool> ReadBool(const Field& field, ErrorList& errors) {
+  std::optional<std::string> text = ReadScalar(field, "true or false", errors);
+  if (!text) return std::nullopt;
+  if (*text == "true" || *text == "True" || *text == "TRUE") return true;
+  if (*text == "false" || *text == "False" || *text == "FALSE") return false;
+  errors.Add(field.line, field.path, "must be true or false, got " + Describe(field.value));
+  return std::nullopt;
+}
+
 std::optional<int64_t> ReadInt(const Field& field, int64_t min, int64_t max, ErrorList& errors) {
   std::string expected = "an integer >= " + std::to_string(min);
   if (max != std::numeric_limits<int64_t>::max()) {

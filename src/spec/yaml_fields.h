@@ -82,6 +82,8 @@ std::string Describe(const YAML::Node& node);
 // The scalar text of `field`; reports "must be <expected>, got ..." when it is not a scalar.
 std::optional<std::string> ReadScalar(const Field& field, std::string_view expected,
                                       ErrorList& errors);
+// true or false (YAML 1.2's spellings: true, True, TRUE, false, False, FALSE).
+std::optional<bool> ReadBool(const Field& field, ErrorList& errors);
 // An integer in [min, max].
 std::optional<int64_t> ReadInt(const Field& field, int64_t min, int64_t max, ErrorList& errors);
 

@@ -228,6 +228,42 @@ class Platform:
     def deploy(self, spec):
         return self.axon_ok("deploy", spec)
 
+    # --- the gateway's admin listener (an abstract Unix socket only the operator uses) ---------
+
+    def gateway_state(self):
+        """run/gateway.json: the gateway's pid, start time and admin address."""
+        return json.loads((self.home / "run" / "gateway.json").read_text())
+
+    def gateway_pid(self):
+        return self.gateway_state()["pid"]
+
+    def gateway_admin(self, method, path, body=b"", token=None):
+        """One HTTP exchange with the gateway's admin listener; returns (status, parsed JSON)."""
+        address = self.gateway_state()["admin_listen"]
+        assert address.startswith("@"), address
+        token = self.token() if token is None else token
+        head = (f"{method} {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(HTTP_TIMEOUT)
+            s.connect("\0" + address[1:])
+            s.sendall(head.encode() + body)
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        status = int(data.split(b" ", 2)[1])
+        return status, json.loads(data.split(b"\r\n\r\n", 1)[1] or b"null")
+
+    def gateway_stats(self):
+        status, stats = self.gateway_admin("GET", "/_axon/stats")
+        assert status == 200, stats
+        return stats["apis"]
+
+    def wait_routed(self, name, timeout=10):
+        """Waits until the gateway's route table has the API (deploy returns before the push)."""
+        wait_for(lambda: name in self.gateway_stats(), timeout=timeout,
+                 message=f"api {name} in the gateway's routes")
+
     # --- teardown ------------------------------------------------------------------------
 
     def kill_leftovers(self):

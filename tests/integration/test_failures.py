@@ -70,6 +70,7 @@ def test_exception_in_predict_is_a_500_with_traceback_in_logs(platform):
     assert res.headers["Content-Type"] == "application/json"
     error = res.json()["error"]
     assert "ValueError" in error and "cannot score item 17" in error
+    assert res.json()["request_id"] == "req-fail-17"
 
     logs = wait_for(lambda: (out := platform.axon_ok("logs", "raiser"))
                     and "Traceback (most recent call last)" in out and out, timeout=10,
@@ -204,7 +205,7 @@ def test_body_over_the_limit_is_413(platform):
 
 def test_max_replica_concurrency_answers_503(platform):
     deploy(platform, "slow", SLOW_PREDICTOR, "autoscaling:\n  max_replica_concurrency: 1\n"
-           "  target_replica_concurrency: 1\n")
+           "  target_replica_concurrency: 1\n  max_queue_length: 0\n")
     assert platform.predict_when_routed("/slow", {"sleep": 0}).status_code == 200
 
     first = {}
@@ -229,7 +230,7 @@ def test_max_replica_concurrency_answers_503(platform):
 def test_concurrent_burst_respects_max_replica_concurrency(platform):
     deploy(platform, "slow", SLOW_PREDICTOR,
            "  threads_per_process: 2\nautoscaling:\n  max_replica_concurrency: 2\n"
-           "  target_replica_concurrency: 2\n")
+           "  target_replica_concurrency: 2\n  max_queue_length: 0\n")
     assert platform.predict_when_routed("/slow", {"sleep": 0}).status_code == 200
     results = []
     barrier = threading.Barrier(8)
@@ -259,11 +260,14 @@ def test_management_api_needs_the_token(platform):
     # The health check is open, and the right token works.
     assert platform.management("GET", "/healthz", token="").status_code == 200
     assert platform.management("GET", "/v1/apis").status_code == 200
-    # The gateway's admin paths take the token too.
+    # The gateway's admin paths are not served on its public port at all...
     res = requests.get(platform.gateway_url + "/_axon/stats", timeout=5)
-    assert res.status_code == 401
+    assert res.status_code == 404
     res = requests.put(platform.gateway_url + "/_axon/routes", data='{"apis": []}', timeout=5)
-    assert res.status_code == 401
+    assert res.status_code == 404
+    # ...and on its admin listener they take the token.
+    assert platform.gateway_admin("GET", "/_axon/stats", token="")[0] == 401
+    assert platform.gateway_admin("PUT", "/_axon/routes", b'{"apis": []}', token="x")[0] == 401
     # The platform is still up after all that.
     assert platform.axon("get").returncode == 0
 
@@ -317,7 +321,7 @@ def test_slow_predictor_times_out_with_504(platform):
 def test_killed_gateway_is_restarted_with_its_routes(platform):
     deploy(platform, "echo", ECHO_PREDICTOR)
     assert platform.predict_when_routed("/echo", {"n": 1}).status_code == 200
-    gateway_pid = int((platform.home / "run" / "gateway.pid").read_text())
+    gateway_pid = platform.gateway_pid()
     os.kill(gateway_pid, signal.SIGKILL)
     wait_for(lambda: not pid_alive(gateway_pid), timeout=5, message="the gateway to die")
 
@@ -328,7 +332,7 @@ def test_killed_gateway_is_restarted_with_its_routes(platform):
             return None
         return res.status_code == 200 and res
     wait_for(serves_again, timeout=15, message="a new gateway to serve /echo")
-    new_pid = int((platform.home / "run" / "gateway.pid").read_text())
+    new_pid = platform.gateway_pid()
     assert new_pid != gateway_pid and pid_alive(new_pid)
     assert platform.describe("echo")["status"] == "live"
 

@@ -191,7 +191,7 @@ def test_down_stops_everything_and_up_brings_apis_back(platform):
     platform.wait_live("beta")
     running = set(platform_pids(platform.home))
     operator_pid = int((platform.home / "run" / "operator.pid").read_text())
-    gateway_pid = int((platform.home / "run" / "gateway.pid").read_text())
+    gateway_pid = platform.gateway_pid()
     replica_pids = set(platform.ready_pids("alpha") + platform.ready_pids("beta"))
     assert {operator_pid, gateway_pid} | replica_pids <= running
     assert len(replica_pids) == 2

@@ -21,7 +21,7 @@ def test_killed_operator_leaves_apis_serving_and_is_adopted(platform):
     platform.deploy(spec)
     before = platform.wait_live("kept")
     pids = sorted(r["pid"] for r in before["replicas"])
-    gateway_pid = int((platform.home / "run" / "gateway.pid").read_text())
+    gateway_pid = platform.gateway_pid()
     assert platform.predict_when_routed("/kept", {"x": 1}).status_code == 200
 
     results = []
@@ -58,7 +58,7 @@ def test_killed_operator_leaves_apis_serving_and_is_adopted(platform):
 
     assert [r for r in results if r != 200] == []
     assert sorted(r["pid"] for r in after["replicas"]) == pids
-    assert int((platform.home / "run" / "gateway.pid").read_text()) == gateway_pid
+    assert platform.gateway_pid() == gateway_pid
     assert "kept" in platform.axon_ok("get")
 
 

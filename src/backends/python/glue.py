@@ -99,6 +99,8 @@ def _decode(body, content_type):
             return json.loads(body)
         except ValueError as e:
             raise _BadRequest(f"malformed JSON body: {e}") from None
+        except RecursionError:
+            raise _BadRequest("malformed JSON body: lists and objects nest too deeply") from None
     if kind.startswith("text/"):
         try:
             return body.decode("utf-8")
@@ -125,7 +127,9 @@ def _encode(result):
 
 
 def _error(status, message):
-    return status, json.dumps({"error": message}).encode("utf-8"), "application/json"
+    """A failure: (status, None, message). The replica builds the answer's body (with the
+    request id) and strips server paths from the message."""
+    return status, None, message
 
 
 def _failure_message(e, where, request_ids):
@@ -190,7 +194,8 @@ def handle_batch(loaded, bodies, content_types, query_params, headers):
 
 
 def handle(loaded, is_get, body, content_type, query_params, headers):
-    """Returns (status, body bytes, content type) for one request; never raises."""
+    """Returns (status, body bytes, content type) for one request, or (status, None, error
+    message) for a failure; never raises."""
     request_id = headers.get("X-Request-ID", "-")
     try:
         if is_get:

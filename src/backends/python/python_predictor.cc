@@ -1,10 +1,10 @@
 #include "backends/python/python_predictor.h"
 
 #include <pybind11/embed.h>
-#include <spdlog/spdlog.h>
 
 #include "backends/python/glue_source.h"
 #include "backends/python/model_client.h"
+#include "common/redact.h"
 #include "replica/v2_infer.h"
 
 namespace axon::backends {
@@ -71,6 +71,20 @@ class ThreadGil {
   ThreadGil(const ThreadGil&) = delete;
   ThreadGil& operator=(const ThreadGil&) = delete;
 };
+
+// A glue answer: (status, body, content type), or (status, None, message) for a failure whose
+// detail the glue has already logged.
+replica::PredictResponse FromGlue(const py::tuple& answer) {
+  const int status = answer[0].cast<int>();
+  if (answer[1].is_none()) {
+    return replica::PredictResponse::Error(status, PublicMessage(answer[2].cast<std::string>()));
+  }
+  return {status, answer[1].cast<std::string>(), answer[2].cast<std::string>()};
+}
+
+replica::PredictResponse GlueFailed(const py::error_already_set& e) {
+  return replica::PredictResponse::Failure(500, std::string("python glue failed: ") + e.what());
+}
 
 // Owns the interpreter. Between calls no thread holds the GIL; Predict() takes it.
 class PythonPredictor final : public replica::Predictor {
@@ -152,14 +166,11 @@ class PythonPredictor final : public replica::Predictor {
     }
     ThreadGil gil(interpreter_state_);
     try {
-      py::tuple answer =
-          handle_(loaded_, request.is_get, py::bytes(request.body.data(), request.body.size()),
-                  py::str(request.content_type.data(), request.content_type.size()),
-                  ToDict(request.query_params), ToDict(request.headers));
-      return {answer[0].cast<int>(), answer[1].cast<std::string>(), answer[2].cast<std::string>()};
+      return FromGlue(handle_(
+          loaded_, request.is_get, py::bytes(request.body.data(), request.body.size()),
+          Utf8(request.content_type), ToDict(request.query_params), ToDict(request.headers)));
     } catch (const py::error_already_set& e) {  // a bug in the glue itself
-      spdlog::error("python glue failed: {}", e.what());
-      return replica::PredictResponse::Error(500, std::string("internal error: ") + e.what());
+      return GlueFailed(e);
     }
   }
 
@@ -173,21 +184,14 @@ class PythonPredictor final : public replica::Predictor {
       for (size_t i : posts) {
         const auto& r = *requests[i];
         bodies.append(py::bytes(r.body.data(), r.body.size()));
-        content_types.append(py::str(r.content_type.data(), r.content_type.size()));
+        content_types.append(Utf8(r.content_type));
         query_params.append(ToDict(r.query_params));
         headers.append(ToDict(r.headers));
       }
       py::list answers = handle_batch_(loaded_, bodies, content_types, query_params, headers);
-      for (size_t k = 0; k < posts.size(); ++k) {
-        py::tuple answer = answers[k];
-        out[posts[k]] = {answer[0].cast<int>(), answer[1].cast<std::string>(),
-                         answer[2].cast<std::string>()};
-      }
+      for (size_t k = 0; k < posts.size(); ++k) out[posts[k]] = FromGlue(answers[k]);
     } catch (const py::error_already_set& e) {  // a bug in the glue itself
-      spdlog::error("python glue failed: {}", e.what());
-      for (size_t i : posts) {
-        out[i] = replica::PredictResponse::Error(500, std::string("internal error: ") + e.what());
-      }
+      for (size_t i : posts) out[i] = GlueFailed(e);
     }
   }
 
@@ -226,7 +230,8 @@ class PythonPredictor final : public replica::Predictor {
           py::tuple answer = answers[k];
           const int status = answer[0].cast<int>();
           if (status != 200) {
-            out[i] = replica::PredictResponse::Error(status, answer[1].cast<std::string>());
+            out[i] = replica::PredictResponse::Error(status,
+                                                     PublicMessage(answer[1].cast<std::string>()));
             answered[i] = true;
             continue;
           }
@@ -239,11 +244,9 @@ class PythonPredictor final : public replica::Predictor {
           outputs[i] = std::move(tensors).value();
         }
       } catch (const std::exception& e) {  // a bug in the glue itself (or a bad cast)
-        spdlog::error("python glue failed: {}", e.what());
         for (size_t i : called) {
-          out[i] = replica::PredictResponse::Error(500,
-                                                   "internal error in the Python glue; see "
-                                                   "the API's log");
+          out[i] = replica::PredictResponse::Failure(
+              500, std::string("python glue failed: ") + e.what());
           answered[i] = true;
         }
       }

@@ -1,0 +1,136 @@
+#include <gtest/gtest.h>
+
+#include "contract/flags.h"
+#include "contract/routes.h"
+#include "contract/stats.h"
+
+namespace axon::contract {
+namespace {
+
+// Parses `args` with a parser built by Register(), as the receiving process does.
+template <typename Flags>
+Flags ParseArgs(const std::vector<std::string>& args) {
+  Flags parsed;
+  CLI::App app;
+  Register(app, parsed);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
+  app.parse(reversed);
+  return parsed;
+}
+
+TEST(FlagsTest, GatewayFlagsRoundTrip) {
+  GatewayFlags flags;
+  flags.host = "0.0.0.0";
+  flags.port = 18888;
+  flags.threads = 3;
+  flags.admin_listen = "@axon-admin-1";
+  flags.limits = {
+      .max_body_bytes = 123, .max_header_bytes = 456, .header_timeout_ms = 7, .idle_timeout_ms = 8};
+  flags.drain_ms = 1234;  // once never reached the gateway
+  flags.sample_ms = 55;   // likewise
+  flags.token_file = "/t";
+  flags.routes_file = "/r";
+  flags.tls_cert = "/c";
+  flags.tls_key = "/k";
+  EXPECT_EQ(ParseArgs<GatewayFlags>(ToArgs(flags)), flags);
+  EXPECT_EQ(ParseArgs<GatewayFlags>(ToArgs(GatewayFlags{})), GatewayFlags{});
+}
+
+TEST(FlagsTest, ReplicaFlagsRoundTrip) {
+  ReplicaFlags flags;
+  flags.spec_file = "/s.json";
+  flags.replica_id = "iris-0a1b2c3d";
+  flags.port = 9;
+  flags.unix_socket = "@x";
+  flags.port_file = "/p";
+  flags.error_file = "/e";
+  flags.io_threads = 2;
+  flags.drain_ms = 10;
+  flags.max_body_bytes = 11;
+  EXPECT_EQ(ParseArgs<ReplicaFlags>(ToArgs(flags)), flags);
+}
+
+TEST(FlagsTest, OperatorFlagsRoundTrip) {
+  OperatorFlags flags;
+  flags.port = 1;
+  flags.gateway_port = 2;
+  flags.gateway_threads = 4;
+  flags.tick_ms = 50;
+  flags.ready_timeout_ms = 99;
+  flags.max_held = 7;
+  flags.limits.header_timeout_ms = 3;
+  flags.tls_cert = "with space.pem";
+  EXPECT_EQ(ParseArgs<OperatorFlags>(ToArgs(flags)), flags);
+}
+
+RouteTable SampleRoutes() {
+  RouteTable table;
+  ApiRoute api;
+  api.name = "iris";
+  api.endpoint = "/iris";
+  api.version = 3;
+  api.status = "live";
+  api.max_replica_concurrency = 8;
+  api.max_queue_length = 4;
+  api.timeout_ms = 5000;
+  api.hold_timeout_ms = 100;
+  api.max_held = 9;
+  api.start_failing = true;
+  api.api_key_hashes = {"ab", "cd"};
+  api.api_keys_required = true;
+  api.replicas = {{"iris-1", 3, "127.0.0.1", 4001, "@s1"}, {"iris-2", 2, "10.0.0.2", 80, ""}};
+  table.apis.push_back(api);
+  api.name = "other";
+  api.endpoint = "/other";
+  api.replicas.clear();
+  table.apis.push_back(api);
+  return table;
+}
+
+TEST(RoutesTest, RoundTrip) {
+  const RouteTable table = SampleRoutes();
+  auto parsed = RouteTableFromJson(nlohmann::json::parse(ToJson(table).dump()));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(*parsed, table);
+}
+
+TEST(RoutesTest, ErrorsNameTheField) {
+  auto json = ToJson(SampleRoutes());
+  json["apis"][0]["replicas"][1]["port"] = 70000;
+  auto parsed = RouteTableFromJson(json);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("apis[0].replicas[1].port"), std::string::npos)
+      << parsed.status().message();
+
+  json = ToJson(SampleRoutes());
+  json["apis"][1]["endpoint"] = 5;
+  parsed = RouteTableFromJson(json);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("apis[1].endpoint must be a string"), std::string::npos);
+
+  for (const char* bad : {"[]", "null", "{\"apis\": 3}", "{\"apis\": [[]]}", "{\"apis\": [{}]}"}) {
+    EXPECT_FALSE(RouteTableFromJson(nlohmann::json::parse(bad)).ok()) << bad;
+  }
+}
+
+TEST(StatsTest, RoundTrip) {
+  GatewayStats stats;
+  ApiStats& s = stats.apis["iris"];
+  s.responses_2xx = 10;
+  s.responses_4xx = 2;
+  s.responses_5xx = 1;
+  s.latency_us_total = 12345;
+  s.in_flight = 3;
+  s.queued = 1;
+  s.replica_in_flight = {{"iris-1", 2}};
+  s.samples = {{1000, 1}, {2000, 3}};
+  stats.apis["empty"] = {};
+  auto parsed = GatewayStatsFromJson(nlohmann::json::parse(ToJson(stats).dump()));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(*parsed, stats);
+  EXPECT_FALSE(
+      GatewayStatsFromJson(nlohmann::json::parse("{\"apis\": {\"a\": {\"2xx\": -1}}}")).ok());
+}
+
+}  // namespace
+}  // namespace axon::contract

@@ -1,0 +1,179 @@
+// Command-line flags that one Axon process passes to another (the CLI to the operator, the
+// operator to the gateway and to each replica). Each flags struct lists its fields once, in a
+// static Fields(self, visit) function; ToArgs() (the sender) and Register() (the receiver's
+// parser) are both derived from that list, so a flag cannot be sent without being parsed or
+// parsed without being sent.
+//
+// Plain values; copy freely.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace axon::contract {
+
+// What a server accepts from clients; the same on the operator's command line (set by `axon up`)
+// and on the gateway's (passed on by the operator).
+struct ClientLimits {
+  uint64_t max_body_bytes = 10 * 1024 * 1024;
+  uint64_t max_header_bytes = 16 * 1024;
+  int64_t header_timeout_ms = 10'000;  // to receive a request's headers once it has begun
+  int64_t idle_timeout_ms = 75'000;    // a keep-alive connection idle this long is closed
+  bool operator==(const ClientLimits&) const = default;
+
+  template <typename Self, typename Visit>
+  static void Fields(Self& f, Visit&& v) {
+    v("--max-body-bytes", f.max_body_bytes, "largest request body (413 above)");
+    v("--max-header-bytes", f.max_header_bytes, "largest request header block (431 above)");
+    v("--header-timeout-ms", f.header_timeout_ms,
+      "how long a client may take to send a request's headers (slow clients are cut off)");
+    v("--idle-timeout-ms", f.idle_timeout_ms,
+      "idle keep-alive connections are closed after this (also the time for a body)");
+  }
+};
+
+// Flags of axon-gateway, set by the operator.
+struct GatewayFlags {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8888;
+  uint16_t grpc_port = 8890;  // the Open Inference Protocol over gRPC; 0: none
+  int threads = 2;
+  // Admin listener (route pushes, statistics): "@name" (abstract Unix socket), a socket file
+  // path, or "host:port". Not served on the public port.
+  std::string admin_listen;
+  ClientLimits limits;
+  int64_t drain_ms = 30'000;  // SIGTERM: how long requests in flight may finish
+  int64_t sample_ms = 1000;   // how often in-flight requests are sampled
+  std::string token_file;
+  std::string routes_file;
+  std::string tls_cert;  // PEM; with tls_key, the public port speaks HTTPS
+  std::string tls_key;
+  bool operator==(const GatewayFlags&) const = default;
+
+  template <typename Self, typename Visit>
+  static void Fields(Self& f, Visit&& v) {
+    v("--host", f.host, "address to listen on");
+    v("--port", f.port, "port to listen on (0 = any)");
+    v("--grpc-port", f.grpc_port, "port of the Open Inference Protocol over gRPC (0 = no gRPC)");
+    v("--threads", f.threads, "I/O threads");
+    v("--admin-listen", f.admin_listen, "admin listener: @name, a socket path or host:port");
+    ClientLimits::Fields(f.limits, v);
+    v("--drain-ms", f.drain_ms, "how long SIGTERM waits for requests in flight");
+    v("--sample-ms", f.sample_ms, "how often in-flight requests are sampled");
+    v("--token-file", f.token_file, "file holding the platform token");
+    v("--routes-file", f.routes_file, "where the route table is persisted");
+    v("--tls-cert", f.tls_cert, "PEM certificate chain: serve HTTPS");
+    v("--tls-key", f.tls_key, "PEM private key of --tls-cert");
+  }
+};
+
+// Flags of axon-replica, set by the operator for each replica it starts.
+struct ReplicaFlags {
+  std::string spec_file;
+  std::string replica_id = "replica";
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::string unix_socket;  // also listen here ("@name": abstract namespace)
+  std::string port_file;    // written once listening
+  std::string error_file;   // why the predictor could not load
+  int io_threads = 1;
+  int64_t drain_ms = 30'000;
+  uint64_t max_body_bytes = 10 * 1024 * 1024;
+  bool operator==(const ReplicaFlags&) const = default;
+
+  template <typename Self, typename Visit>
+  static void Fields(Self& f, Visit&& v) {
+    v("--spec", f.spec_file, "the API spec as JSON");
+    v("--replica-id", f.replica_id, "name used in logs");
+    v("--host", f.host, "address to listen on");
+    v("--port", f.port, "port (0 = any free port)");
+    v("--unix-socket", f.unix_socket, "also listen on this Unix socket (@name: abstract)");
+    v("--port-file", f.port_file, "where to write the port once listening");
+    v("--error-file", f.error_file, "where to write why loading failed");
+    v("--io-threads", f.io_threads, "I/O threads");
+    v("--drain-ms", f.drain_ms, "how long SIGTERM waits for requests in flight");
+    v("--max-body-bytes", f.max_body_bytes, "largest request body (413 above)");
+  }
+};
+
+// Flags of axon-operator, set by `axon up`.
+struct OperatorFlags {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8889;
+  std::string gateway_host = "127.0.0.1";
+  uint16_t gateway_port = 8888;
+  uint16_t grpc_port = 8890;  // the gateway's gRPC port; 0: no gRPC
+  int gateway_threads = 2;
+  ClientLimits limits;  // the gateway's and the management API's
+  int64_t tick_ms = 200;
+  int64_t drain_ms = 30'000;
+  int64_t request_timeout_ms = 60'000;
+  int64_t ready_timeout_ms = 600'000;
+  int64_t autoscale_ms = 10'000;
+  int64_t sample_ms = 1000;
+  int64_t hold_timeout_ms = 60'000;
+  int64_t max_held = 1000;
+  std::string tls_cert;
+  std::string tls_key;
+  bool operator==(const OperatorFlags&) const = default;
+
+  template <typename Self, typename Visit>
+  static void Fields(Self& f, Visit&& v) {
+    v("--host", f.host, "management API address");
+    v("--port", f.port, "management API port");
+    v("--gateway-host", f.gateway_host, "gateway address (0.0.0.0 to serve other machines)");
+    v("--gateway-port", f.gateway_port, "gateway (prediction) port");
+    v("--grpc-port", f.grpc_port,
+      "gateway port for the Open Inference Protocol over gRPC (0 = none)");
+    v("--gateway-threads", f.gateway_threads, "gateway I/O threads");
+    ClientLimits::Fields(f.limits, v);
+    v("--tick-ms", f.tick_ms, "reconcile period of the operator");
+    v("--drain-ms", f.drain_ms, "how long stopping replicas may finish requests");
+    v("--request-timeout-ms", f.request_timeout_ms,
+      "default time the gateway gives a request, queueing included (504 after); "
+      "networking.timeout overrides it per API");
+    v("--ready-timeout-ms", f.ready_timeout_ms,
+      "a replica not ready this long after it started is replaced");
+    v("--autoscale-ms", f.autoscale_ms, "how often the autoscaler decides each API's replicas");
+    v("--sample-ms", f.sample_ms, "how often the gateway samples each API's in-flight requests");
+    v("--hold-timeout-ms", f.hold_timeout_ms,
+      "how long the gateway holds a request while an API scales up from zero");
+    v("--max-held", f.max_held,
+      "how many requests per API the gateway holds while it scales up from zero");
+    v("--tls-cert", f.tls_cert, "PEM certificate chain: gateway and management API speak HTTPS");
+    v("--tls-key", f.tls_key, "PEM private key of --tls-cert");
+  }
+};
+
+// The arguments that make the receiver's Register()ed parser reproduce `flags`.
+template <typename Flags>
+std::vector<std::string> ToArgs(const Flags& flags) {
+  std::vector<std::string> args;
+  Flags::Fields(flags, [&](const char* name, const auto& value, const char*) {
+    using T = std::decay_t<decltype(value)>;
+    args.emplace_back(name);
+    if constexpr (std::is_same_v<T, std::string>) {
+      args.push_back(value);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      args.emplace_back(value ? "true" : "false");
+    } else {
+      args.push_back(std::to_string(value));
+    }
+  });
+  return args;
+}
+
+// Adds every field of `flags` as an option of `app` (with its default shown in --help).
+// `flags` must outlive the parse.
+template <typename Flags>
+void Register(CLI::App& app, Flags& flags) {
+  Flags::Fields(flags, [&](const char* name, auto& value, const char* help) {
+    app.add_option(name, value, help)->capture_default_str();
+  });
+}
+
+}  // namespace axon::contract

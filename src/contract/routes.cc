@@ -1,0 +1,98 @@
+#include "contract/routes.h"
+
+#include "contract/json_fields.h"
+
+namespace axon::contract {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int64_t kMaxCount = 1'000'000'000;
+
+json ReplicaToJson(const ReplicaRoute& r) {
+  json out = {{"id", r.id}, {"version", r.version}, {"host", r.host}, {"port", r.port}};
+  if (!r.socket.empty()) out["socket"] = r.socket;
+  return out;
+}
+
+json ApiToJson(const ApiRoute& a) {
+  json replicas = json::array();
+  for (const auto& r : a.replicas) replicas.push_back(ReplicaToJson(r));
+  return {{"name", a.name},
+          {"endpoint", a.endpoint},
+          {"version", a.version},
+          {"status", a.status},
+          {"max_replica_concurrency", a.max_replica_concurrency},
+          {"max_queue_length", a.max_queue_length},
+          {"timeout_ms", a.timeout_ms},
+          {"hold_timeout_ms", a.hold_timeout_ms},
+          {"max_held", a.max_held},
+          {"start_failing", a.start_failing},
+          {"api_key_hashes", a.api_key_hashes},
+          {"api_keys_required", a.api_keys_required},
+          {"replicas", std::move(replicas)}};
+}
+
+StatusOr<ReplicaRoute> ReplicaFromJson(const json& j, const std::string& where) {
+  FieldReader f(j, where);
+  ReplicaRoute r;
+  r.id = f.String("id", "", /*required=*/true);
+  r.version = f.Int("version", 0, false, 0, INT64_MAX);
+  r.host = f.String("host", "", /*required=*/true);
+  r.port = static_cast<uint16_t>(f.Int("port", 0, /*required=*/true, 0, 65535));
+  r.socket = f.String("socket");
+  if (!f.status().ok()) return f.status();
+  return r;
+}
+
+StatusOr<ApiRoute> ApiFromJson(const json& j, const std::string& where) {
+  FieldReader f(j, where);
+  ApiRoute a;
+  a.name = f.String("name", "", /*required=*/true);
+  a.endpoint = f.String("endpoint", "", /*required=*/true);
+  a.version = f.Int("version", 0, false, 0, INT64_MAX);
+  a.status = f.String("status", a.status);
+  a.max_replica_concurrency =
+      f.Int("max_replica_concurrency", a.max_replica_concurrency, false, 1, kMaxCount);
+  a.max_queue_length = f.Int("max_queue_length", a.max_queue_length, false, 0, kMaxCount);
+  a.timeout_ms = f.Int("timeout_ms", a.timeout_ms, false, 1, kMaxCount);
+  a.hold_timeout_ms = f.Int("hold_timeout_ms", a.hold_timeout_ms, false, 0, kMaxCount);
+  a.max_held = f.Int("max_held", a.max_held, false, 0, kMaxCount);
+  a.start_failing = f.Bool("start_failing", a.start_failing);
+  a.api_key_hashes = f.Strings("api_key_hashes");
+  a.api_keys_required = f.Bool("api_keys_required", a.api_keys_required);
+  const json& replicas = f.Array("replicas");
+  if (!f.status().ok()) return f.status();
+  if (a.endpoint.empty() || a.endpoint.front() != '/') {
+    return InvalidArgument(where + ".endpoint must start with '/'");
+  }
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    auto r = ReplicaFromJson(replicas[i], where + ".replicas[" + std::to_string(i) + "]");
+    if (!r.ok()) return r.status();
+    a.replicas.push_back(std::move(r).value());
+  }
+  return a;
+}
+
+}  // namespace
+
+json ToJson(const RouteTable& table) {
+  json apis = json::array();
+  for (const auto& a : table.apis) apis.push_back(ApiToJson(a));
+  return {{"apis", std::move(apis)}};
+}
+
+StatusOr<RouteTable> RouteTableFromJson(const json& j) {
+  FieldReader f(j, "routes");
+  const json& apis = f.Array("apis");
+  if (!f.status().ok()) return f.status();
+  RouteTable table;
+  for (size_t i = 0; i < apis.size(); ++i) {
+    auto api = ApiFromJson(apis[i], "apis[" + std::to_string(i) + "]");
+    if (!api.ok()) return api.status();
+    table.apis.push_back(std::move(api).value());
+  }
+  return table;
+}
+
+}  // namespace axon::contract
