@@ -73,11 +73,12 @@ void ParseTensors(const Field& field, ErrorList& errors, std::vector<TensorDecl>
     }
     if (const Field* dtype = fields.Get("dtype")) {
       if (auto text = ReadScalar(*dtype, "a dtype", errors)) {
-        if (tensor::DTypeFromName(*text)) {
+        if (auto d = tensor::DTypeFromName(*text); d && tensor::IsNativeDType(*d)) {
           decl.dtype = *text;
         } else {
-          errors.Add(dtype->line, dtype->path,
-                     "must be one of " + tensor::DTypeNames() + ", got " + Describe(dtype->value));
+          errors.Add(
+              dtype->line, dtype->path,
+              "must be one of " + tensor::NativeDTypeNames() + ", got " + Describe(dtype->value));
         }
       }
     }

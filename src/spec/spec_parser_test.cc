@@ -356,6 +356,10 @@ const BadSpec kBadSpecs[] = {
      "name: iris\nkind: RealtimeAPI\npredictor:\n  type: torchscript\n  model_path: m\n"
      "  inputs: [{name: x, dtype: float, shape: [4]}]\n",
      6, "predictor.inputs[0].dtype", "must be one of float32, float64"},
+    {"NonNativeDtype",
+     "name: iris\nkind: RealtimeAPI\npredictor:\n  type: torchscript\n  model_path: m\n"
+     "  inputs: [{name: x, dtype: int16, shape: [4]}]\n",
+     6, "predictor.inputs[0].dtype", "must be one of float32, float64, int32, int64, uint8, bool"},
     {"ZeroDimension",
      "name: iris\nkind: RealtimeAPI\npredictor:\n  type: torchscript\n  model_path: m\n"
      "  inputs: [{name: x, shape: [4, 0]}]\n",
@@ -430,6 +434,11 @@ const BadSpec kBadSpecs[] = {
      "must not contain \"//\""},
     {"EndpointReserved", Head() + "networking:\n  endpoint: /_axon/health\n", 7,
      "networking.endpoint", "reserved"},
+    {"EndpointOpenInference", Head() + "networking:\n  endpoint: /v2/models/x\n", 7,
+     "networking.endpoint", "reserved for the Open Inference Protocol"},
+    {"NameV2WithoutEndpoint",
+     "name: v2\nkind: RealtimeAPI\npredictor:\n  type: python\n  path: predictor.py\n", 1, "name",
+     "its default endpoint, \"/v2\", is reserved"},
     {"EndpointRoot", Head() + "networking:\n  endpoint: /\n", 7, "networking.endpoint",
      "other than \"/\""},
     {"TimeoutZero", Head() + "networking:\n  timeout: 0s\n", 7, "networking.timeout",
