@@ -30,7 +30,7 @@ SCENARIOS = {
                         "body": MLP_BODY, "predictor": BENCH / "scenarios/mlp/predictor.py"},
     "mlp-batched": {"type": "torchscript", "example": "mlp-torchscript",
                     "extra": MLP_INPUTS + "    server_side_batching: "
-                                          "{max_batch_size: 32, batch_interval: 2ms}\n",
+                                          "{max_batch_size: 32}\n",
                     "body": MLP_BODY},
     "resnet-onnx": {"type": "onnx", "example": "resnet-onnx",
                     "body": (ROOT / "examples/resnet-onnx/sample.json").read_text()},

@@ -370,9 +370,12 @@ const BadSpec kBadSpecs[] = {
      std::string(kMinimal) +
          "  models: [{name: a, type: onnx, model_path: m}, {name: a, type: onnx, model_path: m}]\n",
      6, "predictor.models[1].name", "duplicate model name \"a\""},
-    {"BatchingWithoutInterval",
-     std::string(kMinimal) + "  server_side_batching:\n    max_batch_size: 8\n", 6,
-     "predictor.server_side_batching.batch_interval", "is required"},
+    {"BatchingWithoutSize",
+     std::string(kMinimal) + "  server_side_batching:\n    batch_interval: 5ms\n", 6,
+     "predictor.server_side_batching.max_batch_size", "is required"},
+    {"BatchIntervalTooLong",
+     std::string(kMinimal) + "  server_side_batching: {max_batch_size: 8, batch_interval: 2m}\n", 6,
+     "predictor.server_side_batching.batch_interval", "from 0 (adaptive batching) to 60s"},
     {"BatchTooLarge",
      std::string(kMinimal) +
          "  server_side_batching: {max_batch_size: 5000, batch_interval: 10ms}\n",
@@ -638,6 +641,21 @@ TEST_F(SpecFileTest, NativeAndPythonModelSpecs) {
   EXPECT_EQ(classify.models[0].name, "resnet");
   EXPECT_EQ(classify.models[0].type, "onnx");
   EXPECT_FALSE(classify.server_side_batching.enabled());
+}
+
+TEST_F(SpecFileTest, BatchingWithoutAnIntervalIsAdaptive) {
+  for (const char* batching : {"{max_batch_size: 16}", "{max_batch_size: 16, batch_interval: 0}",
+                               "{max_batch_size: 16, batch_interval: 0ms}"}) {
+    ParseResult result =
+        Parse(std::string("- name: echo\n  kind: RealtimeAPI\n  predictor:\n    type: python\n"
+                          "    path: predictor.py\n    server_side_batching: ") +
+              batching + "\n");
+    ASSERT_TRUE(result.ok()) << batching << ": " << result.ErrorText();
+    const BatchingSpec& b = result.apis[0].predictor.server_side_batching;
+    EXPECT_TRUE(b.enabled()) << batching;
+    EXPECT_EQ(b.max_batch_size, 16);
+    EXPECT_EQ(b.batch_interval, Millis(0)) << batching;
+  }
   for (const ApiSpec& api : result.apis) {
     EXPECT_EQ(ApiSpecFromJson(nlohmann::json::parse(ToJson(api).dump())), api);
   }
