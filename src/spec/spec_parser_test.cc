@@ -641,6 +641,9 @@ TEST_F(SpecFileTest, NativeAndPythonModelSpecs) {
   EXPECT_EQ(classify.models[0].name, "resnet");
   EXPECT_EQ(classify.models[0].type, "onnx");
   EXPECT_FALSE(classify.server_side_batching.enabled());
+  for (const ApiSpec& api : result.apis) {
+    EXPECT_EQ(ApiSpecFromJson(nlohmann::json::parse(ToJson(api).dump())), api);
+  }
 }
 
 TEST_F(SpecFileTest, BatchingWithoutAnIntervalIsAdaptive) {
@@ -655,9 +658,8 @@ TEST_F(SpecFileTest, BatchingWithoutAnIntervalIsAdaptive) {
     EXPECT_TRUE(b.enabled()) << batching;
     EXPECT_EQ(b.max_batch_size, 16);
     EXPECT_EQ(b.batch_interval, Millis(0)) << batching;
-  }
-  for (const ApiSpec& api : result.apis) {
-    EXPECT_EQ(ApiSpecFromJson(nlohmann::json::parse(ToJson(api).dump())), api);
+    EXPECT_EQ(ApiSpecFromJson(nlohmann::json::parse(ToJson(result.apis[0]).dump())),
+              result.apis[0]);
   }
 }
 

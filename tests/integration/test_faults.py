@@ -204,8 +204,8 @@ def small_filesystem(tmp_path):
 
 def test_a_full_filesystem_fails_the_deploy_and_serving_goes_on(small_filesystem, tmp_path):
     home = small_filesystem / "home"
-    operator_port, gateway_port = free_ports(2)
-    platform = Platform(home, tmp_path / "work", operator_port, gateway_port)
+    operator_port, gateway_port, grpc_port = free_ports(3)
+    platform = Platform(home, tmp_path / "work", operator_port, gateway_port, grpc_port)
     (tmp_path / "work").mkdir()
     assert platform.up().returncode == 0
     try:
