@@ -52,8 +52,8 @@ asio::awaitable<void> Gateway::ShadowExchange(std::shared_ptr<const RouteTable> 
     CountDropped(*splitter, shadow, "no free replica");
     co_return;
   }
-  const http::Response response = co_await Forward(shadow, replica, ThreadUpstreams(*table),
-                                                   request, request_id, "/predict");
+  const http::Response response =
+      co_await Forward(shadow, replica, ThreadUpstreams(*table), request, request_id, "/predict");
   shadow.shared->stats.Record(response.result_int(),
                               std::chrono::duration_cast<std::chrono::microseconds>(
                                   std::chrono::steady_clock::now() - start));

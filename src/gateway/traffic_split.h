@@ -28,7 +28,7 @@ class TrafficSplit {
   explicit TrafficSplit(const std::vector<contract::SplitRoute>& split);
 
   struct Choice {
-    size_t primary = 0;           // index into the split entries
+    size_t primary = 0;            // index into the split entries
     std::optional<size_t> shadow;  // the shadow's index, when this request is copied to it
   };
   // The next request's APIs; advances `counter`.

@@ -110,15 +110,14 @@ TEST(TrafficSplitTest, RouteTableResolvesTargetsAndKeepsTheCycleAcrossTables) {
   const ApiRoute& splitter = *(*first)->Find("/s");
   EXPECT_EQ(splitter.ChooseSplit().primary, (*first)->Find("/a"));
   // A new table carries the splitter's counter: the next pick continues the cycle.
-  auto second = RouteTable::Build(SplitterTable({{"a", 50, false}, {"b", 50, false}}),
-                                  first->get());
+  auto second =
+      RouteTable::Build(SplitterTable({{"a", 50, false}, {"b", 50, false}}), first->get());
   ASSERT_TRUE(second.ok());
   EXPECT_EQ((*second)->Find("/s")->ChooseSplit().primary, (*second)->Find("/b"));
 }
 
 TEST(TrafficSplitTest, MissingTargetAndSplitterTargetAreNotRouted) {
-  auto table =
-      RouteTable::Build(SplitterTable({{"gone", 50, false}, {"s", 50, false}}), nullptr);
+  auto table = RouteTable::Build(SplitterTable({{"gone", 50, false}, {"s", 50, false}}), nullptr);
   ASSERT_TRUE(table.ok());
   const ApiRoute& splitter = *(*table)->Find("/s");
   const SplitChoice first = splitter.ChooseSplit();

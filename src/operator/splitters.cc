@@ -24,26 +24,27 @@ Status CheckSplitters(const std::vector<spec::ApiSpec>& apis,
   for (const auto& api : apis) {
     const auto it = deployed.find(api.name);
     if (it != deployed.end() && it->second.spec.kind != api.kind) {
-      return AlreadyExists(Where(file, api.source_line, api.name) + "kind: api \"" +
-                                api.name + "\" is deployed as a " + it->second.spec.kind +
-                                "; delete it (axon delete " + api.name + ") before deploying a " +
-                                api.kind + " of that name");
+      return AlreadyExists(Where(file, api.source_line, api.name) + "kind: api \"" + api.name +
+                           "\" is deployed as a " + it->second.spec.kind +
+                           "; delete it (axon delete " + api.name + ") before deploying a " +
+                           api.kind + " of that name");
     }
   }
   for (const auto& api : apis) {
     for (size_t i = 0; i < api.apis.size(); ++i) {
       const spec::SplitTarget& target = api.apis[i];
       const std::string kind = KindAfter(target.name, apis, deployed);
-      const std::string where = Where(file, target.source_line, api.name) + "apis[" +
-                                std::to_string(i) + "].name: ";
+      const std::string where =
+          Where(file, target.source_line, api.name) + "apis[" + std::to_string(i) + "].name: ";
       if (kind.empty()) {
-        return InvalidArgument(where + "no api named \"" + target.name +
-                        "\" is deployed or declared in this file; deploy it first, or add it to "
-                        "this file");
+        return InvalidArgument(
+            where + "no api named \"" + target.name +
+            "\" is deployed or declared in this file; deploy it first, or add it to "
+            "this file");
       }
       if (kind != spec::kRealtimeKind) {
         return InvalidArgument(where + "api \"" + target.name + "\" is a " + kind +
-                                  "; a TrafficSplitter sends requests to RealtimeAPIs only");
+                               "; a TrafficSplitter sends requests to RealtimeAPIs only");
       }
     }
   }

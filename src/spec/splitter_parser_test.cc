@@ -95,7 +95,8 @@ const BadSplitter kBad[] = {
     {"BadTargetName", "apis:\n  - {name: Iris_A, weight: 100}\n",
      "axon.yaml:4: api \"split\": apis[0].name: must be the name of a RealtimeAPI (a lowercase "
      "name of letters, digits and \"-\"), got \"Iris_A\""},
-    {"MisspelledField", "apis:\n  - {name: a, wieght: 10, shadow: true}\n  - {name: b, weight: 100}\n",
+    {"MisspelledField",
+     "apis:\n  - {name: a, wieght: 10, shadow: true}\n  - {name: b, weight: 100}\n",
      "axon.yaml:4: api \"split\": apis[0].wieght: unknown field; did you mean \"weight\"?"},
     {"Itself", "apis:\n  - {name: split, weight: 100}\n",
      "axon.yaml:4: api \"split\": apis[0].name: a TrafficSplitter cannot send requests to "
