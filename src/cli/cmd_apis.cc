@@ -72,8 +72,8 @@ std::string SplitList(const nlohmann::json& splitter) {
 }
 
 void PrintSplitterTable(const nlohmann::json& splitters) {
-  Table table({"traffic splitter", "status", "apis", "last update", "avg request", "2XX", "4XX",
-               "5XX"});
+  Table table(
+      {"traffic splitter", "status", "apis", "last update", "avg request", "2XX", "4XX", "5XX"});
   for (const auto& s : splitters) {
     table.AddRow({s["name"], s["status"], SplitList(s), Ago(s["last_update"].get<int64_t>()),
                   AvgRequest(s), Count(s, "requests_2xx"), Count(s, "requests_4xx"),
@@ -84,8 +84,8 @@ void PrintSplitterTable(const nlohmann::json& splitters) {
 
 // One row per API of the splitter, with its weight and its own statistics.
 void PrintSplitTargets(const nlohmann::json& splitter, const nlohmann::json& all) {
-  Table table({"api", "weight", "status", "up-to-date", "requested", "avg request", "2XX", "4XX",
-               "5XX"});
+  Table table(
+      {"api", "weight", "status", "up-to-date", "requested", "avg request", "2XX", "4XX", "5XX"});
   for (const auto& t : splitter["apis"]) {
     const std::string name = t["name"];
     nlohmann::json api = nlohmann::json::object();

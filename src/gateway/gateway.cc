@@ -175,10 +175,10 @@ asio::awaitable<Response> Gateway::Handle(Request& request) {
     const SplitChoice choice = api->ChooseSplit();
     splitter = api->shared;
     if (choice.primary == nullptr) {
-      co_return Error(503,
-                      "api " + choice.primary_name + " of traffic splitter " + api->name() +
-                          " is not deployed",
-                      request_id);
+      co_return Error(
+          503,
+          "api " + choice.primary_name + " of traffic splitter " + api->name() + " is not deployed",
+          request_id);
     }
     if (!is_metadata) shadow = choice.shadow;
     api = choice.primary;
@@ -202,8 +202,8 @@ asio::awaitable<Response> Gateway::Handle(Request& request) {
   // The shadow gets a copy only if the key would let the request reach it directly.
   if (shadow != nullptr && shadow->KeyRejected(PresentedKey(request))) shadow = nullptr;
   if (!api->spec.api_key_hashes.empty() || api->spec.api_keys_required ||
-      (shadow != nullptr && (!shadow->spec.api_key_hashes.empty() ||
-                             shadow->spec.api_keys_required))) {
+      (shadow != nullptr &&
+       (!shadow->spec.api_key_hashes.empty() || shadow->spec.api_keys_required))) {
     request.erase(kApiKeyHeader);  // the key stays at the gateway
     request.erase(bhttp::field::authorization);
   }

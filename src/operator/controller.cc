@@ -274,6 +274,11 @@ Status Controller::Refresh(const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = apis_.find(name);
   if (it == apis_.end()) return NoSuchApi(name);
+  if (!it->second.spec.RunsReplicas()) {
+    return InvalidArgument("api " + name +
+                           " is a TrafficSplitter and runs no replicas; refresh "
+                           "the APIs it sends requests to");
+  }
   it->second.revision++;
   spdlog::info("refresh: replacing every replica of api {}", name);
   return OkStatus();
@@ -294,7 +299,13 @@ StatusOr<nlohmann::json> Controller::CreateKey(const std::string& name) {
   std::lock_guard deploy_lock(deploy_mu_);
   {
     std::lock_guard lock(mu_);
-    if (!apis_.contains(name)) return NoSuchApi(name);
+    auto it = apis_.find(name);
+    if (it == apis_.end()) return NoSuchApi(name);
+    if (!it->second.spec.RunsReplicas()) {
+      return InvalidArgument("api " + name +
+                             " is a TrafficSplitter: a request to it needs a key "
+                             "of the API it is sent to (axon keys create THAT_API)");
+    }
   }
   const std::string key = "axk_" + RandomHex(24);
   const StoredKey stored{
@@ -349,8 +360,8 @@ void Controller::ApplyTargetsLocked() {
   }
 }
 
-std::pair<std::string, std::string> Controller::StatusLocked(
-    const ApiRuntime& api, const ApiObservation& observed) const {
+std::pair<std::string, std::string> Controller::StatusLocked(const ApiRuntime& api,
+                                                             const ApiObservation& observed) const {
   if (!api.spec.RunsReplicas()) {
     SplitterState state = SplitterStatus(api.spec, apis_);
     return {std::move(state.status), std::move(state.reason)};

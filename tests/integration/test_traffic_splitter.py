@@ -186,5 +186,10 @@ def test_deploy_and_delete_checks(platform):
     assert ('api "split": kind: api "split" is deployed as a TrafficSplitter; delete it (axon '
             "delete split) before deploying a RealtimeAPI of that name") in result.stderr
 
+    result = platform.axon("refresh", "split")
+    assert result.returncode != 0 and "is a TrafficSplitter and runs no replicas" in result.stderr
+    result = platform.axon("keys", "create", "split")
+    assert result.returncode != 0 and "needs a key of the API it is sent to" in result.stderr
+
     platform.axon_ok("delete", "split")
     platform.axon_ok("delete", "a")
