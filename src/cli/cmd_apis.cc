@@ -58,6 +58,55 @@ std::string AvgRequest(const nlohmann::json& api) {
   return ms.is_number() ? fmt::format("{:.3g} ms", ms.get<double>()) : "-";
 }
 
+bool IsSplitter(const nlohmann::json& api) { return api.value("kind", "") == "TrafficSplitter"; }
+
+// "a:90 b:10 c (shadow):100", as Cortex lists a splitter's APIs.
+std::string SplitList(const nlohmann::json& splitter) {
+  std::string out;
+  for (const auto& t : splitter["apis"]) {
+    if (!out.empty()) out += " ";
+    out += t["name"].get<std::string>() + (t["shadow"].get<bool>() ? " (shadow)" : "") + ":" +
+           std::to_string(t["weight"].get<int64_t>());
+  }
+  return out;
+}
+
+void PrintSplitterTable(const nlohmann::json& splitters) {
+  Table table(
+      {"traffic splitter", "status", "apis", "last update", "avg request", "2XX", "4XX", "5XX"});
+  for (const auto& s : splitters) {
+    table.AddRow({s["name"], s["status"], SplitList(s), Ago(s["last_update"].get<int64_t>()),
+                  AvgRequest(s), Count(s, "requests_2xx"), Count(s, "requests_4xx"),
+                  Count(s, "requests_5xx")});
+  }
+  table.Print(std::cout);
+}
+
+// One row per API of the splitter, with its weight and its own statistics.
+void PrintSplitTargets(const nlohmann::json& splitter, const nlohmann::json& all) {
+  Table table(
+      {"api", "weight", "status", "up-to-date", "requested", "avg request", "2XX", "4XX", "5XX"});
+  for (const auto& t : splitter["apis"]) {
+    const std::string name = t["name"];
+    nlohmann::json api = nlohmann::json::object();
+    for (const auto& a : all) {
+      if (a["name"] == name) api = a;
+    }
+    const std::string label = name + (t["shadow"].get<bool>() ? " (shadow)" : "");
+    if (api.empty()) {
+      table.AddRow({label, std::to_string(t["weight"].get<int64_t>()), "not deployed", "-", "-",
+                    "-", "-", "-", "-"});
+      continue;
+    }
+    table.AddRow({label, std::to_string(t["weight"].get<int64_t>()), api["status"],
+                  std::to_string(api["up_to_date"].get<int64_t>()),
+                  std::to_string(api["requested"].get<int64_t>()), AvgRequest(api),
+                  Count(api, "requests_2xx"), Count(api, "requests_4xx"),
+                  Count(api, "requests_5xx")});
+  }
+  table.Print(std::cout);
+}
+
 void PrintApiTable(const nlohmann::json& apis) {
   Table table({"api", "status", "up-to-date", "requested", "last update", "avg request", "2XX",
                "4XX", "5XX"});
@@ -88,8 +137,22 @@ void Get(const std::string& name, const std::string& output) {
     std::cout << "no apis are deployed (deploy one with `axon deploy axon.yaml`)\n";
     return;
   }
-  PrintApiTable(name.empty() ? result : nlohmann::json::array({result}));
-  if (!name.empty()) {
+  if (name.empty()) {
+    nlohmann::json realtime = nlohmann::json::array(), splitters = nlohmann::json::array();
+    for (const auto& api : result) (IsSplitter(api) ? splitters : realtime).push_back(api);
+    if (!realtime.empty()) PrintApiTable(realtime);
+    if (!realtime.empty() && !splitters.empty()) std::cout << "\n";
+    if (!splitters.empty()) PrintSplitterTable(splitters);
+    return;
+  }
+  if (IsSplitter(result)) {
+    PrintSplitterTable(nlohmann::json::array({result}));
+    std::cout << "\n";
+    PrintSplitTargets(result, client.Call(bhttp::verb::get, "/v1/apis"));
+  } else {
+    PrintApiTable(nlohmann::json::array({result}));
+  }
+  {
     std::cout << "\nendpoint: " << client.addresses().GatewayUrl()
               << result["endpoint"].get<std::string>() << "\n";
     if (!result["reason"].get<std::string>().empty()) {

@@ -18,6 +18,10 @@ json ReplicaToJson(const ReplicaRoute& r) {
 json ApiToJson(const ApiRoute& a) {
   json replicas = json::array();
   for (const auto& r : a.replicas) replicas.push_back(ReplicaToJson(r));
+  json split = json::array();
+  for (const auto& s : a.split) {
+    split.push_back({{"api", s.api}, {"weight", s.weight}, {"shadow", s.shadow}});
+  }
   return {{"name", a.name},
           {"endpoint", a.endpoint},
           {"version", a.version},
@@ -30,7 +34,33 @@ json ApiToJson(const ApiRoute& a) {
           {"start_failing", a.start_failing},
           {"api_key_hashes", a.api_key_hashes},
           {"api_keys_required", a.api_keys_required},
-          {"replicas", std::move(replicas)}};
+          {"replicas", std::move(replicas)},
+          {"split", std::move(split)}};
+}
+
+// A splitter's targets: names, weights from 0 to 100, the non-shadow ones summing to 100, at
+// most one shadow (the gateway's schedule relies on it).
+Status SplitFromJson(const json& split, const std::string& where, std::vector<SplitRoute>* out) {
+  int64_t sum = 0;
+  int64_t shadows = 0;
+  for (size_t i = 0; i < split.size(); ++i) {
+    FieldReader f(split[i], where + "[" + std::to_string(i) + "]");
+    SplitRoute s;
+    s.api = f.String("api", "", /*required=*/true);
+    s.weight = f.Int("weight", 0, /*required=*/true, 0, 100);
+    s.shadow = f.Bool("shadow");
+    if (!f.status().ok()) return f.status();
+    if (s.shadow) {
+      ++shadows;
+    } else {
+      sum += s.weight;
+    }
+    out->push_back(std::move(s));
+  }
+  if (!out->empty() && (sum != 100 || shadows > 1)) {
+    return InvalidArgument(where + ": weights must sum to 100 with at most one shadow");
+  }
+  return OkStatus();
 }
 
 StatusOr<ReplicaRoute> ReplicaFromJson(const json& j, const std::string& where) {
@@ -62,7 +92,9 @@ StatusOr<ApiRoute> ApiFromJson(const json& j, const std::string& where) {
   a.api_key_hashes = f.Strings("api_key_hashes");
   a.api_keys_required = f.Bool("api_keys_required", a.api_keys_required);
   const json& replicas = f.Array("replicas");
+  const json& split = f.Array("split");
   if (!f.status().ok()) return f.status();
+  if (Status s = SplitFromJson(split, where + ".split", &a.split); !s.ok()) return s;
   if (a.endpoint.empty() || a.endpoint.front() != '/') {
     return InvalidArgument(where + ".endpoint must start with '/'");
   }

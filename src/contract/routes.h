@@ -25,6 +25,15 @@ struct ReplicaRoute {
   bool operator==(const ReplicaRoute&) const = default;
 };
 
+// Where a TrafficSplitter sends requests: `weight`% of them to `api`, or, for the shadow, a copy
+// of `weight`% of them (whose answer is discarded).
+struct SplitRoute {
+  std::string api;  // the name of another ApiRoute of the table
+  int64_t weight = 0;
+  bool shadow = false;
+  bool operator==(const SplitRoute&) const = default;
+};
+
 struct ApiRoute {
   std::string name;
   std::string endpoint;                    // "/iris": exact path match
@@ -43,6 +52,9 @@ struct ApiRoute {
   std::vector<std::string> api_key_hashes;  // SHA-256 hex; non-empty = a key is required
   bool api_keys_required = false;           // required even while no key exists yet
   std::vector<ReplicaRoute> replicas;       // ready replicas only
+  // Non-empty for a TrafficSplitter, which has no replicas: its requests go to these APIs (the
+  // weights of those that are not the shadow sum to 100; at most one shadow).
+  std::vector<SplitRoute> split;
   bool operator==(const ApiRoute&) const = default;
 };
 

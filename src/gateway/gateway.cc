@@ -183,10 +183,28 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
                                             const std::string& request_id,
                                             std::string_view replica_path, bool prediction) {
   const auto start = Clock::now();
+  // A TrafficSplitter counts each request in its own statistics and in those of the API it
+  // goes to; a copy may go to its shadow.
+  std::shared_ptr<ApiShared> splitter;
+  const ApiRoute* shadow = nullptr;
+  if (api->split) {
+    const SplitChoice choice = api->ChooseSplit();
+    splitter = api->shared;
+    if (choice.primary == nullptr) {
+      co_return Error(
+          503,
+          "api " + choice.primary_name + " of traffic splitter " + api->name() + " is not deployed",
+          request_id);
+    }
+    if (prediction) shadow = choice.shadow;
+    api = choice.primary;
+  }
   auto record = [&](const ApiRoute& a, unsigned status) {
     if (!prediction) return;  // statistics count predictions only
-    a.shared->stats.Record(
-        status, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+    const auto latency =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+    a.shared->stats.Record(status, latency);
+    if (splitter != nullptr) splitter->stats.Record(status, latency);
   };
   if (api->KeyRejected(PresentedKey(request))) {
     record(*api, 401);
@@ -197,9 +215,16 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
                         api->name() + "`)",
                     request_id);
   }
-  if (!api->spec.api_key_hashes.empty() || api->spec.api_keys_required) {
+  // The shadow gets a copy only if the key would let the request reach it directly.
+  if (shadow != nullptr && shadow->KeyRejected(PresentedKey(request))) shadow = nullptr;
+  if (!api->spec.api_key_hashes.empty() || api->spec.api_keys_required ||
+      (shadow != nullptr &&
+       (!shadow->spec.api_key_hashes.empty() || shadow->spec.api_keys_required))) {
     request.erase(kApiKeyHeader);  // the key stays at the gateway
     request.erase(bhttp::field::authorization);
+  }
+  if (shadow != nullptr) {
+    SendShadow(table, *shadow, splitter, request, request_id, co_await asio::this_coro::executor);
   }
   Response error;
   ReplicaTarget* replica = nullptr;

@@ -1,5 +1,6 @@
 // The data plane: routes POST/GET /<endpoint> to a ready replica of the API (fewest requests
-// in flight, over keep-alive connections), checks API keys (401), queues requests while every
+// in flight, over keep-alive connections) or, for a TrafficSplitter, to one of its APIs by
+// weight (with a copy to its shadow), checks API keys (401), queues requests while every
 // replica is busy or while an API scaled to zero starts one (503 when the queue is full or the
 // wait too long), enforces the API's timeout (504) and keeps per-API statistics.
 //
@@ -78,6 +79,18 @@ class Gateway {
                                                 Upstreams& upstreams, http::Request& request,
                                                 const std::string& request_id,
                                                 std::string_view replica_path);
+
+  // A TrafficSplitter's shadow (shadow.cc): starts sending a copy of `request` to `shadow` and
+  // returns at once, or drops the copy when kMaxShadowInFlight copies of the splitter are on
+  // their way. The copy never waits in a queue; its answer only counts in `shadow`'s
+  // statistics. `table` is the table `shadow` belongs to, kept alive by the copy.
+  void SendShadow(std::shared_ptr<const RouteTable> table, const ApiRoute& shadow,
+                  std::shared_ptr<ApiShared> splitter, const http::Request& request,
+                  const std::string& request_id, const http::asio::any_io_executor& executor);
+  http::asio::awaitable<void> ShadowExchange(std::shared_ptr<const RouteTable> table,
+                                             const ApiRoute& shadow,
+                                             std::shared_ptr<ApiShared> splitter,
+                                             http::Request request, std::string request_id);
 
   const std::string token_;
   const std::filesystem::path routes_file_;

@@ -121,6 +121,14 @@ ReplicaTarget* ApiRoute::AcquireReplica(const ReplicaTarget* skip) const {
   }
 }
 
+SplitChoice ApiRoute::ChooseSplit() const {
+  const TrafficSplit::Choice choice = split->Choose(shared->split_counter);
+  SplitChoice out{.primary = split_targets[choice.primary],
+                  .primary_name = spec.split[choice.primary].api};
+  if (choice.shadow) out.shadow = split_targets[*choice.shadow];
+  return out;
+}
+
 void ApiRoute::Release(ReplicaTarget* replica) const {
   replica->in_flight.fetch_sub(1, std::memory_order_relaxed);
   shared->queue.WakeOne();
@@ -179,7 +187,23 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(const contract::Ro
     table->AddVersions(*route);
     table->apis_.push_back(std::move(route));
   }
+  table->ResolveSplits();
   return std::shared_ptr<const RouteTable>(std::move(table));
+}
+
+void RouteTable::ResolveSplits() {
+  std::map<std::string, const ApiRoute*, std::less<>> by_name;
+  for (const auto& api : apis_) by_name.emplace(api->name(), api.get());
+  for (auto& api : apis_) {
+    if (api->spec.split.empty()) continue;
+    api->split.emplace(api->spec.split);
+    for (const auto& target : api->spec.split) {
+      const auto it = by_name.find(target.api);
+      // A splitter never sends to a splitter (the operator checks it; this keeps loops out).
+      const bool usable = it != by_name.end() && it->second->spec.split.empty();
+      api->split_targets.push_back(usable ? it->second : nullptr);
+    }
+  }
 }
 
 const ApiRoute* RouteTable::Find(std::string_view path) const {

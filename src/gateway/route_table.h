@@ -24,6 +24,7 @@
 #include "contract/routes.h"
 #include "contract/stats.h"
 #include "gateway/api_queue.h"
+#include "gateway/traffic_split.h"
 #include "http/beast.h"
 
 namespace axon::gateway {
@@ -70,6 +71,21 @@ struct ApiStats {
 struct ApiShared {
   ApiStats stats;
   ApiQueue queue;
+  // A TrafficSplitter's: requests it has routed (its place in the split schedule), and copies
+  // on their way to its shadow API (at most kMaxShadowInFlight; more are dropped and counted).
+  std::atomic<uint64_t> split_counter{0};
+  std::atomic<int64_t> shadow_in_flight{0};
+  std::atomic<uint64_t> shadow_dropped{0};
+  static constexpr int64_t kMaxShadowInFlight = 256;
+};
+
+struct ApiRoute;
+
+// Where one request to a TrafficSplitter goes.
+struct SplitChoice {
+  const ApiRoute* primary = nullptr;  // nullptr: that API is not in the route table
+  std::string primary_name;
+  const ApiRoute* shadow = nullptr;  // set when this request is copied to the shadow (if routed)
 };
 
 struct ApiRoute {
@@ -78,8 +94,14 @@ struct ApiRoute {
   std::chrono::milliseconds hold_timeout{60'000};
   std::vector<std::shared_ptr<ReplicaTarget>> replicas;  // ready replicas only
   std::shared_ptr<ApiShared> shared;
+  // A TrafficSplitter's schedule and its APIs (spec.split's order; nullptr for an API missing
+  // from the table), routes of the same table.
+  std::optional<TrafficSplit> split;
+  std::vector<const ApiRoute*> split_targets;
 
   const std::string& name() const { return spec.name; }
+  // For a TrafficSplitter (split set): the APIs of the next request.
+  SplitChoice ChooseSplit() const;
   // Requests in flight over all replicas, plus requests waiting in the gateway's queue.
   int64_t InFlight() const;
   // How many requests may wait in the queue now: max_queue_length per ready replica; with no
@@ -127,6 +149,8 @@ class RouteTable {
   contract::GatewayStats Stats(int64_t samples_after_unix_ms) const;
 
  private:
+  // Fills each TrafficSplitter's schedule and targets, once every route is built.
+  void ResolveSplits();
   void AddVersions(const ApiRoute& api);  // fills versions_
 
   std::vector<std::unique_ptr<ApiRoute>> apis_;

@@ -6,6 +6,7 @@
 
 #include "common/files.h"
 #include "common/sha256.h"
+#include "operator/splitters.h"
 #include "spec/spec_parser.h"
 
 namespace axon::operator_ {
@@ -65,7 +66,7 @@ Status Controller::LoadFromStore() {
     if (Status s = RefreshKeys(api.name); !s.ok()) return s;
   }
   std::lock_guard lock(mu_);
-  for (const auto& [name, api] : apis_) backend_.Apply(api.Target());
+  ApplyTargetsLocked();
   return OkStatus();
 }
 
@@ -73,7 +74,7 @@ void Controller::KeepAdoptedScale(const std::map<std::string, int64_t>& adopted)
   std::lock_guard lock(mu_);
   for (const auto& [name, count] : adopted) {
     auto it = apis_.find(name);
-    if (it == apis_.end() || count == 0) continue;
+    if (it == apis_.end() || count == 0 || !it->second.spec.RunsReplicas()) continue;
     const auto& a = it->second.spec.autoscaling;
     it->second.requested = std::clamp(count, a.min_replicas, a.max_replicas);
     backend_.Apply(it->second.Target());
@@ -132,6 +133,10 @@ StatusOr<nlohmann::json> Controller::Deploy(const std::string& file, const std::
   std::lock_guard deploy_lock(deploy_mu_);
   // Nothing else adds or moves endpoints while deploy_mu_ is held: this check stays true.
   if (Status s = CheckEndpointsFree(parsed.apis, file); !s.ok()) return s;
+  {
+    std::lock_guard lock(mu_);
+    if (Status s = CheckSplitters(parsed.apis, apis_, file); !s.ok()) return s;
+  }
   std::vector<StoredApi> stored;
   for (const auto& api : parsed.apis) {
     auto made = MakeStored(api);
@@ -144,6 +149,11 @@ StatusOr<nlohmann::json> Controller::Deploy(const std::string& file, const std::
 }
 
 StatusOr<StoredApi> Controller::MakeStored(const spec::ApiSpec& api) {
+  if (!api.RunsReplicas()) {  // no predictor folder: the spec is all there is
+    return StoredApi{.name = api.name,
+                     .spec_json = spec::ToJson(api).dump(),
+                     .content_hash = Sha256Hex(SpecFingerprintText(api))};
+  }
   const std::filesystem::path folder = SourceFolder(api.predictor);
   auto bundle = bundles_.Add(folder, api.source_file);
   if (!bundle.ok()) {
@@ -243,6 +253,11 @@ Status Controller::Delete(const std::string& name) {
   {
     std::lock_guard lock(mu_);
     if (!apis_.contains(name)) return NoSuchApi(name);
+    if (const auto users = SplittersUsing(apis_, name); !users.empty()) {
+      return AlreadyExists("api " + name + " receives requests from traffic splitter " +
+                           users.front() + "; remove it from " + users.front() +
+                           "'s apis (axon deploy) or delete " + users.front() + " first");
+    }
   }
   if (Status s = store_.Delete(name); !s.ok() && s.code() != StatusCode::kNotFound) return s;
   {
@@ -259,6 +274,11 @@ Status Controller::Refresh(const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = apis_.find(name);
   if (it == apis_.end()) return NoSuchApi(name);
+  if (!it->second.spec.RunsReplicas()) {
+    return InvalidArgument("api " + name +
+                           " is a TrafficSplitter and runs no replicas; refresh "
+                           "the APIs it sends requests to");
+  }
   it->second.revision++;
   spdlog::info("refresh: replacing every replica of api {}", name);
   return OkStatus();
@@ -279,7 +299,13 @@ StatusOr<nlohmann::json> Controller::CreateKey(const std::string& name) {
   std::lock_guard deploy_lock(deploy_mu_);
   {
     std::lock_guard lock(mu_);
-    if (!apis_.contains(name)) return NoSuchApi(name);
+    auto it = apis_.find(name);
+    if (it == apis_.end()) return NoSuchApi(name);
+    if (!it->second.spec.RunsReplicas()) {
+      return InvalidArgument("api " + name +
+                             " is a TrafficSplitter: a request to it needs a key "
+                             "of the API it is sent to (axon keys create THAT_API)");
+    }
   }
   const std::string key = "axk_" + RandomHex(24);
   const StoredKey stored{
@@ -317,7 +343,7 @@ void Controller::Tick() {
   Autoscale();
   {
     std::lock_guard lock(mu_);
-    for (const auto& [name, api] : apis_) backend_.Apply(api.Target());
+    ApplyTargetsLocked();
   }
   backend_.Reconcile();
   contract::RouteTable routes;
@@ -328,16 +354,32 @@ void Controller::Tick() {
   backend_.RoutesPublished(gateway_.Sync(routes));
 }
 
+void Controller::ApplyTargetsLocked() {
+  for (const auto& [name, api] : apis_) {
+    if (api.spec.RunsReplicas()) backend_.Apply(api.Target());
+  }
+}
+
+std::pair<std::string, std::string> Controller::StatusLocked(const ApiRuntime& api,
+                                                             const ApiObservation& observed) const {
+  if (!api.spec.RunsReplicas()) {
+    SplitterState state = SplitterStatus(api.spec, apis_);
+    return {std::move(state.status), std::move(state.reason)};
+  }
+  return {api.Status(observed), observed.error.substr(0, observed.error.find('\n'))};
+}
+
 contract::RouteTable Controller::RoutesLocked() const {
   contract::RouteTable table;
   for (const auto& [name, api] : apis_) {
-    const ApiObservation observed = backend_.Observe(name);
+    const ApiObservation observed =
+        api.spec.RunsReplicas() ? backend_.Observe(name) : ApiObservation{};
     const auto& net = api.spec.networking;
     contract::ApiRoute route{
         .name = name,
         .endpoint = net.endpoint,
         .version = api.version,
-        .status = api.Status(observed),
+        .status = StatusLocked(api, observed).first,
         .max_replica_concurrency = api.spec.autoscaling.max_replica_concurrency,
         .max_queue_length = api.spec.autoscaling.max_queue_length,
         .timeout_ms = (net.timeout.count() > 0 ? net.timeout : options_.request_timeout).count(),
@@ -346,6 +388,7 @@ contract::RouteTable Controller::RoutesLocked() const {
         .start_failing = observed.start_failing,
         .api_key_hashes = api.key_hashes,
         .api_keys_required = net.api_keys};
+    AddSplit(api.spec, &route);
     for (const auto& r : observed.replicas) {
       if (r.state != ReplicaState::kReady) continue;
       route.replicas.push_back(

@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -87,6 +88,11 @@ class Controller {
   // autoscale_interval, applies its decisions.
   void Autoscale();
   contract::RouteTable RoutesLocked() const;
+  // Hands every API that runs replicas (not a TrafficSplitter) to the backend. mu_ held.
+  void ApplyTargetsLocked();
+  // {status, reason (one line)} of any kind of API. mu_ held.
+  std::pair<std::string, std::string> StatusLocked(const ApiRuntime& api,
+                                                   const ApiObservation& observed) const;
   nlohmann::json SummaryLocked(const ApiRuntime& api, const ApiObservation& observed,
                                const contract::GatewayStats& stats) const;
   // The stored form of `api`: its folder as a bundle, its paths rebased into the bundle. Disk

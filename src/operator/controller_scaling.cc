@@ -14,7 +14,7 @@ void Controller::Autoscale() {
   const TimePoint now = clock_.Now();
   for (auto& [name, api] : apis_) {
     const auto it = stats.apis.find(name);
-    if (it == stats.apis.end()) continue;
+    if (it == stats.apis.end() || !api.spec.RunsReplicas()) continue;
     bool demand = false;
     for (const auto& sample : it->second.samples) {
       api.autoscaler->AddSample(now - std::chrono::milliseconds(unix_now - sample.unix_ms),
@@ -33,6 +33,7 @@ void Controller::Autoscale() {
   if (now < next_autoscale_) return;
   next_autoscale_ = now + options_.autoscale_interval;
   for (auto& [name, api] : apis_) {
+    if (!api.spec.RunsReplicas()) continue;  // a TrafficSplitter: its APIs scale
     ScalingDecision decision = api.autoscaler->Decide(now, api.requested);
     if (decision.desired != api.requested) {
       spdlog::info("autoscaler: api {}: {}", name, decision.reason);

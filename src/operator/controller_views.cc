@@ -4,6 +4,7 @@
 
 #include "common/files.h"
 #include "operator/controller.h"
+#include "operator/splitters.h"
 
 namespace axon::operator_ {
 namespace {
@@ -21,13 +22,15 @@ nlohmann::json Controller::SummaryLocked(const ApiRuntime& api, const ApiObserva
   const auto it = stats.apis.find(api.spec.name);
   const contract::ApiStats s = it != stats.apis.end() ? it->second : contract::ApiStats{};
   const uint64_t total = s.responses_2xx + s.responses_4xx + s.responses_5xx;
-  return {
+  const auto [status, reason] = StatusLocked(api, observed);
+  nlohmann::json out = {
       {"name", api.spec.name},
-      {"status", api.Status(observed)},
-      {"reason", FirstLine(observed.error)},
+      {"kind", api.spec.kind},
+      {"status", status},
+      {"reason", reason},
       {"endpoint", api.spec.networking.endpoint},
       {"version", api.version},
-      {"requested", api.requested},
+      {"requested", api.spec.RunsReplicas() ? api.requested : 0},
       {"up_to_date", observed.ReadyCurrent()},
       {"last_update", api.updated_at},
       {"requests_2xx", s.responses_2xx},
@@ -39,6 +42,8 @@ nlohmann::json Controller::SummaryLocked(const ApiRuntime& api, const ApiObserva
                                     : nlohmann::json(static_cast<double>(s.latency_us_total) /
                                                      static_cast<double>(total) / 1000.0)},
   };
+  if (!api.spec.RunsReplicas()) out["apis"] = SplitTargetsJson(api.spec);
+  return out;
 }
 
 nlohmann::json Controller::List() const {

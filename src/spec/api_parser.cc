@@ -55,6 +55,10 @@ constexpr std::string_view kAutoscalingFields[] = {"min_replicas",
 constexpr std::string_view kUpdateStrategyFields[] = {"max_surge", "max_unavailable"};
 constexpr std::string_view kNetworkingFields[] = {"endpoint", "timeout", "api_keys"};
 constexpr std::string_view kNetworkingUnsupported[] = {"api_gateway"};
+// A splitter's schemas also hold the RealtimeAPI fields that CheckSplitterFields explains.
+constexpr std::string_view kSplitterTopFields[] = {
+    "name", "kind", "networking", "apis", "predictor", "compute", "autoscaling", "update_strategy"};
+constexpr std::string_view kSplitTargetFields[] = {"name", "weight", "shadow"};
 
 struct Section {
   std::string_view name;
@@ -62,7 +66,7 @@ struct Section {
   std::span<const std::string_view> unsupported;
 };
 
-constexpr std::array<Section, 9> kSections = {{
+constexpr std::array<Section, 11> kSections = {{
     {"", kTopFields, kTopUnsupported},
     {"predictor", kPredictorFields, kPredictorUnsupported},
     {"predictor.server_side_batching", kBatchingFields, {}},
@@ -72,10 +76,12 @@ constexpr std::array<Section, 9> kSections = {{
     {"autoscaling", kAutoscalingFields, {}},
     {"update_strategy", kUpdateStrategyFields, {}},
     {"networking", kNetworkingFields, kNetworkingUnsupported},
+    {"TrafficSplitter", kSplitterTopFields, kTopUnsupported},
+    {"TrafficSplitter.apis", kSplitTargetFields, {}},
 }};
 
-constexpr std::string_view kSupportedKinds[] = {"RealtimeAPI"};
-constexpr std::string_view kLaterKinds[] = {"BatchAPI", "TaskAPI", "AsyncAPI", "TrafficSplitter"};
+constexpr std::string_view kSupportedKinds[] = {kRealtimeKind, kSplitterKind};
+constexpr std::string_view kLaterKinds[] = {"BatchAPI", "TaskAPI", "AsyncAPI"};
 
 // A valid name close to `name` ("Iris_Model" -> "iris-model"), or "" if none.
 std::string FixName(std::string_view name) {
@@ -179,11 +185,9 @@ void ParseNetworkingLimits(const FieldMap& fields, ErrorList& errors, Networking
   }
 }
 
-// Reads networking; defaults the endpoint to "/<name>" when absent.
-void ParseNetworking(const Field* section, ErrorList& errors, ParsedApi* api) {
-  const FieldMap fields(section != nullptr ? section->value : YAML::Node(), "networking",
-                        section != nullptr ? section->line : 0, SchemaFor("networking"), errors);
-  ParseNetworkingLimits(fields, errors, &api->spec.networking);
+// Reads networking (already checked against its schema); defaults the endpoint to "/<name>".
+void ParseNetworking(const FieldMap& fields, ErrorList& errors, ParsedApi* api) {
+  if (api->spec.RunsReplicas()) ParseNetworkingLimits(fields, errors, &api->spec.networking);
   const Field* endpoint = fields.Get("endpoint");
   if (endpoint == nullptr) {
     if (!api->name_ok) return;
@@ -224,7 +228,10 @@ MapSchema SchemaFor(std::string_view section) {
   }
   schema.home_of = [section](std::string_view key) -> std::string {
     for (const Section& s : kSections) {
-      if (s.name == section || s.name == "tensor" || !ContainsName(s.fields, key)) continue;
+      if (s.name == section || s.name == "tensor" || s.name.starts_with(kSplitterKind) ||
+          !ContainsName(s.fields, key)) {
+        continue;
+      }
       return s.name.empty() ? std::string(key) : std::string(s.name) + "." + std::string(key);
     }
     return "";
@@ -245,7 +252,10 @@ ParsedApi ParseApi(const YAML::Node& node, const std::string& label, const std::
       name_node.IsDefined() && name_node.IsScalar() && IsValidApiName(name_node.Scalar());
   errors.SetApi(name_usable ? name_node.Scalar() : label);
 
-  FieldMap top(node, "", line, SchemaFor(""), errors);
+  const YAML::Node kind_node = node["kind"];
+  const bool splitter =
+      kind_node.IsDefined() && kind_node.IsScalar() && kind_node.Scalar() == kSplitterKind;
+  FieldMap top(node, "", line, SchemaFor(splitter ? kSplitterKind : ""), errors);
   const Field* name_field = top.Get("name");
   api.name_line = name_field != nullptr ? name_field->line : line;
   if (std::optional<std::string> name = ParseName(name_field, line, errors)) {
@@ -253,13 +263,21 @@ ParsedApi ParseApi(const YAML::Node& node, const std::string& label, const std::
     api.name_ok = true;
   }
   ParseKind(top.Get("kind"), line, errors, &api.spec.kind);
-  ParsePredictor(top.Get("predictor"), line, spec_dir, errors, &api.spec.predictor);
-  ParseCompute(top.Get("compute"), errors, &api.spec.compute);
-  ParseAutoscaling(top.Get("autoscaling"), api.spec.predictor.threads_per_process, errors,
-                   &api.spec.autoscaling);
-  ParseUpdateStrategy(top.Get("update_strategy"), errors, &api.spec.update_strategy);
+  const Field* net = top.Get("networking");
+  const FieldMap networking(net != nullptr ? net->value : YAML::Node(), "networking",
+                            net != nullptr ? net->line : 0, SchemaFor("networking"), errors);
+  if (splitter) {
+    CheckSplitterFields(top, networking, errors);
+    ParseSplitTargets(top.Get("apis"), line, errors, &api.spec.apis);
+  } else {
+    ParsePredictor(top.Get("predictor"), line, spec_dir, errors, &api.spec.predictor);
+    ParseCompute(top.Get("compute"), errors, &api.spec.compute);
+    ParseAutoscaling(top.Get("autoscaling"), api.spec.predictor.threads_per_process, errors,
+                     &api.spec.autoscaling);
+    ParseUpdateStrategy(top.Get("update_strategy"), errors, &api.spec.update_strategy);
+  }
   api.endpoint_line = line;
-  ParseNetworking(top.Get("networking"), errors, &api);
+  ParseNetworking(networking, errors, &api);
   api.valid = errors.size() == errors_before;
   return api;
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -50,8 +51,20 @@ void ParseAutoscaling(const Field* section, int threads_per_process, ErrorList& 
                       AutoscalingSpec* out);
 void ParseUpdateStrategy(const Field* section, ErrorList& errors, UpdateStrategySpec* out);
 
+// A TrafficSplitter's `apis` (splitter_parser.cc): each entry's fields, names listed once, at
+// most one shadow, the other weights summing to 100.
+void ParseSplitTargets(const Field* field, int api_line, ErrorList& errors,
+                       std::vector<SplitTarget>* out);
+// Reports the RealtimeAPI fields a TrafficSplitter was given (its schemas accept them so that
+// this message, rather than "unknown field", says why they do not apply).
+void CheckSplitterFields(const FieldMap& top, const FieldMap& networking, ErrorList& errors);
+// Across the file: a splitter's APIs that are itself, or another kind declared in the file.
+// Whether the others exist is the operator's check (they may be deployed already).
+void CheckSplitTargetsInFile(const std::vector<ParsedApi>& apis, ErrorList& errors);
+
 // The schema of section `section` ("" for the API's top level, "tensor" for an entry of inputs
-// or outputs), with misplaced-field hints.
+// or outputs, "TrafficSplitter" and "TrafficSplitter.<section>" for a splitter's), with
+// misplaced-field hints.
 MapSchema SchemaFor(std::string_view section);
 
 }  // namespace axon::spec

@@ -127,6 +127,30 @@ json ComputeToJson(const ComputeSpec& c) {
   return j;
 }
 
+// A TrafficSplitter's `apis`, written only for splitters (the JSON of other kinds stays the same).
+json SplitTargetsToJson(const std::vector<SplitTarget>& targets) {
+  json out = json::array();
+  for (const auto& t : targets) {
+    out.push_back(
+        {{"name", t.name}, {"weight", t.weight}, {"shadow", t.shadow}, {"line", t.source_line}});
+  }
+  return out;
+}
+
+std::vector<SplitTarget> SplitTargetsFromJson(const json& j) {
+  std::vector<SplitTarget> out;
+  if (!j.is_array()) return out;
+  for (const auto& t : j) {
+    SplitTarget target;
+    Read(t, "name", &target.name);
+    Read(t, "weight", &target.weight);
+    Read(t, "shadow", &target.shadow);
+    Read(t, "line", &target.source_line);
+    out.push_back(std::move(target));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool IsNativeType(std::string_view predictor_type) {
@@ -140,7 +164,7 @@ int64_t CountOrPercent::Resolve(int64_t replicas, bool round_up) const {
 
 nlohmann::json ToJson(const ApiSpec& spec) {
   const PredictorSpec& p = spec.predictor;
-  return {
+  json out = {
       {"name", spec.name},
       {"kind", spec.kind},
       {"predictor",
@@ -172,6 +196,8 @@ nlohmann::json ToJson(const ApiSpec& spec) {
       {"source_file", spec.source_file},
       {"source_line", spec.source_line},
   };
+  if (!spec.apis.empty()) out["apis"] = SplitTargetsToJson(spec.apis);
+  return out;
 }
 
 ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
@@ -206,6 +232,7 @@ ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
   Read(n, "api_keys", &spec.networking.api_keys);
   Read(j, "source_file", &spec.source_file);
   Read(j, "source_line", &spec.source_line);
+  if (auto it = j.find("apis"); it != j.end()) spec.apis = SplitTargetsFromJson(*it);
   return spec;
 }
 

@@ -109,14 +109,30 @@ struct NetworkingSpec {
   bool operator==(const NetworkingSpec&) const = default;
 };
 
+// One API a TrafficSplitter sends requests to (Cortex's `apis: [{name, weight, shadow}]`).
+struct SplitTarget {
+  std::string name;     // a RealtimeAPI
+  int64_t weight = 0;   // % of requests; for the shadow: % of requests copied to it
+  bool shadow = false;  // receives copies, its answers are discarded
+  int source_line = 0;  // where the entry was declared (for messages); not part of equality
+  bool operator==(const SplitTarget& o) const {
+    return name == o.name && weight == o.weight && shadow == o.shadow;
+  }
+};
+
+inline constexpr std::string_view kRealtimeKind = "RealtimeAPI";
+inline constexpr std::string_view kSplitterKind = "TrafficSplitter";
+
 struct ApiSpec {
   std::string name;
-  std::string kind = "RealtimeAPI";
+  std::string kind = std::string(kRealtimeKind);
   PredictorSpec predictor;
   ComputeSpec compute;
   AutoscalingSpec autoscaling;
   UpdateStrategySpec update_strategy;
   NetworkingSpec networking;
+  // kind TrafficSplitter: where its requests go (it has no predictor and no replicas).
+  std::vector<SplitTarget> apis;
   // Where the API was declared (for messages); not part of equality.
   std::string source_file;
   int source_line = 0;
@@ -124,8 +140,10 @@ struct ApiSpec {
   bool operator==(const ApiSpec& o) const {
     return name == o.name && kind == o.kind && predictor == o.predictor && compute == o.compute &&
            autoscaling == o.autoscaling && update_strategy == o.update_strategy &&
-           networking == o.networking;
+           networking == o.networking && apis == o.apis;
   }
+  // Whether the API runs replicas of a predictor (a TrafficSplitter only routes).
+  bool RunsReplicas() const { return kind != kSplitterKind; }
 };
 
 // Lossless round trip through JSON (the state store and the management API use it).

@@ -94,6 +94,7 @@ void ParseDocuments(const std::vector<YAML::Node>& docs, const std::string& file
     apis.push_back(ParseApi(nodes[i], label, file, spec_dir, errors));
   }
   CheckDuplicates(apis, errors);
+  CheckSplitTargetsInFile(apis, errors);
   for (ParsedApi& api : apis) out->push_back(std::move(api.spec));
 }
 
