@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "backends/python/python_predictor.h"
+#include "common/axon_home.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/signals.h"
@@ -16,6 +17,7 @@
 #include "http/server.h"
 #include "replica/model_loader.h"
 #include "replica/native_predictor.h"
+#include "replica/python_env.h"
 #include "replica/replica_service.h"
 #include "spec/api_spec.h"
 
@@ -35,9 +37,25 @@ axon::StatusOr<axon::spec::ApiSpec> ReadSpec(const std::string& path) {
   }
 }
 
-// The API's predictor: a native model behind NativePredictor, or a Python predictor.
+// The virtual environment of predictor.dependencies, built first if need be; "" without
+// dependencies. Sets *stopped when a termination signal ended the build.
+axon::StatusOr<std::filesystem::path> PreparePythonEnv(const axon::spec::PredictorSpec& p,
+                                                       bool* stopped) {
+  if (axon::spec::IsNativeType(p.type) || p.dependencies.empty()) return std::filesystem::path();
+  return axon::replica::EnsurePythonEnv(
+      p.dependencies, {.envs_root = axon::AxonHome::FromEnvironment().EnvsDir(),
+                       .python = AXON_PYTHON_EXECUTABLE,
+                       .python_version = AXON_PYTHON_VERSION,
+                       .stop_requested = [stopped] {
+                         *stopped = *stopped || axon::PollTerminationSignal() != 0;
+                         return *stopped;
+                       }});
+}
+
+// The API's predictor: a native model behind NativePredictor, or a Python predictor (in
+// `python_env` when that is not "").
 axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
-    const axon::spec::ApiSpec& spec) {
+    const axon::spec::ApiSpec& spec, const std::filesystem::path& python_env) {
   const axon::spec::PredictorSpec& p = spec.predictor;
   if (axon::spec::IsNativeType(p.type)) {
     auto model = axon::replica::LoadModel(p.model, p.threads_per_process, p.intra_op_threads);
@@ -55,7 +73,7 @@ axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
     nlohmann::json description = model->Describe();
     models.push_back({m.name, std::move(model->model), std::move(description)});
   }
-  return axon::backends::LoadPythonPredictor(p.path, p.config, std::move(models));
+  return axon::backends::LoadPythonPredictor(p.path, p.config, std::move(models), python_env);
 }
 
 void ReportFailure(const Flags& flags, const std::string& reason) {
@@ -104,7 +122,15 @@ int main(int argc, char** argv) {
                spec->predictor.type,
                axon::spec::IsNativeType(spec->predictor.type) ? spec->predictor.model.model_path
                                                               : spec->predictor.path);
-  auto predictor = LoadPredictor(*spec);
+  bool stopped = false;
+  auto python_env = PreparePythonEnv(spec->predictor, &stopped);
+  if (!python_env.ok()) {
+    if (!stopped) ReportFailure(flags, python_env.status().message());
+    (*server)->Shutdown(std::chrono::milliseconds(0));
+    (*server)->Wait();
+    return stopped ? 0 : kExitPredictorFailed;
+  }
+  auto predictor = LoadPredictor(*spec, *python_env);
   if (!predictor.ok()) {
     ReportFailure(flags, predictor.status().message());
     (*server)->Shutdown(std::chrono::milliseconds(0));

@@ -44,6 +44,10 @@ void ParseNativeModel(const FieldMap& fields, int line, const std::string& type,
 void ParseModels(const Field& field, const std::filesystem::path& spec_dir, ErrorList& errors,
                  std::vector<ModelSpec>* out);
 void ParseBatching(const Field& field, ErrorList& errors, BatchingSpec* out);
+// predictor.dependencies of a Python predictor whose file is `predictor_path` ("" when that
+// path was invalid): both files must lie in the predictor's folder.
+void ParseDependencies(const Field& field, const std::filesystem::path& spec_dir,
+                       const std::string& predictor_path, ErrorList& errors, DependenciesSpec* out);
 void ParseCompute(const Field* section, ErrorList& errors, ComputeSpec* out);
 // `threads_per_process` is the default of target_replica_concurrency.
 void ParseAutoscaling(const Field* section, int threads_per_process, ErrorList& errors,

@@ -113,7 +113,7 @@ void RejectFields(const FieldMap& fields, std::span<const std::string_view> keys
   }
 }
 
-constexpr std::string_view kPythonOnlyFields[] = {"path", "models", "config"};
+constexpr std::string_view kPythonOnlyFields[] = {"path", "models", "config", "dependencies"};
 constexpr std::string_view kNativeOnlyFields[] = {"model_path", "model_version", "inputs",
                                                   "outputs"};
 
@@ -155,6 +155,9 @@ void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir
     }
     if (const Field* models = fields.Get("models")) {
       ParseModels(*models, spec_dir, errors, &out->models);
+    }
+    if (const Field* dependencies = fields.Get("dependencies")) {
+      ParseDependencies(*dependencies, spec_dir, out->path, errors, &out->dependencies);
     }
   }
   if (const Field* config = fields.Get("config");
