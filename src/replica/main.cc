@@ -5,6 +5,12 @@
 // --port-file (so a slow predictor load is visible as "loading", not as silence), then loads
 // the predictor. If loading fails it writes the reason to --error-file and exits with
 // kExitPredictorFailed.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -15,6 +21,7 @@
 #include "common/signals.h"
 #include "contract/flags.h"
 #include "http/server.h"
+#include "replica/command_predictor.h"
 #include "replica/model_loader.h"
 #include "replica/native_predictor.h"
 #include "replica/python_env.h"
@@ -37,25 +44,59 @@ axon::StatusOr<axon::spec::ApiSpec> ReadSpec(const std::string& path) {
   }
 }
 
-// The virtual environment of predictor.dependencies, built first if need be; "" without
-// dependencies. Sets *stopped when a termination signal ended the build.
-axon::StatusOr<std::filesystem::path> PreparePythonEnv(const axon::spec::PredictorSpec& p,
-                                                       bool* stopped) {
-  if (axon::spec::IsNativeType(p.type) || p.dependencies.empty()) return std::filesystem::path();
-  return axon::replica::EnsurePythonEnv(
-      p.dependencies, {.envs_root = axon::AxonHome::FromEnvironment().EnvsDir(),
-                       .python = AXON_PYTHON_EXECUTABLE,
-                       .python_version = AXON_PYTHON_VERSION,
-                       .stop_requested = [stopped] {
-                         *stopped = *stopped || axon::PollTerminationSignal() != 0;
-                         return *stopped;
-                       }});
+void ReportFailure(const Flags& flags, const std::string& reason) {
+  spdlog::error("{}", reason);
+  if (!flags.error_file.empty()) (void)axon::WriteFileAtomic(flags.error_file, reason);
 }
 
-// The API's predictor: a native model behind NativePredictor, or a Python predictor (in
-// `python_env` when that is not "").
+// What loading needs besides the spec. Not owned; outlive the predictor.
+struct LoadContext {
+  const Flags& flags;
+  bool* stopped;                      // set when a termination signal ends the start-up
+  std::atomic<bool>* command_exited;  // set when a command's server exits after start-up
+  std::function<bool()> StopRequested() const {
+    return [stopped = stopped] {
+      *stopped = *stopped || axon::PollTerminationSignal() != 0;
+      return *stopped;
+    };
+  }
+};
+
+// The virtual environment of predictor.dependencies, built first if need be; "" without
+// dependencies.
+axon::StatusOr<std::filesystem::path> PreparePythonEnv(const axon::spec::PredictorSpec& p,
+                                                       const LoadContext& context) {
+  if (p.dependencies.empty()) return std::filesystem::path();
+  return axon::replica::EnsurePythonEnv(p.dependencies,
+                                        {.envs_root = axon::AxonHome::FromEnvironment().EnvsDir(),
+                                         .python = AXON_PYTHON_EXECUTABLE,
+                                         .python_version = AXON_PYTHON_VERSION,
+                                         .stop_requested = context.StopRequested()});
+}
+
+// type: command. When the server exits later, the replica says why and drains.
+axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> StartCommand(
+    const axon::spec::ApiSpec& spec, const LoadContext& context) {
+  const Flags& flags = context.flags;
+  std::atomic<bool>* exited = context.command_exited;
+  return axon::replica::StartCommandPredictor(
+      {.command = spec.predictor.command,
+       .working_dir = spec.predictor.path,
+       .log_file = axon::AxonHome::FromEnvironment().ApiLog(spec.name),
+       .request_timeout =
+           spec.networking.timeout.count() > 0 ? spec.networking.timeout : std::chrono::minutes(10),
+       .stop_requested = context.StopRequested(),
+       .on_exit = [&flags, exited](const std::string& how) {
+         ReportFailure(flags, "predictor.command: the server exited (" + how + ")");
+         exited->store(true);
+         ::kill(::getpid(), SIGTERM);  // the main thread drains and exits
+       }});
+}
+
+// The API's predictor: a native model behind NativePredictor, a command's server, or a Python
+// predictor (in its virtual environment when it has dependencies).
 axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
-    const axon::spec::ApiSpec& spec, const std::filesystem::path& python_env) {
+    const axon::spec::ApiSpec& spec, const LoadContext& context) {
   const axon::spec::PredictorSpec& p = spec.predictor;
   if (axon::spec::IsNativeType(p.type)) {
     auto model = axon::replica::LoadModel(p.model, p.threads_per_process, p.intra_op_threads);
@@ -63,6 +104,9 @@ axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
     return std::unique_ptr<axon::replica::Predictor>(
         std::make_unique<axon::replica::NativePredictor>(std::move(model).value()));
   }
+  if (p.type == "command") return StartCommand(spec, context);
+  auto python_env = PreparePythonEnv(p, context);
+  if (!python_env.ok()) return python_env.status();
   std::vector<axon::backends::NamedModel> models;
   for (const auto& m : p.models) {
     auto model = axon::replica::LoadModel(m, p.threads_per_process, p.intra_op_threads);
@@ -73,12 +117,7 @@ axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
     nlohmann::json description = model->Describe();
     models.push_back({m.name, std::move(model->model), std::move(description)});
   }
-  return axon::backends::LoadPythonPredictor(p.path, p.config, std::move(models), python_env);
-}
-
-void ReportFailure(const Flags& flags, const std::string& reason) {
-  spdlog::error("{}", reason);
-  if (!flags.error_file.empty()) (void)axon::WriteFileAtomic(flags.error_file, reason);
+  return axon::backends::LoadPythonPredictor(p.path, p.config, std::move(models), *python_env);
 }
 
 }  // namespace
@@ -123,19 +162,13 @@ int main(int argc, char** argv) {
                axon::spec::IsNativeType(spec->predictor.type) ? spec->predictor.model.model_path
                                                               : spec->predictor.path);
   bool stopped = false;
-  auto python_env = PreparePythonEnv(spec->predictor, &stopped);
-  if (!python_env.ok()) {
-    if (!stopped) ReportFailure(flags, python_env.status().message());
+  std::atomic<bool> command_exited{false};
+  auto predictor = LoadPredictor(*spec, {flags, &stopped, &command_exited});
+  if (!predictor.ok()) {
+    if (!stopped) ReportFailure(flags, predictor.status().message());
     (*server)->Shutdown(std::chrono::milliseconds(0));
     (*server)->Wait();
     return stopped ? 0 : kExitPredictorFailed;
-  }
-  auto predictor = LoadPredictor(*spec, *python_env);
-  if (!predictor.ok()) {
-    ReportFailure(flags, predictor.status().message());
-    (*server)->Shutdown(std::chrono::milliseconds(0));
-    (*server)->Wait();
-    return kExitPredictorFailed;
   }
   service.SetPredictor(std::move(predictor).value());
   spdlog::info("ready");
@@ -145,5 +178,5 @@ int main(int argc, char** argv) {
   (*server)->Wait();
   service.Stop();
   spdlog::info("stopped");
-  return 0;
+  return command_exited ? kExitPredictorFailed : 0;
 }

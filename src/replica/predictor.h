@@ -28,6 +28,7 @@ struct PredictRequest {
   bool is_get = false;            // GET (predictor's get()) rather than POST (predict())
   std::string_view body;          // raw request body
   std::string_view content_type;  // as sent; decides how the body is decoded
+  std::string_view query;         // the query string as sent, without "?"
   KeyValues query_params;         // decoded query string
   KeyValueViews headers;          // request headers, including X-Request-ID
 };

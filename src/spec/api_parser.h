@@ -44,6 +44,10 @@ void ParseNativeModel(const FieldMap& fields, int line, const std::string& type,
 void ParseModels(const Field& field, const std::filesystem::path& spec_dir, ErrorList& errors,
                  std::vector<ModelSpec>* out);
 void ParseBatching(const Field& field, ErrorList& errors, BatchingSpec* out);
+// The fields of a command predictor (type: command): command, port, readiness_path and path
+// (the folder it runs in, default `spec_dir`). `line` is the predictor section's.
+void ParseCommand(const FieldMap& fields, int line, const std::filesystem::path& spec_dir,
+                  ErrorList& errors, PredictorSpec* out);
 // predictor.dependencies of a Python predictor whose file is `predictor_path` ("" when that
 // path was invalid): both files must lie in the predictor's folder.
 void ParseDependencies(const Field& field, const std::filesystem::path& spec_dir,

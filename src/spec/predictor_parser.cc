@@ -12,7 +12,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kSupportedTypes[] = {"python", "torchscript", "onnx", "xgboost"};
+constexpr std::string_view kSupportedTypes[] = {"python", "torchscript", "onnx", "xgboost",
+                                                "command"};
 constexpr std::string_view kLaterTypes[] = {"tensorflow"};
 
 // Returns the type, or nullopt after an error.
@@ -116,6 +117,13 @@ void RejectFields(const FieldMap& fields, std::span<const std::string_view> keys
 constexpr std::string_view kPythonOnlyFields[] = {"path", "models", "config", "dependencies"};
 constexpr std::string_view kNativeOnlyFields[] = {"model_path", "model_version", "inputs",
                                                   "outputs"};
+constexpr std::string_view kCommandOnlyFields[] = {"command", "port", "readiness_path"};
+// What a command predictor cannot have: the server is the user's own.
+constexpr std::string_view kNotForCommand[] = {
+    "models", "config",  "dependencies",         "model_path",      "model_version",
+    "inputs", "outputs", "server_side_batching", "intra_op_threads"};
+constexpr char kCommandOnlyWhy[] =
+    "is for command predictors (type: command), which run a server of your own";
 
 }  // namespace
 
@@ -131,7 +139,14 @@ void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir
   if (!fields.ok()) return;
   std::optional<std::string> type = ParseType(fields.Get("type"), section->line, errors);
   if (type) out->type = *type;
-  if (type && IsNativeType(*type)) {
+  if (type && *type != "command") RejectFields(fields, kCommandOnlyFields, kCommandOnlyWhy, errors);
+  if (type && *type == "command") {
+    RejectFields(fields, kNotForCommand,
+                 "is not for command predictors: the command's server does its own work (with "
+                 "env for its settings)",
+                 errors);
+    ParseCommand(fields, section->line, spec_dir, errors, out);
+  } else if (type && IsNativeType(*type)) {
     RejectFields(fields, kPythonOnlyFields,
                  "is for Python predictors; this " + *type +
                      " predictor serves model_path directly (to add Python code, use type: "
@@ -176,12 +191,12 @@ void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir
       out->threads_per_process = static_cast<int>(*n);
     }
   }
-  if (const Field* threads = fields.Get("intra_op_threads")) {
+  if (const Field* threads = fields.Get("intra_op_threads"); threads && type != "command") {
     if (std::optional<int64_t> n = ReadInt(*threads, 1, 64, errors)) {
       out->intra_op_threads = static_cast<int>(*n);
     }
   }
-  if (const Field* batching = fields.Get("server_side_batching")) {
+  if (const Field* batching = fields.Get("server_side_batching"); batching && type != "command") {
     ParseBatching(*batching, errors, &out->server_side_batching);
   }
 }
