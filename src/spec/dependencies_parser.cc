@@ -19,23 +19,9 @@ std::optional<std::string> ReadDependencyFile(const Field& field, const fs::path
     errors.Add(field.line, field.path, "must be a path to a file, got \"\"");
     return std::nullopt;
   }
-  fs::path path(*text);
-  if (path.is_relative()) path = spec_dir / path;
-  path = path.lexically_normal();
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (!fs::exists(status)) {
-    errors.Add(field.line, field.path,
-               "file not found: " + path.string() +
-                   " (relative paths are resolved against the spec file's folder, " +
-                   spec_dir.string() + ")");
-    return std::nullopt;
-  }
-  if (!fs::is_regular_file(status)) {
-    errors.Add(field.line, field.path,
-               "must be a regular file, but " + path.string() + " is not (a folder?)");
-    return std::nullopt;
-  }
+  std::optional<std::string> resolved = ResolveRegularFile(field, *text, spec_dir, errors);
+  if (!resolved) return std::nullopt;
+  const fs::path path(*resolved);
   if (!folder.empty()) {
     const fs::path relative = path.lexically_relative(folder);
     if (relative.empty() || *relative.begin() == "..") {

@@ -47,24 +47,7 @@ std::optional<std::string> ParsePath(const Field& field, const fs::path& spec_di
                "must be " + std::string(kExpected) + ", got " + Describe(field.value));
     return std::nullopt;
   }
-  fs::path path(*text);
-  if (path.is_relative()) path = spec_dir / path;
-  path = path.lexically_normal();
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (!fs::exists(status)) {
-    errors.Add(field.line, field.path,
-               "file not found: " + path.string() +
-                   " (relative paths are resolved against the spec file's folder, " +
-                   spec_dir.string() + ")");
-    return std::nullopt;
-  }
-  if (!fs::is_regular_file(status)) {
-    errors.Add(field.line, field.path,
-               "must be a regular file, but " + path.string() + " is not (a folder?)");
-    return std::nullopt;
-  }
-  return path.string();
+  return ResolveRegularFile(field, *text, spec_dir, errors);
 }
 
 bool IsEnvName(std::string_view name) {
@@ -126,6 +109,28 @@ constexpr char kCommandOnlyWhy[] =
     "is for command predictors (type: command), which run a server of your own";
 
 }  // namespace
+
+std::optional<std::string> ResolveRegularFile(const Field& field, const std::string& text,
+                                              const fs::path& spec_dir, ErrorList& errors) {
+  fs::path path(text);
+  if (path.is_relative()) path = spec_dir / path;
+  path = path.lexically_normal();
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) {
+    errors.Add(field.line, field.path,
+               "file not found: " + path.string() +
+                   " (relative paths are resolved against the spec file's folder, " +
+                   spec_dir.string() + ")");
+    return std::nullopt;
+  }
+  if (!fs::is_regular_file(status)) {
+    errors.Add(field.line, field.path,
+               "must be a regular file, but " + path.string() + " is not (a folder?)");
+    return std::nullopt;
+  }
+  return path.string();
+}
 
 void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir, ErrorList& errors,
                     PredictorSpec* out) {
