@@ -609,9 +609,9 @@ TEST_F(SpecFileTest, BatchingWithoutAnIntervalIsAdaptive) {
     EXPECT_TRUE(b.enabled()) << batching;
     EXPECT_EQ(b.max_batch_size, 16);
     EXPECT_EQ(b.batch_interval, Millis(0)) << batching;
-  }
-  for (const ApiSpec& api : result.apis) {
-    EXPECT_EQ(ApiSpecFromJson(nlohmann::json::parse(ToJson(api).dump())), api);
+    for (const ApiSpec& api : result.apis) {
+      EXPECT_EQ(ApiSpecFromJson(nlohmann::json::parse(ToJson(api).dump())), api);
+    }
   }
 }
 
