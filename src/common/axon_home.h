@@ -16,6 +16,8 @@ struct AxonHome {
   std::filesystem::path StateDb() const { return root / "state.db"; }
   std::filesystem::path LogDir() const { return root / "logs"; }
   std::filesystem::path RunDir() const { return root / "run"; }  // pid and port files
+  // Python environments of predictor.dependencies, one folder per set (replica/python_env.h).
+  std::filesystem::path EnvsDir() const { return root / "envs"; }
   std::filesystem::path ApiLog(const std::string& api) const { return LogDir() / (api + ".log"); }
 };
 

@@ -29,4 +29,11 @@ int WaitForTerminationSignal() {
   return sig;
 }
 
+int PollTerminationSignal() {
+  const sigset_t set = TerminationSignals();
+  const timespec no_wait{0, 0};
+  const int sig = sigtimedwait(&set, nullptr, &no_wait);
+  return sig > 0 ? sig : 0;
+}
+
 }  // namespace axon

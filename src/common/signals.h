@@ -8,5 +8,8 @@ namespace axon {
 void BlockTerminationSignals();
 // Blocks the calling thread until SIGTERM or SIGINT arrives; returns the signal number.
 int WaitForTerminationSignal();
+// Takes a pending SIGTERM or SIGINT without waiting; returns its number, or 0 when none is
+// pending (for long start-up work that must stop when asked to).
+int PollTerminationSignal();
 
 }  // namespace axon

@@ -62,6 +62,7 @@ Status HashFile(const fs::path& file, Sha256& hash, std::ofstream* copy,
 }  // namespace
 
 fs::path SourceFolder(const spec::PredictorSpec& predictor) {
+  if (predictor.type == "command") return predictor.path;
   if (!spec::IsNativeType(predictor.type)) return fs::path(predictor.path).parent_path();
   const fs::path model(predictor.model.model_path);
   std::error_code ec;

@@ -18,8 +18,9 @@
 
 namespace axon::operator_ {
 
-// The folder a version snapshots: the Python predictor file's folder; for native types,
-// model_path when it is a folder, else the model file's folder.
+// The folder a version snapshots: the Python predictor file's folder; for a command, the
+// folder it runs in; for native types, model_path when it is a folder, else the model file's
+// folder.
 std::filesystem::path SourceFolder(const spec::PredictorSpec& predictor);
 
 // SHA-256 (first 32 hex digits) of every file below `folder` but `exclude`: relative path, then

@@ -171,6 +171,8 @@ StatusOr<StoredApi> Controller::MakeStored(const spec::ApiSpec& api) {
   rebase(runs.predictor.path);
   rebase(runs.predictor.model.model_path);
   for (auto& model : runs.predictor.models) rebase(model.model_path);
+  rebase(runs.predictor.dependencies.pip);
+  rebase(runs.predictor.dependencies.shell);
   return StoredApi{.name = api.name,
                    .spec_json = spec::ToJson(runs).dump(),
                    .content_hash = Sha256Hex(SpecFingerprintText(api) + "\n" + *bundle),

@@ -5,19 +5,27 @@
 // --port-file (so a slow predictor load is visible as "loading", not as silence), then loads
 // the predictor. If loading fails it writes the reason to --error-file and exits with
 // kExitPredictorFailed.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdlib>
+#include <functional>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "backends/python/python_predictor.h"
+#include "common/axon_home.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/signals.h"
 #include "contract/flags.h"
 #include "http/server.h"
+#include "replica/command_predictor.h"
 #include "replica/model_loader.h"
 #include "replica/native_predictor.h"
+#include "replica/python_env.h"
 #include "replica/replica_service.h"
 #include "spec/api_spec.h"
 
@@ -37,9 +45,59 @@ axon::StatusOr<axon::spec::ApiSpec> ReadSpec(const std::string& path) {
   }
 }
 
-// The API's predictor: a native model behind NativePredictor, or a Python predictor.
+void ReportFailure(const Flags& flags, const std::string& reason) {
+  spdlog::error("{}", reason);
+  if (!flags.error_file.empty()) (void)axon::WriteFileAtomic(flags.error_file, reason);
+}
+
+// What loading needs besides the spec. Not owned; outlive the predictor.
+struct LoadContext {
+  const Flags& flags;
+  bool* stopped;                      // set when a termination signal ends the start-up
+  std::atomic<bool>* command_exited;  // set when a command's server exits after start-up
+  std::function<bool()> StopRequested() const {
+    return [stopped = stopped] {
+      *stopped = *stopped || axon::PollTerminationSignal() != 0;
+      return *stopped;
+    };
+  }
+};
+
+// The virtual environment of predictor.dependencies, built first if need be; "" without
+// dependencies.
+axon::StatusOr<std::filesystem::path> PreparePythonEnv(const axon::spec::PredictorSpec& p,
+                                                       const LoadContext& context) {
+  if (p.dependencies.empty()) return std::filesystem::path();
+  return axon::replica::EnsurePythonEnv(p.dependencies,
+                                        {.envs_root = axon::AxonHome::FromEnvironment().EnvsDir(),
+                                         .python = AXON_PYTHON_EXECUTABLE,
+                                         .python_version = AXON_PYTHON_VERSION,
+                                         .stop_requested = context.StopRequested()});
+}
+
+// type: command. When the server exits later, the replica says why and drains.
+axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> StartCommand(
+    const axon::spec::ApiSpec& spec, const LoadContext& context) {
+  const Flags& flags = context.flags;
+  std::atomic<bool>* exited = context.command_exited;
+  return axon::replica::StartCommandPredictor(
+      {.command = spec.predictor.command,
+       .working_dir = spec.predictor.path,
+       .log_file = axon::AxonHome::FromEnvironment().ApiLog(spec.name),
+       .request_timeout =
+           spec.networking.timeout.count() > 0 ? spec.networking.timeout : std::chrono::minutes(10),
+       .stop_requested = context.StopRequested(),
+       .on_exit = [&flags, exited](const std::string& how) {
+         ReportFailure(flags, "predictor.command: the server exited (" + how + ")");
+         exited->store(true);
+         ::kill(::getpid(), SIGTERM);  // the main thread drains and exits
+       }});
+}
+
+// The API's predictor: a native model behind NativePredictor, a command's server, or a Python
+// predictor (in its virtual environment when it has dependencies).
 axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
-    const axon::spec::ApiSpec& spec) {
+    const axon::spec::ApiSpec& spec, const LoadContext& context) {
   const axon::spec::PredictorSpec& p = spec.predictor;
   if (axon::spec::IsNativeType(p.type)) {
     auto model = axon::replica::LoadModel(p.model, p.threads_per_process, p.intra_op_threads);
@@ -47,6 +105,9 @@ axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
     return std::unique_ptr<axon::replica::Predictor>(
         std::make_unique<axon::replica::NativePredictor>(std::move(model).value()));
   }
+  if (p.type == "command") return StartCommand(spec, context);
+  auto python_env = PreparePythonEnv(p, context);
+  if (!python_env.ok()) return python_env.status();
   std::vector<axon::backends::NamedModel> models;
   for (const auto& m : p.models) {
     auto model = axon::replica::LoadModel(m, p.threads_per_process, p.intra_op_threads);
@@ -57,12 +118,7 @@ axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
     nlohmann::json description = model->Describe();
     models.push_back({m.name, std::move(model->model), std::move(description)});
   }
-  return axon::backends::LoadPythonPredictor(p.path, p.config, std::move(models));
-}
-
-void ReportFailure(const Flags& flags, const std::string& reason) {
-  spdlog::error("{}", reason);
-  if (!flags.error_file.empty()) (void)axon::WriteFileAtomic(flags.error_file, reason);
+  return axon::backends::LoadPythonPredictor(p.path, p.config, std::move(models), *python_env);
 }
 
 }  // namespace
@@ -108,12 +164,14 @@ int main(int argc, char** argv) {
                spec->predictor.type,
                axon::spec::IsNativeType(spec->predictor.type) ? spec->predictor.model.model_path
                                                               : spec->predictor.path);
-  auto predictor = LoadPredictor(*spec);
+  bool stopped = false;
+  std::atomic<bool> command_exited{false};
+  auto predictor = LoadPredictor(*spec, {flags, &stopped, &command_exited});
   if (!predictor.ok()) {
-    ReportFailure(flags, predictor.status().message());
+    if (!stopped) ReportFailure(flags, predictor.status().message());
     (*server)->Shutdown(std::chrono::milliseconds(0));
     (*server)->Wait();
-    return kExitPredictorFailed;
+    return stopped ? 0 : kExitPredictorFailed;
   }
   service.SetPredictor(std::move(predictor).value());
   spdlog::info("ready");
@@ -123,5 +181,5 @@ int main(int argc, char** argv) {
   (*server)->Wait();
   service.Stop();
   spdlog::info("stopped");
-  return 0;
+  return command_exited ? kExitPredictorFailed : 0;
 }

@@ -34,6 +34,7 @@ struct PredictRequest {
   Protocol protocol = Protocol::kEndpoint;
   std::string_view body;          // raw request body
   std::string_view content_type;  // as sent; decides how the body is decoded
+  std::string_view query;         // the query string as sent, without "?"
   KeyValues query_params;         // decoded query string
   KeyValueViews headers;          // request headers, including X-Request-ID
   // The model, as the Open Inference Protocol names it: the API and the API version this

@@ -159,7 +159,8 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
   call.model_version = api_version_;
   call.body = request.body();
   call.content_type = request[bhttp::field::content_type];
-  call.query_params = http::ParseQuery(http::TargetQuery(request.target()));
+  call.query = http::TargetQuery(request.target());
+  call.query_params = http::ParseQuery(call.query);
   call.headers.reserve(8);
   for (const auto& field : request) {
     call.headers.emplace_back(field.name_string(), field.value());

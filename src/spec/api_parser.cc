@@ -20,21 +20,22 @@ constexpr std::string_view kPredictorFields[] = {"type",
                                                  "inputs",
                                                  "outputs",
                                                  "models",
+                                                 "dependencies",
+                                                 "command",
+                                                 "port",
+                                                 "readiness_path",
                                                  "config",
                                                  "env",
                                                  "threads_per_process",
                                                  "intra_op_threads",
                                                  "server_side_batching"};
-constexpr std::string_view kPredictorUnsupported[] = {"image",
-                                                      "tensorflow_serving_image",
-                                                      "processes_per_replica",
-                                                      "python_path",
-                                                      "log_level",
-                                                      "shm_size",
-                                                      "dependencies",
-                                                      "multi_model_reloading"};
+constexpr std::string_view kPredictorUnsupported[] = {
+    "image",    "tensorflow_serving_image", "processes_per_replica", "python_path", "log_level",
+    "shm_size", "multi_model_reloading"};
 constexpr std::string_view kModelFields[] = {"name",          "type",   "model_path",
                                              "model_version", "inputs", "outputs"};
+constexpr std::string_view kDependenciesFields[] = {"pip", "shell"};
+constexpr std::string_view kDependenciesUnsupported[] = {"conda"};
 constexpr std::string_view kBatchingFields[] = {"max_batch_size", "batch_interval"};
 constexpr std::string_view kTensorFields[] = {"name", "dtype", "shape"};
 constexpr std::string_view kComputeFields[] = {"cpu", "mem"};
@@ -66,9 +67,10 @@ struct Section {
   std::span<const std::string_view> unsupported;
 };
 
-constexpr std::array<Section, 11> kSections = {{
+constexpr std::array<Section, 12> kSections = {{
     {"", kTopFields, kTopUnsupported},
     {"predictor", kPredictorFields, kPredictorUnsupported},
+    {"predictor.dependencies", kDependenciesFields, kDependenciesUnsupported},
     {"predictor.server_side_batching", kBatchingFields, {}},
     {"predictor.models", kModelFields, {}},
     {"tensor", kTensorFields, {}},

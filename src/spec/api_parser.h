@@ -45,6 +45,19 @@ void ParseNativeModel(const FieldMap& fields, int line, const std::string& type,
 void ParseModels(const Field& field, const std::filesystem::path& spec_dir, ErrorList& errors,
                  std::vector<ModelSpec>* out);
 void ParseBatching(const Field& field, ErrorList& errors, BatchingSpec* out);
+// `text` (the value of `field`) resolved against `spec_dir` and normalized, when it names an
+// existing regular file; else an error at `field` and nullopt.
+std::optional<std::string> ResolveRegularFile(const Field& field, const std::string& text,
+                                              const std::filesystem::path& spec_dir,
+                                              ErrorList& errors);
+// The fields of a command predictor (type: command): command, port, readiness_path and path
+// (the folder it runs in, default `spec_dir`). `line` is the predictor section's.
+void ParseCommand(const FieldMap& fields, int line, const std::filesystem::path& spec_dir,
+                  ErrorList& errors, PredictorSpec* out);
+// predictor.dependencies of a Python predictor whose file is `predictor_path` ("" when that
+// path was invalid): both files must lie in the predictor's folder.
+void ParseDependencies(const Field& field, const std::filesystem::path& spec_dir,
+                       const std::string& predictor_path, ErrorList& errors, DependenciesSpec* out);
 void ParseCompute(const Field* section, ErrorList& errors, ComputeSpec* out);
 // `threads_per_process` is the default of target_replica_concurrency.
 void ParseAutoscaling(const Field* section, int threads_per_process, ErrorList& errors,

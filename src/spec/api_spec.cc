@@ -179,6 +179,11 @@ nlohmann::json ToJson(const ApiSpec& spec) {
            for (const auto& m : p.models) models.push_back(ModelToJson(m));
            return models;
          }()},
+        {"dependencies", {{"pip", p.dependencies.pip}, {"shell", p.dependencies.shell}}},
+        {"command",
+         {{"argv", p.command.argv},
+          {"port", p.command.port},
+          {"readiness_path", p.command.readiness_path}}},
         {"threads_per_process", p.threads_per_process},
         {"intra_op_threads", p.intra_op_threads},
         {"server_side_batching",
@@ -215,6 +220,13 @@ ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
   if (auto it = p.find("models"); it != p.end() && it->is_array()) {
     for (const auto& m : *it) spec.predictor.models.push_back(ModelFromJson(m));
   }
+  const json& d = Section(p, "dependencies");
+  Read(d, "pip", &spec.predictor.dependencies.pip);
+  Read(d, "shell", &spec.predictor.dependencies.shell);
+  const json& command = Section(p, "command");
+  Read(command, "argv", &spec.predictor.command.argv);
+  Read(command, "port", &spec.predictor.command.port);
+  Read(command, "readiness_path", &spec.predictor.command.readiness_path);
   const json& b = Section(p, "server_side_batching");
   Read(b, "max_batch_size", &spec.predictor.server_side_batching.max_batch_size);
   Read(b, "batch_interval_ms", &spec.predictor.server_side_batching.batch_interval);

@@ -58,11 +58,32 @@ struct BatchingSpec {
 
 bool IsNativeType(std::string_view predictor_type);  // torchscript, onnx or xgboost
 
+// Cortex's predictor.dependencies: what the replica's Python environment needs beyond the
+// system's packages. Both files lie inside the predictor's folder (so they are in its bundle).
+struct DependenciesSpec {
+  std::string pip;    // absolute path of a pip requirements file, or ""
+  std::string shell;  // absolute path of a bash script run before pip, or ""
+  bool empty() const { return pip.empty() && shell.empty(); }
+  bool operator==(const DependenciesSpec&) const = default;
+};
+
+// type: command, Cortex's container workloads run locally: any HTTP server, started by the
+// replica with $AXON_PORT set, probed, and sent the API's requests.
+struct CommandSpec {
+  std::vector<std::string> argv;  // the program (looked up on PATH without a "/") and its args
+  int port = 0;                   // the port it must listen on; 0 = a free one per replica
+  std::string readiness_path;     // "" = ready once it answers HTTP at all (GET /)
+  bool operator==(const CommandSpec&) const = default;
+};
+
 struct PredictorSpec {
-  std::string type = "python";    // python, or a native type (IsNativeType)
-  std::string path;               // python: absolute path of the predictor module (.py)
+  std::string type = "python";  // python, command, or a native type (IsNativeType)
+  // python: absolute path of the predictor module (.py); command: the folder it runs in
+  std::string path;
   ModelSpec model;                // native types: the model served
   std::vector<ModelSpec> models;  // python: native models handed to PythonPredictor
+  DependenciesSpec dependencies;  // python: the replica's own virtual environment
+  CommandSpec command;            // command: the server to run
   nlohmann::json config = nlohmann::json::object();  // passed to PythonPredictor.__init__
   std::map<std::string, std::string> env;            // environment of each replica
   int threads_per_process = 1;                       // concurrent predict() calls per replica

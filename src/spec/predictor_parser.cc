@@ -12,7 +12,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kSupportedTypes[] = {"python", "torchscript", "onnx", "xgboost"};
+constexpr std::string_view kSupportedTypes[] = {"python", "torchscript", "onnx", "xgboost",
+                                                "command"};
 constexpr std::string_view kLaterTypes[] = {"tensorflow"};
 
 // Returns the type, or nullopt after an error.
@@ -46,24 +47,7 @@ std::optional<std::string> ParsePath(const Field& field, const fs::path& spec_di
                "must be " + std::string(kExpected) + ", got " + Describe(field.value));
     return std::nullopt;
   }
-  fs::path path(*text);
-  if (path.is_relative()) path = spec_dir / path;
-  path = path.lexically_normal();
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (!fs::exists(status)) {
-    errors.Add(field.line, field.path,
-               "file not found: " + path.string() +
-                   " (relative paths are resolved against the spec file's folder, " +
-                   spec_dir.string() + ")");
-    return std::nullopt;
-  }
-  if (!fs::is_regular_file(status)) {
-    errors.Add(field.line, field.path,
-               "must be a regular file, but " + path.string() + " is not (a folder?)");
-    return std::nullopt;
-  }
-  return path.string();
+  return ResolveRegularFile(field, *text, spec_dir, errors);
 }
 
 bool IsEnvName(std::string_view name) {
@@ -113,11 +97,40 @@ void RejectFields(const FieldMap& fields, std::span<const std::string_view> keys
   }
 }
 
-constexpr std::string_view kPythonOnlyFields[] = {"path", "models", "config"};
+constexpr std::string_view kPythonOnlyFields[] = {"path", "models", "config", "dependencies"};
 constexpr std::string_view kNativeOnlyFields[] = {"model_path", "model_version", "inputs",
                                                   "outputs"};
+constexpr std::string_view kCommandOnlyFields[] = {"command", "port", "readiness_path"};
+// What a command predictor cannot have: the server is the user's own.
+constexpr std::string_view kNotForCommand[] = {
+    "models", "config",  "dependencies",         "model_path",      "model_version",
+    "inputs", "outputs", "server_side_batching", "intra_op_threads"};
+constexpr char kCommandOnlyWhy[] =
+    "is for command predictors (type: command), which run a server of your own";
 
 }  // namespace
+
+std::optional<std::string> ResolveRegularFile(const Field& field, const std::string& text,
+                                              const fs::path& spec_dir, ErrorList& errors) {
+  fs::path path(text);
+  if (path.is_relative()) path = spec_dir / path;
+  path = path.lexically_normal();
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) {
+    errors.Add(field.line, field.path,
+               "file not found: " + path.string() +
+                   " (relative paths are resolved against the spec file's folder, " +
+                   spec_dir.string() + ")");
+    return std::nullopt;
+  }
+  if (!fs::is_regular_file(status)) {
+    errors.Add(field.line, field.path,
+               "must be a regular file, but " + path.string() + " is not (a folder?)");
+    return std::nullopt;
+  }
+  return path.string();
+}
 
 void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir, ErrorList& errors,
                     PredictorSpec* out) {
@@ -131,7 +144,14 @@ void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir
   if (!fields.ok()) return;
   std::optional<std::string> type = ParseType(fields.Get("type"), section->line, errors);
   if (type) out->type = *type;
-  if (type && IsNativeType(*type)) {
+  if (type && *type != "command") RejectFields(fields, kCommandOnlyFields, kCommandOnlyWhy, errors);
+  if (type && *type == "command") {
+    RejectFields(fields, kNotForCommand,
+                 "is not for command predictors: the command's server does its own work (with "
+                 "env for its settings)",
+                 errors);
+    ParseCommand(fields, section->line, spec_dir, errors, out);
+  } else if (type && IsNativeType(*type)) {
     RejectFields(fields, kPythonOnlyFields,
                  "is for Python predictors; this " + *type +
                      " predictor serves model_path directly (to add Python code, use type: "
@@ -156,6 +176,9 @@ void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir
     if (const Field* models = fields.Get("models")) {
       ParseModels(*models, spec_dir, errors, &out->models);
     }
+    if (const Field* dependencies = fields.Get("dependencies")) {
+      ParseDependencies(*dependencies, spec_dir, out->path, errors, &out->dependencies);
+    }
   }
   if (const Field* config = fields.Get("config");
       config != nullptr && (!type || *type == "python")) {
@@ -173,12 +196,12 @@ void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir
       out->threads_per_process = static_cast<int>(*n);
     }
   }
-  if (const Field* threads = fields.Get("intra_op_threads")) {
+  if (const Field* threads = fields.Get("intra_op_threads"); threads && type != "command") {
     if (std::optional<int64_t> n = ReadInt(*threads, 1, 64, errors)) {
       out->intra_op_threads = static_cast<int>(*n);
     }
   }
-  if (const Field* batching = fields.Get("server_side_batching")) {
+  if (const Field* batching = fields.Get("server_side_batching"); batching && type != "command") {
     ParseBatching(*batching, errors, &out->server_side_batching);
   }
 }

@@ -1,59 +1,13 @@
 #include "spec/spec_parser.h"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <fstream>
-#include <random>
-
 #include <gtest/gtest.h>
+
+#include "spec/spec_file_test.h"
 
 namespace axon::spec {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Gives each test its own temporary folder holding a real predictor.py.
-class SpecFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("axon_spec_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-            std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-    Write("predictor.py",
-          "class PythonPredictor:\n    def predict(self, payload):\n"
-          "        return payload\n");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path Write(const fs::path& name, std::string_view text) {
-    fs::path path = dir_ / name;
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
-  ParseResult Parse(std::string_view yaml) { return ParseSpecFile(Write("axon.yaml", yaml)); }
-
-  fs::path dir_;
-};
-
-// Whether one error mentions `location` (e.g. "axon.yaml:7: "), `field` and `phrase`.
-::testing::AssertionResult HasError(const ParseResult& result, const std::string& location,
-                                    const std::string& field, const std::string& phrase) {
-  for (const SpecError& error : result.errors) {
-    const std::string text = error.ToString();
-    if (text.find(location) != std::string::npos &&
-        (field.empty() || text.find(field + ": ") != std::string::npos) &&
-        text.find(phrase) != std::string::npos) {
-      return ::testing::AssertionSuccess();
-    }
-  }
-  return ::testing::AssertionFailure()
-         << "no error with [" << location << "] [" << field << "] [" << phrase << "] in:\n"
-         << result.ErrorText();
-}
 
 constexpr char kMinimal[] =
     "name: iris\n"

@@ -12,9 +12,11 @@ _PREDICT_ARGS = ("payload", "query_params", "headers")
 _PREDICT_V2_ARGS = ("inputs", "parameters", "headers")
 
 # Embedded, sys.executable would name whatever `python3` is first on PATH; subprocesses a
-# predictor starts should get the interpreter whose packages it sees.
+# predictor starts should get the interpreter whose packages it sees. In the virtual
+# environment of predictor.dependencies (sys.prefix is the environment's folder) it already
+# names the environment's python3.
 _SYSTEM_PYTHON = os.path.join(sys.base_prefix, "bin", "python3")
-if os.path.exists(_SYSTEM_PYTHON):
+if sys.prefix == sys.base_prefix and os.path.exists(_SYSTEM_PYTHON):
     sys.executable = _SYSTEM_PYTHON
 _GET_ARGS = ("query_params", "headers")
 

@@ -1,5 +1,7 @@
 #include "backends/python/python_predictor.h"
 
+#include <optional>
+
 #include <pybind11/embed.h>
 
 #include "backends/python/glue_source.h"
@@ -103,7 +105,9 @@ class PythonPredictor final : public replica::Predictor {
     glue_ = py::object();
   }
 
-  Status Load(const std::filesystem::path& module_path, const nlohmann::json& config) {
+  Status Load(const std::filesystem::path& module_path, const nlohmann::json& config,
+              const std::filesystem::path& python_env) {
+    if (Status s = StartInterpreter(python_env); !s.ok()) return s;
     try {
       glue_ = py::module_::import("types").attr("ModuleType")("axon_glue");
       py::exec(kGlueSource, glue_.attr("__dict__"));
@@ -158,6 +162,30 @@ class PythonPredictor final : public replica::Predictor {
   }
 
   void SetModels(std::vector<NamedModel> models) { models_ = std::move(models); }
+
+  // pybind11's default configuration, plus the environment's python3 as the executable: its
+  // pyvenv.cfg then makes site.py put the environment's site-packages on sys.path.
+  Status StartInterpreter(const std::filesystem::path& python_env) {
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.isolated = 0;
+    config.use_environment = 1;
+    config.install_signal_handlers = 0;
+    if (!python_env.empty()) {
+      const std::string executable = (python_env / "bin" / "python3").string();
+      PyStatus status = PyConfig_SetBytesString(&config, &config.executable, executable.c_str());
+      if (PyStatus_Exception(status)) {
+        PyConfig_Clear(&config);
+        return Internal("cannot configure Python for " + python_env.string());
+      }
+    }
+    try {
+      interpreter_.emplace(&config);  // clears config
+    } catch (const std::exception& e) {
+      return Internal(std::string("cannot start Python: ") + e.what());
+    }
+    return OkStatus();
+  }
 
   replica::PredictResponse Predict(const replica::PredictRequest& request) override {
     if (request.protocol == replica::Protocol::kOpenInference) {
@@ -258,7 +286,7 @@ class PythonPredictor final : public replica::Predictor {
   }
 
   std::vector<NamedModel> models_;  // first: outlives the Python objects that point to it
-  py::scoped_interpreter interpreter_{/*init_signal_handlers=*/false};
+  std::optional<py::scoped_interpreter> interpreter_;  // started by Load()
   py::object glue_;
   py::object client_;
   py::object loaded_;
@@ -273,10 +301,10 @@ class PythonPredictor final : public replica::Predictor {
 
 StatusOr<std::unique_ptr<replica::Predictor>> LoadPythonPredictor(
     const std::filesystem::path& module_path, const nlohmann::json& config,
-    std::vector<NamedModel> models) {
+    std::vector<NamedModel> models, const std::filesystem::path& python_env) {
   auto predictor = std::make_unique<PythonPredictor>();
   predictor->SetModels(std::move(models));
-  if (Status s = predictor->Load(module_path, config); !s.ok()) return s;
+  if (Status s = predictor->Load(module_path, config, python_env); !s.ok()) return s;
   return std::unique_ptr<replica::Predictor>(std::move(predictor));
 }
 
