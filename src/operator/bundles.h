@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 
+#include "common/folder_hash.h"
 #include "common/status.h"
 #include "spec/api_spec.h"
 
@@ -22,10 +23,7 @@ namespace axon::operator_ {
 // model_path when it is a folder, else the model file's folder.
 std::filesystem::path SourceFolder(const spec::PredictorSpec& predictor);
 
-// SHA-256 (first 32 hex digits) of every file below `folder` but `exclude`: relative path, then
-// contents.
-StatusOr<std::string> FolderHash(const std::filesystem::path& folder,
-                                 const std::filesystem::path& exclude = {});
+// A bundle's name is FolderHash() of its files (common/folder_hash.h).
 
 class BundleStore {
  public:

@@ -5,6 +5,8 @@
 // --port-file (so a slow predictor load is visible as "loading", not as silence), then loads
 // the predictor. If loading fails it writes the reason to --error-file and exits with
 // kExitPredictorFailed.
+#include <fstream>
+
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -14,6 +16,7 @@
 #include "common/signals.h"
 #include "contract/flags.h"
 #include "http/server.h"
+#include "replica/bundle_fetch.h"
 #include "replica/model_loader.h"
 #include "replica/native_predictor.h"
 #include "replica/replica_service.h"
@@ -58,9 +61,13 @@ axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
   return axon::backends::LoadPythonPredictor(p.path, p.config, std::move(models));
 }
 
+// Written in place, not through a rename: in a pod the file is /dev/termination-log, which
+// the kubelet bind-mounts and a rename cannot replace.
 void ReportFailure(const Flags& flags, const std::string& reason) {
   spdlog::error("{}", reason);
-  if (!flags.error_file.empty()) (void)axon::WriteFileAtomic(flags.error_file, reason);
+  if (flags.error_file.empty()) return;
+  std::ofstream out(flags.error_file, std::ios::trunc);
+  out << reason;
 }
 
 }  // namespace
@@ -104,6 +111,18 @@ int main(int argc, char** argv) {
                spec->predictor.type,
                axon::spec::IsNativeType(spec->predictor.type) ? spec->predictor.model.model_path
                                                               : spec->predictor.path);
+  if (!flags.bundle_url.empty()) {
+    const axon::Status fetched = axon::replica::FetchBundle({.url = flags.bundle_url,
+                                                              .hash = flags.bundle_hash,
+                                                              .key = flags.bundle_key,
+                                                              .into = std::filesystem::current_path()});
+    if (!fetched.ok()) {
+      ReportFailure(flags, fetched.message());
+      (*server)->Shutdown(std::chrono::milliseconds(0));
+      (*server)->Wait();
+      return 1;
+    }
+  }
   auto predictor = LoadPredictor(*spec);
   if (!predictor.ok()) {
     ReportFailure(flags, predictor.status().message());
