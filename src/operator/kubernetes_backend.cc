@@ -50,6 +50,14 @@ KubernetesBackend::~KubernetesBackend() {
 }
 
 void KubernetesBackend::Start() {
+  // What replica pods need in the namespace; an install made them already (and an operator in
+  // the cluster may not create them), so failing here is only a warning.
+  if (Status s = kube::ApplyAll(client_, {kube::Namespace(options_.cluster),
+                                          kube::ServiceAccount(options_.cluster, "axon-replica",
+                                                               /*mount_token=*/false)});
+      !s.ok()) {
+    spdlog::warn("namespace {} not checked: {}", options_.cluster.ns, s.message());
+  }
   pods_informer_ = std::make_unique<kube::Informer>(
       &client_,
       kube::InformerOptions{
