@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "common/files.h"
 #include "contract/bundles.h"
+#include "http/responses.h"
 #include "http/server.h"
 #include "replica/bundle_fetch.h"
 
