@@ -50,9 +50,9 @@ KubernetesBackend::~KubernetesBackend() {
 }
 
 void KubernetesBackend::Start() {
-  // What replica pods need in the namespace; an install made them already (and an operator in
-  // the cluster may not create them), so failing here is only a warning.
-  if (Status s = kube::ApplyAll(client_, {kube::Namespace(options_.cluster),
+  // The AxonAPI kind and what replica pods need in the namespace; an install made them already (and
+  // an operator in the cluster may not create them), so failing here is only a warning.
+  if (Status s = kube::ApplyAll(client_, {kube::Namespace(options_.cluster), kube::AxonApiCrd(),
                                           kube::ServiceAccount(options_.cluster, "axon-replica",
                                                                /*mount_token=*/false)});
       !s.ok()) {

@@ -78,7 +78,9 @@ spec() {  # spec ANSWER
     max_replicas: 3
     target_replica_concurrency: 1
     window: 4s
+    upscale_stabilization_period: 0s
     downscale_stabilization_period: 4s
+    max_upscale_factor: 3
   update_strategy:
     max_surge: 1
     max_unavailable: 0
