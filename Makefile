@@ -1,10 +1,12 @@
 # The two commands of the README: `make demo` and `make test`. Both set up and build first.
 # `make package` builds the Debian packages into $(BUILD)/packages (docs/install.md).
+# `make fuzz` builds the fuzz targets (build-fuzz/) and runs each for FUZZ_SECONDS (fuzz/README.md).
 BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?= -DPython3_EXECUTABLE=/usr/bin/python3
+FUZZ_SECONDS ?= 60
 
-.PHONY: setup build demo test test-k8s package bench bench-quick format clean
+.PHONY: setup build demo test test-k8s fuzz package bench bench-quick format clean
 
 setup:
 	scripts/setup
@@ -26,8 +28,11 @@ package: build
 test-k8s: build
 	scripts/test-k8s
 
+fuzz: setup
+	JOBS=$(JOBS) scripts/fuzz --seconds $(FUZZ_SECONDS)
+
 format:
-	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc')
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 'fuzz/*.cc')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz

@@ -5,6 +5,7 @@ import datetime
 import json
 import os
 import pathlib
+import struct
 import subprocess
 import sys
 import tempfile
@@ -14,6 +15,7 @@ from harness import procstat, report, servers, wrk
 BENCH = pathlib.Path(__file__).resolve().parent
 ROOT = BENCH.parent
 LUA = BENCH / "post.lua"
+LUA_FILE = BENCH / "post_file.lua"
 
 MLP_INPUTS = "    inputs: [{name: x, dtype: float32, shape: [64]}]\n"
 MLP_BODY = json.dumps({"instances": [[round(i / 64, 3) for i in range(64)]]})
@@ -28,7 +30,7 @@ SCENARIOS = {
                         "body": MLP_BODY, "predictor": BENCH / "scenarios/mlp/predictor.py"},
     "mlp-batched": {"type": "torchscript", "example": "mlp-torchscript",
                     "extra": MLP_INPUTS + "    server_side_batching: "
-                                          "{max_batch_size: 32, batch_interval: 2ms}\n",
+                                          "{max_batch_size: 32}\n",
                     "body": MLP_BODY},
     "resnet-onnx": {"type": "onnx", "example": "resnet-onnx",
                     "body": (ROOT / "examples/resnet-onnx/sample.json").read_text()},
@@ -36,21 +38,49 @@ SCENARIOS = {
                         "body": (ROOT / "examples/xgboost-tabular/sample.json").read_text()},
 }
 NATIVE = [name for name, s in SCENARIOS.items() if "type" in s]
+# The Open Inference Protocol against the mlp-torchscript API: the same input as MLP_BODY, as
+# v2 JSON, as a binary tensor (and binary output), and over gRPC (axon-bench-grpc-load).
+MLP_X = [round(i / 64, 3) for i in range(64)]
+V2_SCENARIOS = {"mlp-v2-json": "json", "mlp-v2-binary": "binary", "mlp-v2-grpc": "grpc"}
+V2_API = "mlp-torchscript"
 MODES = {
     "full": {"conns": [1, 16, 64, 128, 256], "seconds": 10, "workers": [1, 2],
-             "scenarios": list(SCENARIOS)},
-    "quick": {"conns": [1, 64, 128], "seconds": 3, "workers": [2], "scenarios": list(SCENARIOS)},
+             "scenarios": list(SCENARIOS), "v2": list(V2_SCENARIOS)},
+    "quick": {"conns": [1, 64, 128], "seconds": 3, "workers": [2], "scenarios": list(SCENARIOS),
+              "v2": list(V2_SCENARIOS)},
     "smoke": {"conns": [4], "seconds": 1, "workers": [1],
-              "scenarios": ["python-echo", "mlp-torchscript"]},
+              "scenarios": ["python-echo", "mlp-torchscript"], "v2": list(V2_SCENARIOS)},
 }
 REPLICAS = 2  # Axon replicas per API, matched by the 2-worker FastAPI baseline
 
 
-def measure(rows, scenario, path, url, conns, seconds, groups):
+def v2_bodies(home):
+    """The v2 request bodies: {kind: (file, headers)} for wrk's post_file.lua."""
+    x = {"name": "x", "shape": [1, 64], "datatype": "FP32"}
+    as_json = json.dumps({"inputs": [dict(x, data=MLP_X)]}).encode()
+    header = json.dumps({"inputs": [dict(x, parameters={"binary_data_size": 256})],
+                         "parameters": {"binary_data_output": True}}).encode()
+    bodies = {}
+    for kind, body, headers in (
+            ("json", as_json, "Content-Type: application/json"),
+            ("binary", header + struct.pack("<64f", *MLP_X),
+             f"Content-Type: application/octet-stream\nInference-Header-Content-Length: "
+             f"{len(header)}")):
+        path = pathlib.Path(home) / f"v2-{kind}.body"
+        path.write_bytes(body)
+        bodies[kind] = (path, headers)
+    return bodies
+
+
+def measure(rows, scenario, path, url, conns, seconds, groups, v2_body=None):
     meter = procstat.CpuMeter(groups)
     meter.start()
-    body = SCENARIOS[scenario]["body"] if scenario in SCENARIOS else "{}"
-    result = wrk.run(url, conns, seconds, LUA, body)
+    if v2_body:  # (file, headers) of an Open Inference Protocol request
+        result = wrk.run(url, conns, seconds, LUA_FILE, "", {"AXON_BENCH_BODY_FILE": str(v2_body[0]),
+                                                           "AXON_BENCH_HEADERS": v2_body[1]})
+    else:
+        body = SCENARIOS[scenario]["body"] if scenario in SCENARIOS else "{}"
+        result = wrk.run(url, conns, seconds, LUA, body)
     cpu = meter.stop()
     per_1k = {k: v / max(result.requests, 1) * 1000 for k, v in cpu.items()}
     rows.append({"scenario": scenario, "path": path, "conns": conns,
@@ -59,6 +89,48 @@ def measure(rows, scenario, path, url, conns, seconds, groups):
     print(f"  {scenario:13} {path:18} c={conns:<4} {result.requests_per_s:10,.0f} req/s  "
           f"p50 {result.latency_ms.get('50', 0):.3f} ms  p99 {result.latency_ms.get('99', 0):.3f} ms"
           f"  errors {result.errors}", flush=True)
+
+
+def measure_grpc(rows, scenario, bin_dir, port, conns, seconds, groups):
+    meter = procstat.CpuMeter(groups)
+    meter.start()
+    out = subprocess.run([str(bin_dir / "axon-bench-grpc-load"), "--port", str(port), "--model",
+                          V2_API, "--concurrency", str(conns), "--seconds", str(seconds)],
+                         check=True, capture_output=True, text=True, timeout=seconds + 60)
+    cpu = meter.stop()
+    result = json.loads(out.stdout)
+    per_1k = {k: v / max(result["requests"], 1) * 1000 for k, v in cpu.items()}
+    rows.append({"scenario": scenario, "path": f"axon ({REPLICAS} replicas)", "conns": conns,
+                 "rps": result["requests_per_s"], "latency_ms": result["latency_ms"],
+                 "errors": result["errors"], "cpu_per_1k": per_1k})
+    print(f"  {scenario:13} {'axon gRPC':18} c={conns:<4} {result['requests_per_s']:10,.0f} req/s  "
+          f"p50 {result['latency_ms']['50']:.3f} ms  p99 {result['latency_ms']['99']:.3f} ms"
+          f"  errors {result['errors']}", flush=True)
+
+
+def run_v2(rows, mode, bin_dir, home, platform):
+    """The Open Inference Protocol scenarios, on the deployed mlp-torchscript API."""
+    if V2_API not in mode["scenarios"]:
+        return
+    bodies = v2_bodies(home)
+    gateway, operator = platform.pid("gateway"), platform.pid("operator")
+    replicas = platform.describe(V2_API)["replicas"]
+    pids = [r["pid"] for r in replicas]
+    groups = {"gateway": [gateway], "replicas": pids, "operator": [operator]}
+    for scenario in mode["v2"]:
+        kind = V2_SCENARIOS[scenario]
+        for c in mode["conns"]:
+            if kind == "grpc":
+                measure_grpc(rows, scenario, bin_dir, platform.grpc_port, c, mode["seconds"], groups)
+            else:
+                url = f"http://127.0.0.1:{platform.gateway_port}/v2/models/{V2_API}/infer"
+                measure(rows, scenario, f"axon ({REPLICAS} replicas)", url, c, mode["seconds"],
+                        groups, bodies[kind])
+        if kind != "grpc":
+            direct_url = f"http://127.0.0.1:{replicas[0]['port']}/v2/infer"
+            for c in mode["conns"]:
+                measure(rows, scenario, "replica direct", direct_url, c, mode["seconds"],
+                        {"replica": [pids[0]]}, bodies[kind])
 
 
 def build_models(scenarios, home):
@@ -133,6 +205,7 @@ def run_axon(rows, rss, mode, bin_dir, home, model_paths):
                         {"replica": [pids[0]]})
             for r in replicas:
                 rss[f"replica {r['id']}"] = procstat.peak_rss_mb(r["pid"])
+        run_v2(rows, mode, bin_dir, home, platform)
         rss["gateway"] = procstat.peak_rss_mb(gateway)
         rss["operator"] = procstat.peak_rss_mb(operator)
 
@@ -177,6 +250,12 @@ def summarize(rows, mode):
             batched, plain = find(rows, s, "axon", top), find(rows, "mlp-torchscript", "axon", top)
             lines.append(f"mlp-batched/mlp-torchscript through the full path at {top} "
                          f"connections: {batched['rps'] / plain['rps']:.2f}x")
+        if s == V2_API:
+            v2 = [(v, find(rows, v, "axon", conns)) for v in mode["v2"]]
+            lines.append(f"{s} at {conns} connections through the full path, V1 JSON "
+                         f"{full['rps']:,.0f} req/s; Open Inference Protocol: " +
+                         ", ".join(f"{V2_SCENARIOS[v]} {r['rps']:,.0f} req/s ({r['rps'] / full['rps']:.2f}x)"
+                                   for v, r in v2 if r))
         full1, direct1 = find(rows, s, "axon", 1), find(rows, s, "replica direct", 1)
         if full1 and direct1:
             overhead_us = (full1["latency_ms"]["50"] - direct1["latency_ms"]["50"]) * 1000

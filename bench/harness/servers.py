@@ -51,6 +51,7 @@ class AxonPlatform:
         self.env = dict(os.environ, AXON_HOME=str(self.home))
         self.gateway_port = free_port()
         self.operator_port = free_port()
+        self.grpc_port = free_port()
 
     def axon(self, *args):
         return subprocess.run([str(self.bin_dir / "axon"), *args], env=self.env, check=True,
@@ -58,7 +59,7 @@ class AxonPlatform:
 
     def __enter__(self):
         self.axon("up", "--port", str(self.operator_port), "--gateway-port",
-                  str(self.gateway_port), "--tick-ms", "100")
+                  str(self.gateway_port), "--grpc-port", str(self.grpc_port), "--tick-ms", "100")
         return self
 
     def __exit__(self, *exc):

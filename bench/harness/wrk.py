@@ -50,10 +50,10 @@ def command(url, connections, seconds, script):
             "--timeout", "10s", "-s", str(script), url]
 
 
-def run(url, connections, seconds, script, body):
+def run(url, connections, seconds, script, body, extra_env=None):
     """Loads `url` (127.0.0.1 only) with `connections` for `seconds`; bounded by wrk itself."""
     assert url.startswith("http://127.0.0.1:"), "load tests only target 127.0.0.1"
-    env = dict(os.environ, AXON_BENCH_BODY=body)
+    env = dict(os.environ, AXON_BENCH_BODY=body, **(extra_env or {}))
     out = subprocess.run(command(url, connections, seconds, script), env=env, check=True,
                          capture_output=True, text=True, timeout=seconds + 60)
     return parse(out.stdout)

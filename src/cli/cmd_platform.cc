@@ -9,8 +9,8 @@
 #include "cli/platform_client.h"
 #include "common/files.h"
 #include "common/home_lock.h"
-#include "common/port_owner.h"
 #include "common/install_layout.h"
+#include "common/port_owner.h"
 #include "common/process.h"
 #include "contract/flags.h"
 #include "http/client.h"
@@ -66,7 +66,7 @@ void WaitForGateway(const PlatformClient& client) {
   StopPlatform(client);
   const auto log = client.home().LogDir() / "gateway.log";
   const std::string why = "the gateway did not start on " + client.addresses().GatewayUrl() +
-                          " (is the port in use? choose another with --gateway-port)";
+                          " (is a port in use? choose others with --gateway-port or --grpc-port)";
   throw CliError{kExitFailed,
                  why + ". Its log (" + log.string() + ") ends with:\n" + TailFile(log, 5)};
 }
@@ -116,7 +116,10 @@ void Up(UpFlags flags) {
   auto& op = flags.op;
   for (const auto& problem :
        {PortProblem(home, "operator", op.host, op.port, "--port"),
-        PortProblem(home, "gateway", op.gateway_host, op.gateway_port, "--gateway-port")}) {
+        PortProblem(home, "gateway", op.gateway_host, op.gateway_port, "--gateway-port"),
+        op.grpc_port == 0
+            ? std::string()
+            : PortProblem(home, "gateway gRPC", op.gateway_host, op.grpc_port, "--grpc-port")}) {
     if (!problem.empty()) throw CliError{kExitFailed, problem};
   }
   op.tls_cert = Absolute(op.tls_cert);
@@ -133,6 +136,7 @@ void Up(UpFlags flags) {
       .operator_port = op.port,
       .gateway_host = op.gateway_host,
       .gateway_port = op.gateway_port,
+      .grpc_port = op.grpc_port,
       .tls = !op.tls_cert.empty(),
       .ca_file =
           op.tls_cert.empty() ? "" : (flags.tls_ca.empty() ? op.tls_cert : Absolute(flags.tls_ca))};
@@ -154,6 +158,9 @@ void Up(UpFlags flags) {
   const auto info = client.Call(bhttp::verb::get, "/v1/info");
   std::cout << "Axon is up.\n"
             << "  gateway:  " << addresses.GatewayUrl() << "\n"
+            << "  gRPC:     "
+            << (op.grpc_port != 0 ? op.gateway_host + ":" + std::to_string(op.grpc_port) : "off")
+            << "\n"
             << "  operator: " << addresses.OperatorPeer().Describe() << " (pid "
             << info.value("pid", 0) << ")\n"
             << "  state:    " << home.root.string() << "\n";

@@ -24,6 +24,7 @@ nlohmann::json PlatformAddresses::ToJson() const {
           {"operator_port", operator_port},
           {"gateway_host", gateway_host},
           {"gateway_port", gateway_port},
+          {"grpc_port", grpc_port},
           {"tls", tls},
           {"ca_file", ca_file}};
 }
@@ -35,6 +36,7 @@ PlatformAddresses PlatformAddresses::FromJson(const nlohmann::json& j) {
     a.operator_port = j.value("operator_port", a.operator_port);
     a.gateway_host = j.value("gateway_host", a.gateway_host);
     a.gateway_port = j.value("gateway_port", a.gateway_port);
+    a.grpc_port = j.value("grpc_port", a.grpc_port);
     a.tls = j.value("tls", a.tls);
     a.ca_file = j.value("ca_file", a.ca_file);
   } catch (const nlohmann::json::exception& e) {

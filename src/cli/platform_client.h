@@ -28,8 +28,9 @@ struct PlatformAddresses {
   uint16_t operator_port = 8889;
   std::string gateway_host = "127.0.0.1";
   uint16_t gateway_port = 8888;
-  bool tls = false;     // gateway and operator speak HTTPS
-  std::string ca_file;  // what the CLI verifies their certificate with ("" = system CAs)
+  uint16_t grpc_port = 8890;  // the gateway's gRPC port; 0: none
+  bool tls = false;           // gateway and operator speak HTTPS
+  std::string ca_file;        // what the CLI verifies their certificate with ("" = system CAs)
   nlohmann::json ToJson() const;
   static PlatformAddresses FromJson(const nlohmann::json& j);
   std::string GatewayUrl() const;

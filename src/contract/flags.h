@@ -40,6 +40,7 @@ struct ClientLimits {
 struct GatewayFlags {
   std::string host = "127.0.0.1";
   uint16_t port = 8888;
+  uint16_t grpc_port = 8890;  // the Open Inference Protocol over gRPC; 0: none
   int threads = 2;
   // Admin listener (route pushes, statistics): "@name" (abstract Unix socket), a socket file
   // path, or "host:port". Not served on the public port.
@@ -57,6 +58,7 @@ struct GatewayFlags {
   static void Fields(Self& f, Visit&& v) {
     v("--host", f.host, "address to listen on");
     v("--port", f.port, "port to listen on (0 = any)");
+    v("--grpc-port", f.grpc_port, "port of the Open Inference Protocol over gRPC (0 = no gRPC)");
     v("--threads", f.threads, "I/O threads");
     v("--admin-listen", f.admin_listen, "admin listener: @name, a socket path or host:port");
     ClientLimits::Fields(f.limits, v);
@@ -112,6 +114,7 @@ struct OperatorFlags {
   uint16_t port = 8889;
   std::string gateway_host = "127.0.0.1";
   uint16_t gateway_port = 8888;
+  uint16_t grpc_port = 8890;  // the gateway's gRPC port; 0: no gRPC
   int gateway_threads = 2;
   ClientLimits limits;  // the gateway's and the management API's
   int64_t tick_ms = 200;
@@ -139,6 +142,8 @@ struct OperatorFlags {
     v("--port", f.port, "management API port");
     v("--gateway-host", f.gateway_host, "gateway address (0.0.0.0 to serve other machines)");
     v("--gateway-port", f.gateway_port, "gateway (prediction) port");
+    v("--grpc-port", f.grpc_port,
+      "gateway port for the Open Inference Protocol over gRPC (0 = none)");
     v("--gateway-threads", f.gateway_threads, "gateway I/O threads");
     ClientLimits::Fields(f.limits, v);
     v("--tick-ms", f.tick_ms, "reconcile period of the operator");

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/files.h"
+#include "gateway/v2_path.h"
 #include "http/responses.h"
 #include "http/upstream_pool.h"
 #include "http/url.h"
@@ -49,8 +50,11 @@ std::string_view PresentedKey(const Request& request) {
   return http::BearerToken(request);
 }
 
-std::string NoReplicaMessage(const ApiRoute& api) {
-  return "api " + api.name() + " has no ready replica (status: " + api.spec.status + ")";
+// `version`: of that API version only (0: of any).
+std::string NoReplicaMessage(const ApiRoute& api, int64_t version = 0) {
+  return "api " + api.name() + " has no ready replica" +
+         (version == 0 ? std::string() : " of version " + std::to_string(version)) +
+         " (status: " + api.spec.status + ")";
 }
 
 std::string FullMessage(const ApiRoute& api) {
@@ -146,6 +150,11 @@ asio::awaitable<Response> Gateway::Handle(Request& request) {
 
   std::string request_id(request[kRequestIdHeader]);
   if (request_id.empty() || request_id.size() > 128) request_id = NewRequestId();
+  if (IsV2Path(path)) {
+    Response response = co_await HandleV2(request, request_id);
+    response.set(kRequestIdHeader, request_id);
+    co_return response;
+  }
   auto table = routes_.load();
   const ApiRoute* api = table->Find(path);
   std::string_view replica_path = "/predict";
@@ -156,8 +165,7 @@ asio::awaitable<Response> Gateway::Handle(Request& request) {
   if (api == nullptr) {
     co_return Error(404, "no API is deployed at " + std::string(path), request_id);
   }
-  const bool is_metadata = replica_path == kMetadataSuffix;
-  if (is_metadata && request.method() != bhttp::verb::get) {
+  if (replica_path == kMetadataSuffix && request.method() != bhttp::verb::get) {
     co_return Error(405, "use GET for " + std::string(path), request_id);
   }
   if (request.method() != bhttp::verb::post && request.method() != bhttp::verb::get) {
@@ -166,9 +174,17 @@ asio::awaitable<Response> Gateway::Handle(Request& request) {
                         " is not allowed; use POST (or GET if the predictor has get())",
                     request_id);
   }
+  co_return co_await Dispatch(std::move(table), api, 0, request, request_id, replica_path,
+                              /*prediction=*/replica_path != kMetadataSuffix);
+}
+
+asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> table,
+                                            const ApiRoute* api, int64_t version, Request& request,
+                                            const std::string& request_id,
+                                            std::string_view replica_path, bool prediction) {
   const auto start = Clock::now();
   auto record = [&](const ApiRoute& a, unsigned status) {
-    if (is_metadata) return;  // statistics count predictions only
+    if (!prediction) return;  // statistics count predictions only
     a.shared->stats.Record(
         status, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
   };
@@ -187,11 +203,13 @@ asio::awaitable<Response> Gateway::Handle(Request& request) {
   }
   Response error;
   ReplicaTarget* replica = nullptr;
-  if (is_metadata) {  // metadata never waits in the queue nor wakes an API at zero
-    replica = api->AcquireReplica();
-    if (replica == nullptr) error = Error(503, NoReplicaMessage(*api), request_id);
+  if (!prediction) {  // metadata never waits in the queue nor wakes an API at zero
+    const ApiRoute* pinned = version == 0 ? api : table->FindVersion(*api, version);
+    replica = pinned != nullptr ? pinned->AcquireReplica() : nullptr;
+    if (replica == nullptr) error = Error(503, NoReplicaMessage(*api, version), request_id);
+    if (pinned != nullptr) api = pinned;
   } else {
-    replica = co_await Admit(table, api, start, request_id, error);
+    replica = co_await Admit(table, api, version, start, request_id, error);
   }
   if (replica == nullptr) {
     spdlog::warn("request {}: {} {}", request_id, error.result_int(), error.body());
@@ -207,11 +225,20 @@ asio::awaitable<Response> Gateway::Handle(Request& request) {
 }
 
 asio::awaitable<ReplicaTarget*> Gateway::Admit(std::shared_ptr<const RouteTable>& table,
-                                               const ApiRoute*& api, Clock::time_point start,
+                                               const ApiRoute*& api, int64_t version,
+                                               Clock::time_point start,
                                                const std::string& request_id, Response& error) {
   const std::string name = api->name();
   const std::string endpoint = api->spec.endpoint;
   for (;;) {
+    if (version != 0) {  // only that version's replicas; none of them ready: no wait
+      const ApiRoute* pinned = table->FindVersion(*api, version);
+      if (pinned == nullptr) {
+        error = Error(503, NoReplicaMessage(*api, version), request_id);
+        co_return nullptr;
+      }
+      api = pinned;
+    }
     if (ReplicaTarget* replica = api->AcquireReplica()) co_return replica;
     const int64_t limit = api->QueueLimit();
     if (limit == 0) {

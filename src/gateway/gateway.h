@@ -3,6 +3,9 @@
 // replica is busy or while an API scaled to zero starts one (503 when the queue is full or the
 // wait too long), enforces the API's timeout (504) and keeps per-API statistics.
 //
+// Handle() also serves the Open Inference Protocol's HTTP paths under /v2 (v2_http.cc; each
+// API is a model of its name, its versions the API versions of its ready replicas).
+//
 // Two faces: Handle() serves the public port (predictions and GET /_axon/healthz);
 // HandleAdmin() serves the admin listener, which only the operator reaches and which takes the
 // platform token: PUT /_axon/routes (a new route table), GET /_axon/stats.
@@ -48,11 +51,25 @@ class Gateway {
     http::LocalUpstreamPool local;
   };
   static Upstreams& ThreadUpstreams(const RouteTable& table);
+  // Checks the API key, admits the request (see Admit) and forwards it to a replica of `api`
+  // (of API version `version` only, unless 0) as `replica_path`. A `prediction` may wait in the
+  // API's queue and is counted in its statistics; anything else (metadata) neither waits nor
+  // wakes an API at zero replicas. `api` belongs to `table`.
+  http::asio::awaitable<http::Response> Dispatch(std::shared_ptr<const RouteTable> table,
+                                                 const ApiRoute* api, int64_t version,
+                                                 http::Request& request,
+                                                 const std::string& request_id,
+                                                 std::string_view replica_path, bool prediction);
+  // The Open Inference Protocol's paths (/v2...), in v2_http.cc.
+  http::asio::awaitable<http::Response> HandleV2(http::Request& request,
+                                                 const std::string& request_id);
   // A replica for the request (counted in flight), waiting in the API's queue while none can
   // take it. On failure returns nullptr and sets `error`. `table` and `api` are replaced by
   // the newest route table's when the request waited.
+  // With `version` (not 0), only replicas of that API version take it, and `api` becomes their
+  // route (RouteTable::FindVersion).
   http::asio::awaitable<ReplicaTarget*> Admit(std::shared_ptr<const RouteTable>& table,
-                                              const ApiRoute*& api,
+                                              const ApiRoute*& api, int64_t version,
                                               std::chrono::steady_clock::time_point start,
                                               const std::string& request_id, http::Response& error);
   // Sends `request` to `replica` (or, if it was certainly not delivered, once to another) as

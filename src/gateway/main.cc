@@ -8,6 +8,7 @@
 #include "common/signals.h"
 #include "contract/flags.h"
 #include "gateway/gateway.h"
+#include "gateway/grpc_server.h"
 #include "http/client.h"
 #include "http/server.h"
 
@@ -88,20 +89,36 @@ int main(int argc, char** argv) {
     spdlog::error("{}", admin.status().message());
     return 1;
   }
+  std::unique_ptr<axon::gateway::GrpcServer> grpc;
+  if (flags.grpc_port != 0) {
+    auto started = axon::gateway::GrpcServer::Start(gateway, flags.host, flags.grpc_port,
+                                                    flags.limits.max_body_bytes);
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().message());
+      return 1;
+    }
+    grpc = std::move(started).value();
+  }
   asio::co_spawn((*server)->main_context(),
                  SampleInFlight(gateway, std::chrono::milliseconds(flags.sample_ms)),
                  asio::detached);
   (*server)->Start();
   (*admin)->Start();
-  spdlog::info("listening on {}{}:{} with {} threads; admin on {}",
+  spdlog::info("listening on {}{}:{} with {} threads; admin on {}{}",
                flags.tls_cert.empty() ? "" : "https://", flags.host, (*server)->port(),
-               flags.threads, flags.admin_listen);
+               flags.threads, flags.admin_listen,
+               grpc ? "; gRPC on port " + std::to_string(grpc->port()) : std::string());
   const int sig = axon::WaitForTerminationSignal();
   spdlog::info("signal {}: draining", sig);
-  (*server)->Shutdown(std::chrono::milliseconds(flags.drain_ms));
+  const auto drain = std::chrono::milliseconds(flags.drain_ms);
+  std::thread grpc_drain([&] {
+    if (grpc) grpc->Shutdown(drain);
+  });
+  (*server)->Shutdown(drain);
   (*admin)->Shutdown(std::chrono::milliseconds(0));
   (*server)->Wait();
   (*admin)->Wait();
+  grpc_drain.join();
   spdlog::info("stopped");
   return 0;
 }

@@ -163,7 +163,8 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(const contract::Ro
       // The same replica process (same id and address) keeps its in-flight counter.
       for (const auto& candidate : old != nullptr ? old->replicas : route->replicas) {
         if (candidate->id == r.id && candidate->endpoint == (*target)->endpoint &&
-            candidate->local_endpoint == (*target)->local_endpoint) {
+            candidate->local_endpoint == (*target)->local_endpoint &&
+            candidate->version == r.version) {
           *target = candidate;
         }
       }
@@ -172,6 +173,10 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(const contract::Ro
     if (!table->by_endpoint_.emplace(route->spec.endpoint, route.get()).second) {
       return InvalidArgument("two APIs at endpoint " + route->spec.endpoint);
     }
+    if (!table->by_name_.emplace(route->name(), route.get()).second) {
+      return InvalidArgument("two APIs named " + route->name());
+    }
+    table->AddVersions(*route);
     table->apis_.push_back(std::move(route));
   }
   return std::shared_ptr<const RouteTable>(std::move(table));
@@ -180,6 +185,27 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(const contract::Ro
 const ApiRoute* RouteTable::Find(std::string_view path) const {
   const auto it = by_endpoint_.find(path);
   return it == by_endpoint_.end() ? nullptr : it->second;
+}
+
+const ApiRoute* RouteTable::FindByName(std::string_view name) const {
+  const auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+const ApiRoute* RouteTable::FindVersion(const ApiRoute& api, int64_t version) const {
+  const auto it = versions_.find({&api, version});
+  return it == versions_.end() ? nullptr : it->second.get();
+}
+
+void RouteTable::AddVersions(const ApiRoute& api) {
+  for (const auto& replica : api.replicas) {
+    auto& route = versions_[{&api, replica->version}];
+    if (route == nullptr) {
+      route = std::make_unique<ApiRoute>(api);  // same limits, same shared counters
+      route->replicas.clear();
+    }
+    route->replicas.push_back(replica);
+  }
 }
 
 std::vector<http::local_stream::endpoint> RouteTable::LocalEndpoints() const {

@@ -113,6 +113,12 @@ class RouteTable {
 
   // The API whose endpoint is exactly `path`, or nullptr.
   const ApiRoute* Find(std::string_view path) const;
+  // The API named `name` (a model of the Open Inference Protocol), or nullptr.
+  const ApiRoute* FindByName(std::string_view name) const;
+  // `api`'s ready replicas of API version `version` as a route of their own, sharing `api`'s
+  // statistics, queue and limits; nullptr when none of them serves that version. `api` is of
+  // this table.
+  const ApiRoute* FindVersion(const ApiRoute& api, int64_t version) const;
   const std::vector<std::unique_ptr<ApiRoute>>& apis() const { return apis_; }
   // Every replica's TCP endpoint and every Unix socket endpoint in the table.
   std::vector<http::tcp::endpoint> Endpoints() const;
@@ -121,8 +127,12 @@ class RouteTable {
   contract::GatewayStats Stats(int64_t samples_after_unix_ms) const;
 
  private:
+  void AddVersions(const ApiRoute& api);  // fills versions_
+
   std::vector<std::unique_ptr<ApiRoute>> apis_;
   std::map<std::string, const ApiRoute*, std::less<>> by_endpoint_;
+  std::map<std::string, const ApiRoute*, std::less<>> by_name_;
+  std::map<std::pair<const ApiRoute*, int64_t>, std::unique_ptr<ApiRoute>> versions_;
 };
 
 }  // namespace axon::gateway

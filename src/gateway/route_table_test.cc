@@ -220,5 +220,44 @@ TEST(RouteTableTest, AFailedReplicaIsPassedOver) {
   EXPECT_FALSE(api.replicas[0]->Avoided(std::numeric_limits<int64_t>::max()));  // ...not after
 }
 
+// Regression guard for version routing: replicas of two versions during a rollout.
+TEST(RouteTableTest, FindsApisByNameAndReplicasByVersion) {
+  auto json = Table(3, 10);
+  json["apis"][0]["version"] = 2;
+  json["apis"][0]["replicas"][0]["version"] = 1;
+  json["apis"][0]["replicas"][1]["version"] = 2;
+  json["apis"][0]["replicas"][2]["version"] = 2;
+  auto table = *FromJson(json, nullptr);
+  const ApiRoute* api = table->FindByName("iris");
+  ASSERT_NE(api, nullptr);
+  EXPECT_EQ(api->spec.version, 2);
+  EXPECT_EQ(table->FindByName("/iris"), nullptr);
+  const ApiRoute* v1 = table->FindVersion(*api, 1);
+  const ApiRoute* v2 = table->FindVersion(*api, 2);
+  ASSERT_NE(v1, nullptr);
+  ASSERT_NE(v2, nullptr);
+  EXPECT_EQ(table->FindVersion(*api, 3), nullptr);
+  ASSERT_EQ(v1->replicas.size(), 1u);
+  EXPECT_EQ(v1->replicas[0]->id, "r0");
+  EXPECT_EQ(v2->replicas.size(), 2u);
+  // A version's route shares the API's counters, queue and limits.
+  EXPECT_EQ(v1->shared, api->shared);
+  EXPECT_EQ(v1->spec.max_replica_concurrency, 10);
+  ReplicaTarget* picked = v2->AcquireReplica();
+  ASSERT_NE(picked, nullptr);
+  EXPECT_NE(picked->id, "r0");
+  EXPECT_EQ(api->InFlight(), 1);
+  v2->Release(picked);
+  EXPECT_EQ(api->InFlight(), 0);
+}
+
+TEST(RouteTableTest, TablesWithoutVersionsStillParse) {
+  auto table = *FromJson(Table(1), nullptr);
+  const ApiRoute* api = table->FindByName("iris");
+  ASSERT_NE(api, nullptr);
+  EXPECT_EQ(api->spec.version, 0);
+  EXPECT_EQ(table->FindVersion(*api, 0)->replicas.size(), 1u);
+}
+
 }  // namespace
 }  // namespace axon::gateway

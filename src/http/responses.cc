@@ -10,7 +10,10 @@ Response TextResponse(int status, std::string body, std::string_view content_typ
 }
 
 Response JsonResponse(int status, const nlohmann::json& body) {
-  return TextResponse(status, body.dump(), "application/json");
+  // Client bytes (a path, a header) may reach a message and need not be UTF-8: such bytes
+  // become U+FFFD instead of an exception.
+  return TextResponse(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      "application/json");
 }
 
 Response JsonError(int status, std::string_view message) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/responses.h"
+
 namespace axon::http {
 namespace {
 
@@ -17,6 +19,14 @@ TEST(UrlTest, ParseQuery) {
   EXPECT_EQ(ParseQuery("a=1&b=x%20y&c"), (Pairs{{"a", "1"}, {"b", "x y"}, {"c", ""}}));
   EXPECT_EQ(ParseQuery(""), Pairs{});
   EXPECT_EQ(ParseQuery("&&k=v&"), (Pairs{{"k", "v"}}));
+}
+
+// Regression (found by fuzz/gateway_request): a 404 naming a path that is not UTF-8 threw from
+// nlohmann::json::dump() instead of answering.
+TEST(ResponsesTest, MessagesWithBytesThatAreNotUtf8StillMakeJson) {
+  const Response res = JsonError(404, "no API is deployed at /caf\xff");
+  EXPECT_EQ(res.result_int(), 404u);
+  EXPECT_EQ(res.body(), "{\"error\":\"no API is deployed at /caf\xef\xbf\xbd\"}");
 }
 
 }  // namespace

@@ -357,6 +357,7 @@ void LocalBackend::StartLocked(const ApiTarget& target, Slot& slot, TimePoint no
   env.try_emplace("OPENBLAS_NUM_THREADS", intra_op);
   env["AXON_API"] = target.api;
   env["AXON_REPLICA_ID"] = slot.id;
+  env["AXON_API_VERSION"] = std::to_string(slot.version);  // also the v2 model_version
   env["AXON_HOME"] = options_.home.root.string();
   auto handle = processes_.Start({.api = target.api,
                                   .replica_id = slot.id,

@@ -90,6 +90,7 @@ contract::GatewayFlags GatewayFlagsFor(const contract::OperatorFlags& f, const A
   contract::GatewayFlags g;
   g.host = f.gateway_host;
   g.port = f.gateway_port;
+  g.grpc_port = f.grpc_port;
   g.threads = f.gateway_threads;
   g.admin_listen = "@axon-admin-" + Sha256Hex(home.root.string()).substr(0, 16);
   g.limits = f.limits;

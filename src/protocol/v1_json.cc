@@ -1,12 +1,11 @@
 #include "protocol/v1_json.h"
 
-#include <charconv>
-#include <cmath>
 #include <cstring>
 #include <limits>
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/json_elements.h"
 #include "protocol/json_limits.h"
 
 namespace axon::protocol {
@@ -123,6 +122,8 @@ class InstanceWriter {
         if (!value.is_boolean()) return Mismatch(value, prefix, depth);
         Put(static_cast<uint8_t>(value.get<bool>()));
         return OkStatus();
+      default:  // model inputs have native dtypes only
+        break;
     }
     return Mismatch(value, prefix, depth);
   }
@@ -234,42 +235,10 @@ StatusOr<Tensor> DecodeInput(const json& instances, const TensorInfo& info,
   return out;
 }
 
-template <typename T>
-void AppendNumber(std::string& out, T v) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (!std::isfinite(v)) {
-      out += "null";
-      return;
-    }
-  }
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, end);
-}
-
 // Appends `count` elements of `t` starting at flat index `offset`, nested by `shape[depth:]`.
 void AppendNested(std::string& out, const Tensor& t, size_t depth, size_t& offset) {
   if (depth == t.shape.size()) {
-    switch (t.dtype) {
-      case DType::kFloat32:
-        AppendNumber(out, t.values<float>()[offset]);
-        break;
-      case DType::kFloat64:
-        AppendNumber(out, t.values<double>()[offset]);
-        break;
-      case DType::kInt32:
-        AppendNumber(out, t.values<int32_t>()[offset]);
-        break;
-      case DType::kInt64:
-        AppendNumber(out, t.values<int64_t>()[offset]);
-        break;
-      case DType::kUInt8:
-        AppendNumber(out, static_cast<int>(t.values<uint8_t>()[offset]));
-        break;
-      case DType::kBool:
-        out += t.values<uint8_t>()[offset] ? "true" : "false";
-        break;
-    }
+    AppendJsonElement(out, t, offset);
     ++offset;
     return;
   }

@@ -1,12 +1,18 @@
-// Server-side batching: items submitted one at a time leave in batches. A batch is handed to a
-// worker when it holds max_batch_size items or batch_interval after its first item arrived,
-// whichever comes first. Each of `workers` threads runs one batch at a time, so while all are
-// busy, new items gather into fuller batches.
+// Server-side batching: items submitted one at a time leave in batches, by one of two
+// policies (BatchPolicy):
+//   adaptive (interval 0): a batch leaves as soon as a worker is free, with what is queued then
+//     (up to max_batch_size). A lone item on an idle batcher runs at once; while the workers
+//     run, arrivals queue, and the next batch takes them.
+//   fixed interval (Cortex's): a batch leaves when it holds max_batch_size items or `interval`
+//     after its first item arrived, whichever comes first.
+// Each of `workers` threads runs one batch at a time, so while all are busy, new items gather
+// into fuller batches.
 //
 // Threading: Submit() from any thread; `run` is called on the batcher's own worker threads.
 // The destructor runs what is queued, then joins the workers.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -17,14 +23,35 @@
 
 namespace axon::replica {
 
+// When a batch leaves the queue. A pure function of what is queued and the time, so the tests
+// drive it with made-up times.
+struct BatchPolicy {
+  using Clock = std::chrono::steady_clock;
+  size_t max_batch_size = 1;
+  Clock::duration interval{0};  // 0: adaptive
+
+  // How many of the `queued` items (the oldest arrived at `first_arrival`) a free worker takes
+  // `now`; 0 while the batch is not due yet, and then `*due` is when it will be.
+  size_t Take(size_t queued, Clock::time_point first_arrival, Clock::time_point now,
+              Clock::time_point* due) const {
+    if (queued == 0) return 0;
+    const size_t batch = std::min(queued, max_batch_size);
+    if (queued >= max_batch_size || interval == Clock::duration::zero()) return batch;
+    *due = first_arrival + interval;
+    return now >= *due ? batch : 0;
+  }
+};
+
 template <typename T>
 class Batcher {
  public:
   using Clock = std::chrono::steady_clock;
   using RunBatch = std::function<void(std::vector<T>& batch)>;
 
+  // `interval` 0: adaptive (see above).
   Batcher(size_t max_batch_size, Clock::duration interval, int workers, RunBatch run)
-      : max_(max_batch_size), interval_(interval), run_(std::move(run)) {
+      : policy_{.max_batch_size = std::max<size_t>(1, max_batch_size), .interval = interval},
+        run_(std::move(run)) {
     for (int i = 0; i < std::max(1, workers); ++i) threads_.emplace_back([this] { Work(); });
   }
   ~Batcher() {
@@ -43,7 +70,7 @@ class Batcher {
     {
       std::lock_guard lock(mu_);
       queue_.push_back({std::move(item), Clock::now()});
-      wake = queue_.size() == 1 || queue_.size() >= max_;
+      wake = queue_.size() == 1 || queue_.size() >= policy_.max_batch_size;
     }
     if (wake) changed_.notify_all();
   }
@@ -60,13 +87,15 @@ class Batcher {
     while (true) {
       changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, nothing left
-      const Clock::time_point due = queue_.front().arrived + interval_;
-      if (queue_.size() < max_ && !stopping_ && Clock::now() < due) {
+      Clock::time_point due;
+      size_t take = policy_.Take(queue_.size(), queue_.front().arrived, Clock::now(), &due);
+      if (stopping_) take = std::min(queue_.size(), policy_.max_batch_size);
+      if (take == 0) {
         changed_.wait_until(lock, due);
         continue;  // re-check: another worker may have taken these items
       }
       batch.clear();
-      while (!queue_.empty() && batch.size() < max_) {
+      while (batch.size() < take) {
         batch.push_back(std::move(queue_.front().item));
         queue_.pop_front();
       }
@@ -77,8 +106,7 @@ class Batcher {
     }
   }
 
-  const size_t max_;
-  const Clock::duration interval_;
+  const BatchPolicy policy_;
   const RunBatch run_;
   std::mutex mu_;
   std::condition_variable changed_;

@@ -6,11 +6,78 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 
 namespace axon::replica {
 namespace {
 
 using namespace std::chrono_literals;
+using Clock = BatchPolicy::Clock;
+
+// --- The policy, with made-up times ---
+
+TEST(BatchPolicy, AdaptiveTakesALoneItemAtOnce) {
+  const BatchPolicy adaptive{.max_batch_size = 8, .interval = Clock::duration::zero()};
+  const Clock::time_point t0{};
+  Clock::time_point due{};
+  EXPECT_EQ(adaptive.Take(1, t0, t0, &due), 1u);  // no waiting: it arrived this instant
+  EXPECT_EQ(adaptive.Take(0, t0, t0, &due), 0u);
+}
+
+TEST(BatchPolicy, AdaptiveTakesWhatIsQueuedUpToTheMax) {
+  const BatchPolicy adaptive{.max_batch_size = 4, .interval = Clock::duration::zero()};
+  const Clock::time_point t0{};
+  Clock::time_point due{};
+  EXPECT_EQ(adaptive.Take(3, t0, t0 + 1ms, &due), 3u);
+  EXPECT_EQ(adaptive.Take(10, t0, t0 + 1ms, &due), 4u);
+}
+
+TEST(BatchPolicy, FixedIntervalWaitsForTheBatchToFill) {
+  const BatchPolicy fixed{.max_batch_size = 4, .interval = 10ms};
+  const Clock::time_point t0 = Clock::time_point{} + 1s;
+  Clock::time_point due{};
+  EXPECT_EQ(fixed.Take(1, t0, t0 + 3ms, &due), 0u);
+  EXPECT_EQ(due, t0 + 10ms);
+  EXPECT_EQ(fixed.Take(3, t0, t0 + 9ms, &due), 0u);
+  EXPECT_EQ(fixed.Take(3, t0, t0 + 10ms, &due), 3u);  // due
+  EXPECT_EQ(fixed.Take(4, t0, t0 + 1ms, &due), 4u);   // full before it is due
+  EXPECT_EQ(fixed.Take(9, t0, t0 + 1ms, &due), 4u);   // never more than the max
+}
+
+// --- The batcher, with real threads ---
+
+// Adaptive: while the one worker runs a batch, arrivals queue; the next batch takes them all
+// (up to the max). The first batch is held until the test has queued the others, so which
+// items form a batch does not depend on timing.
+TEST(Batcher, AdaptiveBatchesTakeWhatQueuedWhileTheWorkerRan) {
+  std::mutex mu;
+  std::vector<std::vector<int>> batches;
+  std::promise<void> first_running, release_first, all_done;
+  auto release = release_first.get_future().share();
+  int seen = 0;
+  {
+    Batcher<int> batcher(4, Clock::duration::zero(), 1, [&](std::vector<int>& batch) {
+      bool first = false;
+      {
+        std::lock_guard lock(mu);
+        first = batches.empty();
+        batches.push_back(batch);
+        seen += static_cast<int>(batch.size());
+        if (seen == 7) all_done.set_value();
+      }
+      if (first) {
+        first_running.set_value();
+        release.wait();
+      }
+    });
+    batcher.Submit(0);  // alone on an idle batcher: runs at once, by itself
+    ASSERT_EQ(first_running.get_future().wait_for(5s), std::future_status::ready);
+    for (int i = 1; i < 7; ++i) batcher.Submit(i);
+    release_first.set_value();
+    ASSERT_EQ(all_done.get_future().wait_for(5s), std::future_status::ready);
+  }
+  EXPECT_EQ(batches, (std::vector<std::vector<int>>{{0}, {1, 2, 3, 4}, {5, 6}}));
+}
 
 TEST(Batcher, FullBatchesLeaveWithoutWaitingForTheInterval) {
   std::mutex mu;

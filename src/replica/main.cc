@@ -5,6 +5,7 @@
 // --port-file (so a slow predictor load is visible as "loading", not as silence), then loads
 // the predictor. If loading fails it writes the reason to --error-file and exits with
 // kExitPredictorFailed.
+#include <cstdlib>
 #include <fstream>
 
 #include <spdlog/spdlog.h>
@@ -89,8 +90,10 @@ int main(int argc, char** argv) {
     ReportFailure(flags, spec.status().message());
     return kExitPredictorFailed;
   }
-  axon::replica::ReplicaService service(spec->name, flags.replica_id,
-                                        spec->predictor.threads_per_process,
+  // The operator names the API version in the environment (AXON_API_VERSION).
+  const char* api_version = std::getenv("AXON_API_VERSION");
+  axon::replica::ReplicaService service(spec->name, api_version != nullptr ? api_version : "",
+                                        flags.replica_id, spec->predictor.threads_per_process,
                                         spec->predictor.server_side_batching);
   const axon::http::ServerOptions server_options{.host = flags.host,
                                                  .port = flags.port,

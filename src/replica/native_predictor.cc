@@ -1,19 +1,13 @@
 #include "replica/native_predictor.h"
 
 #include "protocol/v1_json.h"
+#include "protocol/v2_model_inputs.h"
+#include "replica/v2_infer.h"
 
 namespace axon::replica {
 namespace {
 
 using tensor::Tensor;
-
-// Our own checks (4xx) speak to the client as they are; a runtime's failure (5xx) may carry
-// paths and tracebacks and goes through PredictResponse::Failure.
-PredictResponse ErrorFor(const Status& status) {
-  const int code = HttpStatusFor(status.code());
-  return code < 500 ? PredictResponse::Error(code, status.message())
-                    : PredictResponse::Failure(code, status.message());
-}
 
 bool Stackable(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
   for (size_t i = 0; i < a.size(); ++i) {
@@ -42,10 +36,42 @@ PredictResponse NativePredictor::Predict(const PredictRequest& request) {
   return response;
 }
 
+Status NativePredictor::Decode(const PredictRequest& request, std::vector<Tensor>& inputs,
+                               std::optional<protocol::v2::InferRequest>& v2) const {
+  if (request.protocol == Protocol::kOpenInference) {
+    auto decoded = DecodeV2Request(request);
+    if (!decoded.ok()) return decoded.status();
+    auto tensors = protocol::v2::InputsForSignature(*decoded, model_.model->signature());
+    if (!tensors.ok()) return tensors.status();
+    inputs = std::move(tensors).value();
+    v2 = std::move(decoded).value();
+    return OkStatus();
+  }
+  auto decoded = protocol::DecodeV1Instances(request.body, model_.model->signature());
+  if (!decoded.ok()) return decoded.status();
+  inputs = std::move(decoded).value();
+  return OkStatus();
+}
+
+PredictResponse NativePredictor::Answer(const PredictRequest& request,
+                                        const std::optional<protocol::v2::InferRequest>& v2,
+                                        const std::vector<Tensor>& outputs, int64_t row,
+                                        int64_t count) {
+  if (!v2) return {200, protocol::EncodeV1Predictions(outputs, row, count)};
+  if (row == 0 && (outputs.empty() || outputs[0].shape[0] == count)) {
+    return V2Answer(request, *v2, outputs);
+  }
+  std::vector<Tensor> rows;
+  rows.reserve(outputs.size());
+  for (const Tensor& t : outputs) rows.push_back(tensor::SliceRows(t, row, count));
+  return V2Answer(request, *v2, rows);
+}
+
 std::vector<PredictResponse> NativePredictor::PredictBatch(
     std::span<const PredictRequest* const> requests) {
   std::vector<PredictResponse> responses(requests.size());
   std::vector<std::vector<Tensor>> inputs(requests.size());
+  std::vector<std::optional<protocol::v2::InferRequest>> v2(requests.size());
   std::vector<size_t> pending;  // requests whose inputs decoded
   for (size_t i = 0; i < requests.size(); ++i) {
     if (requests[i]->is_get) {
@@ -55,12 +81,10 @@ std::vector<PredictResponse> NativePredictor::PredictBatch(
           "describes the model's inputs");
       continue;
     }
-    auto decoded = protocol::DecodeV1Instances(requests[i]->body, model_.model->signature());
-    if (!decoded.ok()) {
-      responses[i] = ErrorFor(decoded.status());
+    if (Status s = Decode(*requests[i], inputs[i], v2[i]); !s.ok()) {
+      responses[i] = ErrorAnswer(s);
       continue;
     }
-    inputs[i] = std::move(decoded).value();
     pending.push_back(i);
   }
   const int batch_size = static_cast<int>(requests.size());
@@ -89,9 +113,8 @@ std::vector<PredictResponse> NativePredictor::PredictBatch(
     int64_t row = 0;
     for (size_t i : group) {
       const int64_t count = group.size() == 1 ? rows : inputs[i][0].shape[0];
-      responses[i] = outputs.ok()
-                         ? PredictResponse{200, protocol::EncodeV1Predictions(*outputs, row, count)}
-                         : ErrorFor(outputs.status());
+      responses[i] = outputs.ok() ? Answer(*requests[i], v2[i], *outputs, row, count)
+                                  : ErrorAnswer(outputs.status());
       row += count;
     }
   }

@@ -1,11 +1,15 @@
-// Serves a native model (model.h) over the V1 JSON protocol: decodes {"instances": [...]}
-// against the model's signature, runs the model, encodes {"predictions": [...]}. In a batch,
-// requests whose tensors stack (same dtypes and shapes past the batch dimension) share one
-// model call; the others run in calls of their own.
+// Serves a native model (model.h) over the V1 JSON protocol (decodes {"instances": [...]}
+// against the model's signature, runs the model, encodes {"predictions": [...]}) and over the
+// Open Inference Protocol (replica/v2_infer.h). In a batch, requests whose tensors stack (same
+// dtypes and shapes past the batch dimension) share one model call, whatever protocol each came
+// in; the others run in calls of their own.
 //
 // Thread-safe: holds no mutable state beyond the model, which is itself thread-safe.
 #pragma once
 
+#include <optional>
+
+#include "protocol/v2_request.h"
 #include "replica/model_loader.h"
 #include "replica/predictor.h"
 
@@ -21,6 +25,15 @@ class NativePredictor final : public Predictor {
   std::optional<nlohmann::json> Metadata() const override { return model_.Describe(); }
 
  private:
+  // The model's inputs of one request; `v2` is set for an Open Inference Protocol request.
+  Status Decode(const PredictRequest& request, std::vector<tensor::Tensor>& inputs,
+                std::optional<protocol::v2::InferRequest>& v2) const;
+  // The answer to one request: rows [row, row + count) of `outputs`.
+  static PredictResponse Answer(const PredictRequest& request,
+                                const std::optional<protocol::v2::InferRequest>& v2,
+                                const std::vector<tensor::Tensor>& outputs, int64_t row,
+                                int64_t count);
+
   LoadedModel model_;
 };
 

@@ -24,12 +24,22 @@ using KeyValues = std::vector<std::pair<std::string, std::string>>;
 // Views into the HTTP request, valid for the duration of one Predict() call.
 using KeyValueViews = std::vector<std::pair<std::string_view, std::string_view>>;
 
+// How a request reached the replica: at the API's own endpoint (POST|GET /predict, whose
+// format the predictor chooses), or in the Open Inference Protocol (POST /v2/infer, see
+// replica/v2_infer.h).
+enum class Protocol { kEndpoint, kOpenInference };
+
 struct PredictRequest {
-  bool is_get = false;            // GET (predictor's get()) rather than POST (predict())
+  bool is_get = false;  // GET (predictor's get()) rather than POST (predict())
+  Protocol protocol = Protocol::kEndpoint;
   std::string_view body;          // raw request body
   std::string_view content_type;  // as sent; decides how the body is decoded
   KeyValues query_params;         // decoded query string
   KeyValueViews headers;          // request headers, including X-Request-ID
+  // The model, as the Open Inference Protocol names it: the API and the API version this
+  // replica serves ("" when it was not told).
+  std::string_view model_name;
+  std::string_view model_version;
 };
 
 struct PredictResponse {
@@ -37,6 +47,7 @@ struct PredictResponse {
   std::string body;  // the answer; unused when `error` is set
   std::string content_type = "application/json";
   int batch_size = 0;  // requests in the batch that answered this one; 0 when not batched
+  KeyValues headers;   // further response headers (Inference-Header-Content-Length)
   // A failure: the message the client sees (the replica sends {"error": ..., "request_id":
   // ...}). Never a server path or a traceback: see Failure().
   std::optional<std::string> error;

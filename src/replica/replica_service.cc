@@ -5,6 +5,7 @@
 #include "http/responses.h"
 #include "http/run_on.h"
 #include "http/url.h"
+#include "protocol/v2_types.h"
 
 namespace axon::replica {
 namespace bhttp = http::bhttp;
@@ -37,6 +38,7 @@ http::Response ToResponse(PredictResponse answer, std::string_view request_id) {
     if (answer.batch_size > 0) {
       response.set("X-Axon-Batch-Size", std::to_string(answer.batch_size));
     }
+    for (const auto& [name, value] : answer.headers) response.set(name, value);
     return response;
   }
   if (!answer.log_detail.empty()) {
@@ -49,9 +51,11 @@ http::Response ToResponse(PredictResponse answer, std::string_view request_id) {
 
 }  // namespace
 
-ReplicaService::ReplicaService(std::string api_name, std::string replica_id, int execution_threads,
+ReplicaService::ReplicaService(std::string api_name, std::string api_version,
+                               std::string replica_id, int execution_threads,
                                const spec::BatchingSpec& batching)
     : api_name_(std::move(api_name)),
+      api_version_(std::move(api_version)),
       replica_id_(std::move(replica_id)),
       execution_(batching.enabled() ? 1 : static_cast<size_t>(std::max(1, execution_threads))) {
   if (batching.enabled()) {
@@ -125,7 +129,7 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
         ? http::JsonResponse(200, {{"status", "ready"}, {"replica", replica_id_}})
         : http::JsonResponse(503, {{"status", "loading"}, {"replica", replica_id_}});
   }
-  if (path != "/predict" && path != "/metadata") {
+  if (path != "/predict" && path != "/metadata" && path != protocol::v2::kReplicaInferPath) {
     co_return http::JsonError(404, "no such path " + std::string(path));
   }
   const std::string_view request_id = request[kRequestIdHeader];
@@ -143,11 +147,16 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
     (*metadata)["name"] = api_name_;
     co_return http::JsonResponse(200, *metadata);
   }
+  const bool v2 = path == protocol::v2::kReplicaInferPath;
+  if (v2 && request.method() != bhttp::verb::post) co_return http::JsonError(405, "use POST");
   if (request.method() != bhttp::verb::post && request.method() != bhttp::verb::get) {
     co_return http::JsonError(405, "use POST (or GET if the predictor has get())");
   }
   PredictRequest call;
   call.is_get = request.method() == bhttp::verb::get;
+  call.protocol = v2 ? Protocol::kOpenInference : Protocol::kEndpoint;
+  call.model_name = api_name_;
+  call.model_version = api_version_;
   call.body = request.body();
   call.content_type = request[bhttp::field::content_type];
   call.query_params = http::ParseQuery(http::TargetQuery(request.target()));

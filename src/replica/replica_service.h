@@ -1,6 +1,7 @@
 // The HTTP face of one replica: GET /healthz (200 once the predictor is loaded, 503 before),
-// POST /predict and GET /predict (run on execution threads), GET /metadata (the model's inputs
-// and outputs, for predictors that have a model).
+// POST /predict and GET /predict (run on execution threads), POST /v2/infer (an Open Inference
+// Protocol request, also run on execution threads; see v2_infer.h), GET /metadata (the model's
+// inputs and outputs, for predictors that have a model).
 //
 // With server_side_batching, predict calls go through a Batcher whose workers are the execution
 // threads; without it, each call runs on its own on the execution pool.
@@ -22,8 +23,9 @@ namespace axon::replica {
 
 class ReplicaService {
  public:
-  ReplicaService(std::string api_name, std::string replica_id, int execution_threads,
-                 const spec::BatchingSpec& batching);
+  // `api_version`: the API version this replica serves, "" if unknown (named in v2 answers).
+  ReplicaService(std::string api_name, std::string api_version, std::string replica_id,
+                 int execution_threads, const spec::BatchingSpec& batching);
   ~ReplicaService();
 
   // Makes the replica ready. Call once.
@@ -44,6 +46,7 @@ class ReplicaService {
   void RunBatch(std::vector<BatchedCall>& batch);
 
   const std::string api_name_;
+  const std::string api_version_;
   const std::string replica_id_;
   http::asio::thread_pool execution_;
   std::unique_ptr<Batcher<BatchedCall>> batcher_;  // null without server_side_batching

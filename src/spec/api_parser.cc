@@ -159,6 +159,11 @@ std::optional<std::string> CheckEndpoint(const Field& field, const std::string& 
   if (endpoint.starts_with("/_axon")) {
     return fail("must not start with \"/_axon\" (reserved for axon's own routes)");
   }
+  if (endpoint == "/v2" || endpoint.starts_with("/v2/")) {
+    return fail(
+        "must not be \"/v2\" or start with \"/v2/\" (reserved for the Open Inference "
+        "Protocol)");
+  }
   return endpoint;
 }
 
@@ -181,7 +186,13 @@ void ParseNetworking(const Field* section, ErrorList& errors, ParsedApi* api) {
   ParseNetworkingLimits(fields, errors, &api->spec.networking);
   const Field* endpoint = fields.Get("endpoint");
   if (endpoint == nullptr) {
-    if (api->name_ok) api->spec.networking.endpoint = "/" + api->spec.name;
+    if (!api->name_ok) return;
+    api->spec.networking.endpoint = "/" + api->spec.name;
+    if (api->spec.name == "v2") {
+      errors.Add(api->name_line, "name",
+                 "an API named \"v2\" needs a networking.endpoint: its default endpoint, \"/v2\", "
+                 "is reserved for the Open Inference Protocol");
+    }
     return;
   }
   api->endpoint_line = endpoint->line;

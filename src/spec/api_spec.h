@@ -45,11 +45,13 @@ struct ModelSpec {
   bool operator==(const ModelSpec&) const = default;
 };
 
-// Cortex's server_side_batching: a batch runs when it holds max_batch_size requests or
-// batch_interval after its first request, whichever comes first.
+// server_side_batching. With a batch_interval (Cortex's policy) a batch runs when it holds
+// max_batch_size requests or batch_interval after its first request, whichever comes first;
+// without one (0), batching is adaptive: a batch runs as soon as a worker is free, with the
+// requests queued by then (replica/batcher.h).
 struct BatchingSpec {
   int64_t max_batch_size = 0;  // 0 = batching off
-  Millis batch_interval{0};
+  Millis batch_interval{0};    // 0 = adaptive
   bool enabled() const { return max_batch_size > 0; }
   bool operator==(const BatchingSpec&) const = default;
 };

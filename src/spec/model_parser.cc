@@ -73,11 +73,12 @@ void ParseTensors(const Field& field, ErrorList& errors, std::vector<TensorDecl>
     }
     if (const Field* dtype = fields.Get("dtype")) {
       if (auto text = ReadScalar(*dtype, "a dtype", errors)) {
-        if (tensor::DTypeFromName(*text)) {
+        if (auto d = tensor::DTypeFromName(*text); d && tensor::IsNativeDType(*d)) {
           decl.dtype = *text;
         } else {
-          errors.Add(dtype->line, dtype->path,
-                     "must be one of " + tensor::DTypeNames() + ", got " + Describe(dtype->value));
+          errors.Add(
+              dtype->line, dtype->path,
+              "must be one of " + tensor::NativeDTypeNames() + ", got " + Describe(dtype->value));
         }
       }
     }
@@ -170,22 +171,20 @@ void ParseBatching(const Field& field, ErrorList& errors, BatchingSpec* out) {
     errors.Add(field.line, field.path + ".max_batch_size",
                "is required: the most requests one batch may hold, e.g. 32");
   }
+  // Without batch_interval (or with 0) batching is adaptive: a batch leaves as soon as a
+  // worker is free (replica/batcher.h).
   if (const Field* interval = fields.Get("batch_interval")) {
     auto parse = [](std::string_view text) -> StatusOr<Millis> {
       StatusOr<Millis> d = ParseDuration(text);
-      if (d.ok() && (d->count() <= 0 || d->count() > 60'000)) {
-        return InvalidArgument("must be a duration from 1ms to 60s");
+      if (d.ok() && d->count() > 60'000) {
+        return InvalidArgument("must be a duration from 0 (adaptive batching) to 60s");
       }
       return d;
     };
-    if (auto d =
-            ReadParsed<Millis>(*interval, "a duration like \"10ms\" or \"0.1s\"", +parse, errors)) {
+    if (auto d = ReadParsed<Millis>(*interval, "a duration like \"10ms\" or \"0.1s\", or 0", +parse,
+                                    errors)) {
       out->batch_interval = *d;
     }
-  } else {
-    errors.Add(field.line, field.path + ".batch_interval",
-               "is required: how long a batch waits for more requests after its first, e.g. "
-               "\"10ms\"");
   }
 }
 

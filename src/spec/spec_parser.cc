@@ -1,13 +1,17 @@
 #include "spec/spec_parser.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "spec/api_parser.h"
@@ -93,6 +97,126 @@ void ParseDocuments(const std::vector<YAML::Node>& docs, const std::string& file
   for (ParsedApi& api : apis) out->push_back(std::move(api.spec));
 }
 
+// The offset of the first byte that does not belong to a well-formed UTF-8 sequence (Unicode
+// table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF), or npos.
+size_t FirstInvalidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t continuation = 0;                // bytes after the first
+    unsigned char low = 0x80, high = 0xBF;  // range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      continuation = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      continuation = 2;
+      low = c == 0xE0 ? 0xA0 : 0x80;
+      high = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      continuation = 3;
+      low = c == 0xF0 ? 0x90 : 0x80;
+      high = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+      return i;
+    }
+    if (text.size() - i <= continuation) return i;
+    for (size_t k = 1; k <= continuation; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xBF)) return i;
+    }
+    i += continuation + 1;
+  }
+  return std::string_view::npos;
+}
+
+// Specs are UTF-8 text: every string in them ends up in JSON (state store, management API).
+bool CheckUtf8(std::string_view yaml, ErrorList& errors) {
+  const size_t bad = FirstInvalidUtf8(yaml);
+  if (bad == std::string_view::npos) return true;
+  const std::string_view before = yaml.substr(0, bad);
+  const size_t line_start = before.rfind('\n');
+  const size_t column = line_start == std::string_view::npos ? bad + 1 : bad - line_start;
+  char byte[8];
+  std::snprintf(byte, sizeof(byte), "0x%02X", static_cast<unsigned char>(yaml[bad]));
+  errors.Add(1 + static_cast<int>(std::count(before.begin(), before.end(), '\n')), "",
+             std::string("not valid UTF-8: byte ") + byte + " in column " + std::to_string(column) +
+                 "; save the file as UTF-8");
+  return false;
+}
+
+// A first pass over a YAML stream's events, for what yaml-cpp 0.7 gets wrong: a document that
+// starts where the one before did (a stray token such as "," that no document consumes, on
+// which YAML::LoadAll adds empty documents until memory runs out), and a scalar that is not
+// valid UTF-8 (the escapes \N and \_ become the bare bytes 0x85 and 0xA0).
+class StreamCheck : public YAML::EventHandler {
+ public:
+  bool stuck() const { return stuck_; }
+  const YAML::Mark& document_start() const { return document_start_; }
+  // The first scalar that is not valid UTF-8, if any.
+  const std::optional<YAML::Mark>& bad_scalar() const { return bad_scalar_; }
+  unsigned char bad_byte() const { return bad_byte_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    stuck_ = documents_++ > 0 && mark.pos == document_start_.pos;
+    document_start_ = mark;
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string& value) override {
+    const size_t bad = FirstInvalidUtf8(value);
+    if (bad == std::string::npos || bad_scalar_) return;
+    bad_scalar_ = mark;
+    bad_byte_ = static_cast<unsigned char>(value[bad]);
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  size_t documents_ = 0;
+  bool stuck_ = false;
+  YAML::Mark document_start_;
+  std::optional<YAML::Mark> bad_scalar_;
+  unsigned char bad_byte_ = 0;
+};
+
+// YAML::LoadAll after a StreamCheck pass: a stray token is a syntax error (thrown, like
+// yaml-cpp's own), a scalar that is not UTF-8 an error in `errors` (then nullopt).
+std::optional<std::vector<YAML::Node>> LoadAll(const std::string& yaml, ErrorList& errors) {
+  std::istringstream in(yaml);
+  YAML::Parser parser(in);
+  StreamCheck check;
+  while (parser.HandleNextDocument(check)) {
+    if (check.stuck()) {
+      const auto pos = static_cast<size_t>(check.document_start().pos);
+      const bool printable =
+          pos < yaml.size() && std::isgraph(static_cast<unsigned char>(yaml[pos]));
+      throw YAML::ParserException(
+          check.document_start(),
+          "unexpected " + (printable ? "\"" + yaml.substr(pos, 1) + "\"" : "character") +
+              " where a value should start");
+    }
+  }
+  if (const auto& mark = check.bad_scalar()) {
+    char byte[8];
+    std::snprintf(byte, sizeof(byte), "0x%02X", check.bad_byte());
+    errors.Add(mark->line + 1, "",
+               std::string("a string here is not valid UTF-8 (it holds the byte ") + byte +
+                   "; the escapes \"\\N\" and \"\\_\" give such bytes): write the character "
+                   "itself");
+    return std::nullopt;
+  }
+  return YAML::LoadAll(yaml);
+}
+
 fs::path SpecDir(const fs::path& file) {
   std::error_code ec;
   fs::path absolute = fs::absolute(file, ec);
@@ -123,9 +247,11 @@ std::string ParseResult::ErrorText() const {
 ParseResult ParseSpecText(std::string_view yaml, const fs::path& file) {
   ParseResult result;
   ErrorList errors(file.string(), &result.errors);
+  if (!CheckUtf8(yaml, errors)) return result;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
-    ParseDocuments(docs, file.string(), SpecDir(file), errors, &result.apis);
+    if (auto docs = LoadAll(std::string(yaml), errors)) {
+      ParseDocuments(*docs, file.string(), SpecDir(file), errors, &result.apis);
+    }
   } catch (const YAML::Exception& e) {
     errors.SetApi("");
     errors.Add(e.mark.is_null() ? 0 : e.mark.line + 1, "",

@@ -274,6 +274,18 @@ std::string TwoApis(const std::string& second_name, const std::string& extra) {
          extra;
 }
 
+// predictor.config with ten levels of aliases, each a list of ten uses of the one before:
+// 10^10 values once expanded, in a few hundred bytes.
+std::string AliasBomb() {
+  std::string yaml = "  config:\n    l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    std::string uses;
+    for (int k = 0; k < 10; ++k) uses += (k ? ", *l" : "*l") + std::to_string(i - 1);
+    yaml += "    l" + std::to_string(i) + ": &l" + std::to_string(i) + " [" + uses + "]\n";
+  }
+  return yaml;
+}
+
 const BadSpec kBadSpecs[] = {
     {"IntIsString", Head() + "autoscaling:\n  min_replicas: abc\n", 7, "autoscaling.min_replicas",
      "must be an integer >= 0, got \"abc\""},
@@ -344,6 +356,10 @@ const BadSpec kBadSpecs[] = {
      "name: iris\nkind: RealtimeAPI\npredictor:\n  type: torchscript\n  model_path: m\n"
      "  inputs: [{name: x, dtype: float, shape: [4]}]\n",
      6, "predictor.inputs[0].dtype", "must be one of float32, float64"},
+    {"NonNativeDtype",
+     "name: iris\nkind: RealtimeAPI\npredictor:\n  type: torchscript\n  model_path: m\n"
+     "  inputs: [{name: x, dtype: int16, shape: [4]}]\n",
+     6, "predictor.inputs[0].dtype", "must be one of float32, float64, int32, int64, uint8, bool"},
     {"ZeroDimension",
      "name: iris\nkind: RealtimeAPI\npredictor:\n  type: torchscript\n  model_path: m\n"
      "  inputs: [{name: x, shape: [4, 0]}]\n",
@@ -354,9 +370,12 @@ const BadSpec kBadSpecs[] = {
      std::string(kMinimal) +
          "  models: [{name: a, type: onnx, model_path: m}, {name: a, type: onnx, model_path: m}]\n",
      6, "predictor.models[1].name", "duplicate model name \"a\""},
-    {"BatchingWithoutInterval",
-     std::string(kMinimal) + "  server_side_batching:\n    max_batch_size: 8\n", 6,
-     "predictor.server_side_batching.batch_interval", "is required"},
+    {"BatchingWithoutSize",
+     std::string(kMinimal) + "  server_side_batching:\n    batch_interval: 5ms\n", 6,
+     "predictor.server_side_batching.max_batch_size", "is required"},
+    {"BatchIntervalTooLong",
+     std::string(kMinimal) + "  server_side_batching: {max_batch_size: 8, batch_interval: 2m}\n", 6,
+     "predictor.server_side_batching.batch_interval", "from 0 (adaptive batching) to 60s"},
     {"BatchTooLarge",
      std::string(kMinimal) +
          "  server_side_batching: {max_batch_size: 5000, batch_interval: 10ms}\n",
@@ -418,6 +437,11 @@ const BadSpec kBadSpecs[] = {
      "must not contain \"//\""},
     {"EndpointReserved", Head() + "networking:\n  endpoint: /_axon/health\n", 7,
      "networking.endpoint", "reserved"},
+    {"EndpointOpenInference", Head() + "networking:\n  endpoint: /v2/models/x\n", 7,
+     "networking.endpoint", "reserved for the Open Inference Protocol"},
+    {"NameV2WithoutEndpoint",
+     "name: v2\nkind: RealtimeAPI\npredictor:\n  type: python\n  path: predictor.py\n", 1, "name",
+     "its default endpoint, \"/v2\", is reserved"},
     {"EndpointRoot", Head() + "networking:\n  endpoint: /\n", 7, "networking.endpoint",
      "other than \"/\""},
     {"TimeoutZero", Head() + "networking:\n  timeout: 0s\n", 7, "networking.timeout",
@@ -434,6 +458,17 @@ const BadSpec kBadSpecs[] = {
      "variable names must be letters"},
     {"ConfigInfinity", Head() + "  config:\n    limit: .inf\n", 7, "predictor.config.limit",
      "infinity and NaN cannot be represented"},
+    {"ConfigAliasBomb", Head() + AliasBomb(), 6, "predictor.config",
+     "holds more than 100000 values (each use of an alias, *name, counts anew)"},
+    {"NotUtf8", Head() + "  config: {label: caf\xe9}\n", 6, "",
+     "not valid UTF-8: byte 0xE9 in column 22; save the file as UTF-8"},
+    {"Utf8Surrogate", Head() + "  config: {label: \xed\xa0\x80}\n", 6, "",
+     "byte 0xED in column 19"},
+    {"EscapeGivesLatin1Byte", Head() + "  config: {label: \"a\\Nb\"}\n", 6, "",
+     "a string here is not valid UTF-8 (it holds the byte 0x85; the escapes"},
+    {"EscapeGivesNbspByte", "name: \"a\\_b\"\n", 1, "", "holds the byte 0xA0"},
+    {"Utf8Overlong", "\xc0\xaf", 1, "", "not valid UTF-8: byte 0xC0 in column 1"},
+    {"Utf8Truncated", Head() + "# caf\xc3", 6, "", "byte 0xC3 in column 6"},
     {"DuplicateNames", TwoApis("a", ""), 5, "api \"a\": name",
      "duplicate API name; \"a\" is also declared on line 1"},
     {"DuplicateEndpoints", TwoApis("b", "  networking:\n    endpoint: shared\n"), 9,
@@ -448,6 +483,8 @@ const BadSpec kBadSpecs[] = {
      "YAML syntax error"},
     {"YamlBadIndent", "name: iris\npredictor:\n    type: python\n  path: x.py\n", 4, "",
      "YAML syntax error"},
+    {"StrayComma", ",\n", 1, "", "YAML syntax error: unexpected \",\" where a value should start"},
+    {"StrayBracketAfterApi", std::string(kMinimal) + "]\n", 6, "", "YAML syntax error"},
     {"EmptyFile", "", 0, "", "the file is empty"},
     {"OnlyComments", "# nothing here\n", 0, "", "the file is empty"},
     {"TopLevelScalar", "hello\n", 1, "", "must hold an API (a mapping"},
@@ -476,6 +513,36 @@ TEST_P(BadSpecTest, ReportsFieldLineAndReason) {
 
 INSTANTIATE_TEST_SUITE_P(Malformed, BadSpecTest, ::testing::ValuesIn(kBadSpecs),
                          [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(SpecFileTest, AcceptsUtf8TextAndAliasesWithinTheLimit) {
+  // Two- to four-byte sequences, and aliases that expand to 10 * 100 values.
+  ParseResult result =
+      Parse(Head() +
+            "  config:\n    label: \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"\n"
+            "    ten: &ten [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n"
+            "    hundred: &hundred [*ten, *ten, *ten, *ten, *ten, *ten, *ten, *ten, "
+            "*ten, *ten]\n"
+            "    more: [*hundred, *hundred, *hundred, *hundred, *hundred, *hundred, "
+            "*hundred, *hundred, *hundred, *hundred]\n");
+  ASSERT_TRUE(result.ok()) << result.ErrorText();
+  const nlohmann::json& config = result.apis[0].predictor.config;
+  EXPECT_EQ(config["label"], "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(config["more"].size(), 10u);
+  EXPECT_EQ(config["more"][9][9][9], 10);
+  // Every accepted spec can be stored: its JSON text is valid UTF-8.
+  EXPECT_NO_THROW(ToJson(result.apis[0]).dump());
+}
+
+TEST_F(SpecFileTest, ErrorsQuotingLongTextStayValidUtf8) {
+  // Values are quoted up to 60 bytes; the cut must not split a two-byte character.
+  std::string name = "x";  // then the 60th byte is the first half of a character
+  for (int i = 0; i < 40; ++i) name += "\xc3\xa9";
+  ParseResult result = Parse("name: " + name + "\nkind: RealtimeAPI\n");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, "axon.yaml:1: ", "name", "...\""));
+  // The management API sends error text as JSON, which must be valid UTF-8.
+  EXPECT_NO_THROW(nlohmann::json(result.ErrorText()).dump()) << result.ErrorText();
+}
 
 TEST_F(SpecFileTest, DuplicateNameErrorNamesBothLines) {
   ParseResult result = Parse(TwoApis("a", ""));
@@ -574,6 +641,21 @@ TEST_F(SpecFileTest, NativeAndPythonModelSpecs) {
   EXPECT_EQ(classify.models[0].name, "resnet");
   EXPECT_EQ(classify.models[0].type, "onnx");
   EXPECT_FALSE(classify.server_side_batching.enabled());
+}
+
+TEST_F(SpecFileTest, BatchingWithoutAnIntervalIsAdaptive) {
+  for (const char* batching : {"{max_batch_size: 16}", "{max_batch_size: 16, batch_interval: 0}",
+                               "{max_batch_size: 16, batch_interval: 0ms}"}) {
+    ParseResult result =
+        Parse(std::string("- name: echo\n  kind: RealtimeAPI\n  predictor:\n    type: python\n"
+                          "    path: predictor.py\n    server_side_batching: ") +
+              batching + "\n");
+    ASSERT_TRUE(result.ok()) << batching << ": " << result.ErrorText();
+    const BatchingSpec& b = result.apis[0].predictor.server_side_batching;
+    EXPECT_TRUE(b.enabled()) << batching;
+    EXPECT_EQ(b.max_batch_size, 16);
+    EXPECT_EQ(b.batch_interval, Millis(0)) << batching;
+  }
   for (const ApiSpec& api : result.apis) {
     EXPECT_EQ(ApiSpecFromJson(nlohmann::json::parse(ToJson(api).dump())), api);
   }

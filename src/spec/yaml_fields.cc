@@ -91,7 +91,8 @@ std::string Describe(const YAML::Node& node) {
   std::string out = "\"";
   size_t count = 0;
   for (char c : text) {
-    if (++count > 60) {
+    // Cut only before a character, never inside one's UTF-8 sequence.
+    if (++count > 60 && (static_cast<unsigned char>(c) & 0xC0) != 0x80) {
       out += "...";
       break;
     }

@@ -52,11 +52,15 @@ nlohmann::json ResolveScalar(const YAML::Node& node, bool* non_finite) {
   return s;
 }
 
+// The most values one conversion produces, counting each use of an alias (*name) anew: a few
+// lines of nested aliases would otherwise expand to billions of values.
+constexpr size_t kMaxValues = 100'000;
+
 bool Convert(const YAML::Node& node, const std::string& path, int line, ErrorList& errors,
-             nlohmann::json* out);
+             size_t& values_left, nlohmann::json* out);
 
 bool ConvertMap(const YAML::Node& node, const std::string& path, ErrorList& errors,
-                nlohmann::json* out) {
+                size_t& values_left, nlohmann::json* out) {
   *out = nlohmann::json::object();
   bool ok = true;
   std::set<std::string> seen;
@@ -74,13 +78,14 @@ bool ConvertMap(const YAML::Node& node, const std::string& path, ErrorList& erro
       ok = false;
       continue;
     }
-    ok = Convert(entry.second, child, line, errors, &(*out)[key]) && ok;
+    ok = Convert(entry.second, child, line, errors, values_left, &(*out)[key]) && ok;
   }
   return ok;
 }
 
 bool Convert(const YAML::Node& node, const std::string& path, int line, ErrorList& errors,
-             nlohmann::json* out) {
+             size_t& values_left, nlohmann::json* out) {
+  if (values_left == 0 || --values_left == 0) return false;  // YamlToJson reports it
   if (!node.IsDefined() || node.IsNull()) {
     *out = nullptr;
     return true;
@@ -96,7 +101,7 @@ bool Convert(const YAML::Node& node, const std::string& path, int line, ErrorLis
     }
     return !non_finite;
   }
-  if (node.IsMap()) return ConvertMap(node, path, errors, out);
+  if (node.IsMap()) return ConvertMap(node, path, errors, values_left, out);
   *out = nlohmann::json::array();
   bool ok = true;
   size_t index = 0;
@@ -104,7 +109,7 @@ bool Convert(const YAML::Node& node, const std::string& path, int line, ErrorLis
     const int item_line = LineOf(item) > 0 ? LineOf(item) : line;
     const std::string child = path + "[" + std::to_string(index++) + "]";
     nlohmann::json value;
-    ok = Convert(item, child, item_line, errors, &value) && ok;
+    ok = Convert(item, child, item_line, errors, values_left, &value) && ok;
     out->push_back(std::move(value));
   }
   return ok;
@@ -114,7 +119,15 @@ bool Convert(const YAML::Node& node, const std::string& path, int line, ErrorLis
 
 std::optional<nlohmann::json> YamlToJson(const Field& field, ErrorList& errors) {
   nlohmann::json out;
-  if (!Convert(field.value, field.path, field.line, errors, &out)) return std::nullopt;
+  size_t values_left = kMaxValues + 1;  // the first value over the limit ends the conversion
+  const bool ok = Convert(field.value, field.path, field.line, errors, values_left, &out);
+  if (values_left == 0) {
+    errors.Add(field.line, field.path,
+               "holds more than " + std::to_string(kMaxValues) +
+                   " values (each use of an alias, *name, counts anew); make it smaller");
+    return std::nullopt;
+  }
+  if (!ok) return std::nullopt;
   return out;
 }
 

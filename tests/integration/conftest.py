@@ -1,7 +1,7 @@
 """Shared fixtures of the integration tests: a real Axon platform per test.
 
-Every test that takes the `platform` fixture gets its own AXON_HOME under tmp_path and two
-free ports, runs `axon up` against them, and at teardown runs `axon down` and then kills (by
+Every test that takes the `platform` fixture gets its own AXON_HOME under tmp_path and three
+free ports (operator, gateway HTTP, gateway gRPC), runs `axon up` against them, and at teardown runs `axon down` and then kills (by
 pid) any process of that platform that is still alive. The processes of a platform are found
 by their environment: the operator inherits AXON_HOME from `axon up`, and the gateway and the
 replicas inherit it from the operator, so /proc/PID/environ names the platform exactly.
@@ -136,11 +136,12 @@ def write_api(directory, name, predictor_source, spec_extra="", file_name="axon.
 class Platform:
     """One running local platform: its AXON_HOME, addresses and helpers to drive it."""
 
-    def __init__(self, home, work_dir, operator_port, gateway_port):
+    def __init__(self, home, work_dir, operator_port, gateway_port, grpc_port):
         self.home = Path(home)
         self.work_dir = Path(work_dir)
         self.operator_port = operator_port
         self.gateway_port = gateway_port
+        self.grpc_port = grpc_port
         self.gateway_url = f"http://127.0.0.1:{gateway_port}"
         self.operator_url = f"http://127.0.0.1:{operator_port}"
         self.http = requests.Session()
@@ -161,7 +162,8 @@ class Platform:
 
     def up(self, *extra):
         return self.axon("up", "--port", self.operator_port, "--gateway-port",
-                         self.gateway_port, "--tick-ms", 100, "--drain-ms", 3000, *extra)
+                         self.gateway_port, "--grpc-port", self.grpc_port, "--tick-ms", 100,
+                         "--drain-ms", 3000, *extra)
 
     # --- the management API --------------------------------------------------------------
 
@@ -287,8 +289,8 @@ def platform(request, tmp_path):
     home = tmp_path / "axon-home"
     work = tmp_path / "work"
     work.mkdir()
-    operator_port, gateway_port = free_ports(2)
-    p = Platform(home, work, operator_port, gateway_port)
+    operator_port, gateway_port, grpc_port = free_ports(3)
+    p = Platform(home, work, operator_port, gateway_port, grpc_port)
     marker = request.node.get_closest_marker("up_args")
     extra = [str(a) for a in marker.args] if marker else []
     result = p.up(*extra)

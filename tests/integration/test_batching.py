@@ -1,7 +1,8 @@
 """server_side_batching with real replicas: concurrent requests share model calls, each gets
-its own answer, max_batch_size holds, a lone request waits about batch_interval; Python
-predictors get lists and must return one result per payload. Also a Python predictor that runs
-a native model through model_client."""
+its own answer, max_batch_size holds, a lone request waits about batch_interval; adaptive
+batching (no batch_interval) runs a lone request by itself and gathers what queues while the
+model runs; Python predictors get lists and must return one result per payload. Also a Python
+predictor that runs a native model through model_client."""
 
 import subprocess
 import sys
@@ -98,6 +99,37 @@ def test_python_predictor_gets_lists(platform):
     assert max(r.json()["batch"] for r in responses) > 1
     bad = platform.predict("/batched", "{oops")
     assert bad.status_code == 400 and "malformed JSON" in bad.json()["error"]
+
+
+SLOW_BATCH_PREDICTOR = """\
+    import time
+
+    class PythonPredictor:
+        def predict(self, payload):
+            time.sleep(0.3)  # while this batch runs, the next requests queue
+            return [{"x": p["x"], "batch": len(payload)} for p in payload]
+    """
+
+
+def test_adaptive_batching_gathers_what_queues_while_the_model_runs(platform):
+    spec = write_api(platform.work_dir / "a", "adaptive", SLOW_BATCH_PREDICTOR,
+                     "  threads_per_process: 1\n  server_side_batching: {max_batch_size: 4}\n")
+    platform.deploy(spec)
+    platform.wait_live("adaptive")
+    # A lone request on an idle replica is a batch of its own.
+    first = platform.predict_when_routed("/adaptive", {"x": -1})
+    assert first.status_code == 200 and first.json()["batch"] == 1, first.text
+    # Ten at once: the first to arrive runs alone or with a few; the rest queue behind it and
+    # leave in batches of what queued, never more than max_batch_size.
+    responses = concurrently(lambda i: platform.predict("/adaptive", {"x": i}, timeout=30),
+                             range(10), 10)
+    batches = [r.json()["batch"] for r in responses]
+    for i, res in enumerate(responses):
+        assert res.status_code == 200, res.text
+        assert res.json()["x"] == i
+        assert res.headers["X-Axon-Batch-Size"] == str(res.json()["batch"])
+    assert max(batches) <= 4, batches
+    assert max(batches) > 1, batches  # ten senders and one 0.3 s worker do share batches
 
 
 def test_python_predictor_returning_the_wrong_length_is_a_500(platform):

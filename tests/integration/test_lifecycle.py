@@ -65,13 +65,14 @@ def test_up_prints_addresses_and_keeps_the_token_private(platform):
 
 def test_up_output_names_gateway_and_operator(tmp_path):
     # A platform started by hand, to see the first `axon up`'s own output.
-    operator_port, gateway_port = free_ports(2)
-    p = Platform(tmp_path / "home", tmp_path, operator_port, gateway_port)
+    operator_port, gateway_port, grpc_port = free_ports(3)
+    p = Platform(tmp_path / "home", tmp_path, operator_port, gateway_port, grpc_port)
     try:
         result = p.up()
         assert result.returncode == 0, result.stderr
         assert "Axon is up" in result.stdout
         assert f"gateway:  http://127.0.0.1:{gateway_port}" in result.stdout
+        assert f"gRPC:     127.0.0.1:{grpc_port}" in result.stdout
         assert f"operator: 127.0.0.1:{operator_port}" in result.stdout
         assert str(p.home) in result.stdout
     finally:

@@ -155,7 +155,7 @@ StatusOr<tensor::TensorInfo> ReadValueInfo(std::string_view bytes) {
   if (!dtype) {
     return InvalidArgument("tensor \"" + info.name + "\" has ONNX element type " +
                            std::to_string(elem_type) + ", which is not supported (use one of " +
-                           tensor::DTypeNames() + ")");
+                           tensor::NativeDTypeNames() + ")");
   }
   info.dtype = *dtype;
   return info;

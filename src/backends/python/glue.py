@@ -4,10 +4,12 @@ import importlib.util
 import inspect
 import json
 import os
+import struct
 import sys
 import traceback
 
 _PREDICT_ARGS = ("payload", "query_params", "headers")
+_PREDICT_V2_ARGS = ("inputs", "parameters", "headers")
 
 # Embedded, sys.executable would name whatever `python3` is first on PATH; subprocesses a
 # predictor starts should get the interpreter whose packages it sees.
@@ -72,10 +74,16 @@ class Loaded:
         except Exception as e:
             traceback.print_exc()
             raise PredictorError(f"PythonPredictor.__init__ raised {_describe(e)}") from None
-        if not callable(getattr(self.instance, "predict", None)):
-            raise PredictorError("PythonPredictor must define a predict() method")
-        self.predict_args = _argument_names(self.instance.predict, _PREDICT_ARGS,
-                                            "PythonPredictor.predict")
+        predict = getattr(self.instance, "predict", None)
+        predict_v2 = getattr(self.instance, "predict_v2", None)
+        if not callable(predict) and not callable(predict_v2):
+            raise PredictorError("PythonPredictor must define a predict() method "
+                                 "(or predict_v2() for the Open Inference Protocol)")
+        self.predict_args = (_argument_names(predict, _PREDICT_ARGS, "PythonPredictor.predict")
+                             if callable(predict) else None)
+        self.predict_v2_args = (_argument_names(predict_v2, _PREDICT_V2_ARGS,
+                                                "PythonPredictor.predict_v2")
+                                if callable(predict_v2) else None)
         get = getattr(self.instance, "get", None)
         self.get_args = _argument_names(get, _GET_ARGS, "PythonPredictor.get") if callable(get) else None
 
@@ -124,19 +132,39 @@ def _error(status, message):
     return status, None, message
 
 
-def _failure(e, where, request_ids):
-    """The answer for an exception raised by the predictor."""
+def _failure_message(e, where, request_ids):
+    """(status, message) for an exception raised by the predictor; logs unexpected ones."""
     status = getattr(e, "status_code", None)
     if isinstance(status, int) and 400 <= status <= 599:  # the predictor's own verdict
-        return _error(status, str(e))
+        return status, str(e)
     print(f"request {', '.join(request_ids)}: {where} raised {_describe(e)}\n"
           f"{traceback.format_exc()}", file=sys.stderr, flush=True)
-    return _error(500, f"{where} raised {_describe(e)}")
+    return 500, f"{where} raised {_describe(e)}"
+
+
+def _failure(e, where, request_ids):
+    """The answer for an exception raised by the predictor."""
+    return _error(*_failure_message(e, where, request_ids))
+
+
+_NO_PREDICT = (405, "this API's predictor has no predict() method; it answers the Open "
+                    "Inference Protocol only (POST /v2/models/<api>/infer)")
+
+
+def _check_batch(results, count, where, each, given):
+    """With server_side_batching, `results` must be a list (or tuple) of `count` results."""
+    if not isinstance(results, (list, tuple)) or len(results) != count:
+        got = (f"{len(results)} results" if isinstance(results, (list, tuple))
+               else f"a {type(results).__name__}")
+        raise TypeError(f"with server_side_batching, {where} must return a list with one "
+                        f"{each}; it got {count} {given} and returned {got}")
 
 
 def handle_batch(loaded, bodies, content_types, query_params, headers):
     """server_side_batching: one predict() call with a list per argument for the requests
     whose bodies decode; returns one (status, body, content type) per request. Never raises."""
+    if loaded.predict_args is None:
+        return [_error(*_NO_PREDICT)] * len(bodies)
     answers = [None] * len(bodies)
     batch = []
     for i, (body, content_type) in enumerate(zip(bodies, content_types)):
@@ -152,12 +180,7 @@ def handle_batch(loaded, bodies, content_types, query_params, headers):
         request_ids = [headers[i].get("X-Request-ID", "-") for i, _ in batch]
         try:
             results = loaded.instance.predict(**{n: values[n] for n in loaded.predict_args})
-            if not isinstance(results, (list, tuple)) or len(results) != len(batch):
-                got = (f"{len(results)} results" if isinstance(results, (list, tuple))
-                       else f"a {type(results).__name__}")
-                raise TypeError(f"with server_side_batching, predict() must return a list with "
-                                f"one result per payload; it got {len(batch)} payloads and "
-                                f"returned {got}")
+            _check_batch(results, len(batch), "predict()", "result per payload", "payloads")
             for (i, _), result in zip(batch, results):
                 try:
                     answers[i] = _encode(result)
@@ -180,6 +203,8 @@ def handle(loaded, is_get, body, content_type, query_params, headers):
                 return _error(405, "this API's predictor has no get() method; use POST")
             fn, names = loaded.instance.get, loaded.get_args
             values = {"query_params": query_params, "headers": headers}
+        elif loaded.predict_args is None:
+            return _error(*_NO_PREDICT)
         else:
             fn, names = loaded.instance.predict, loaded.predict_args
             values = {"payload": _decode(body, content_type) if "payload" in names else None,
@@ -190,3 +215,94 @@ def handle(loaded, is_get, body, content_type, query_params, headers):
         return _error(400, str(e))
     except Exception as e:
         return _failure(e, "get()" if is_get else "predict()", [request_id])
+
+
+# --- The Open Inference Protocol: predict_v2(inputs, parameters, headers) -------------------
+# The replica decodes and checks the request; tensors cross as (name, dtype, shape, bytes)
+# with numpy dtype names ("float32", ..., "bytes" for BYTES: each element a 4-byte
+# little-endian length, then its bytes).
+
+_NUMERIC = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+            "float16", "float32", "float64"}
+
+
+def _to_array(np, name, dtype, shape, data):
+    if dtype != "bytes":
+        return np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
+    elements, at = [], 0
+    while at < len(data):
+        (length,) = struct.unpack_from("<I", data, at)
+        elements.append(bytes(data[at + 4:at + 4 + length]))
+        at += 4 + length
+    array = np.empty(len(elements), dtype=object)
+    array[:] = elements
+    return array.reshape(shape)
+
+
+def _from_array(np, name, value):
+    """(name, dtype, shape, bytes) for one output of predict_v2()."""
+    if not isinstance(name, str):
+        raise TypeError(f"predict_v2() returned an output named {name!r}; names must be str")
+    array = np.asarray(value)
+    if array.dtype.kind in "USO":  # str, bytes or objects: BYTES
+        parts = []
+        for element in array.reshape(-1):
+            if isinstance(element, str):
+                element = element.encode("utf-8")
+            elif isinstance(element, (bytes, bytearray, memoryview)):
+                element = bytes(element)
+            else:
+                raise TypeError(f"predict_v2() returned output {name!r} holding a "
+                                f"{type(element).__name__}; BYTES outputs hold str or bytes")
+            parts.append(struct.pack("<I", len(element)) + element)
+        return name, "bytes", array.shape, b"".join(parts)
+    if array.dtype.name not in _NUMERIC:
+        raise TypeError(f"predict_v2() returned output {name!r} of dtype {array.dtype.name}, "
+                        f"which the Open Inference Protocol cannot carry")
+    array = np.ascontiguousarray(array.astype(array.dtype.newbyteorder("<"), copy=False))
+    return name, array.dtype.name, array.shape, array.tobytes()
+
+
+def _v2_outputs(np, result):
+    if not isinstance(result, dict):
+        raise TypeError(f"predict_v2() must return a dict of output name -> array, got a "
+                        f"{type(result).__name__}")
+    return [_from_array(np, name, value) for name, value in result.items()]
+
+
+def handle_v2(loaded, batched, inputs, parameters, headers):
+    """Open Inference Protocol requests: one predict_v2() call for all of them when `batched`
+    (lists in, a list of dicts out), else one call per request. Returns, per request,
+    (200, outputs) or (status, error message). Never raises."""
+    if loaded.predict_v2_args is None:
+        return [(400, "this API's predictor has no predict_v2() method, which the Open "
+                      "Inference Protocol needs; see docs/predictors.md")] * len(inputs)
+    request_ids = [h.get("X-Request-ID", "-") for h in headers]
+    try:
+        import numpy as np
+        values = {"inputs": [{t[0]: _to_array(np, *t) for t in tensors} for tensors in inputs],
+                  "parameters": [json.loads(p) for p in parameters], "headers": headers}
+    except Exception as e:
+        return [_failure_message(e, "decoding the inputs", request_ids)] * len(inputs)
+    names = loaded.predict_v2_args
+    if not batched:
+        answers = []
+        for k in range(len(inputs)):
+            try:
+                result = loaded.instance.predict_v2(**{n: values[n][k] for n in names})
+                answers.append((200, _v2_outputs(np, result)))
+            except Exception as e:
+                answers.append(_failure_message(e, "predict_v2()", [request_ids[k]]))
+        return answers
+    try:
+        results = loaded.instance.predict_v2(**{n: values[n] for n in names})
+        _check_batch(results, len(inputs), "predict_v2()", "dict per request", "requests")
+    except Exception as e:
+        return [_failure_message(e, "predict_v2()", request_ids)] * len(inputs)
+    answers = []
+    for k, result in enumerate(results):
+        try:
+            answers.append((200, _v2_outputs(np, result)))
+        except Exception as e:
+            answers.append(_failure_message(e, "predict_v2()", [request_ids[k]]))
+    return answers

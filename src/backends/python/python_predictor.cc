@@ -5,6 +5,7 @@
 #include "backends/python/glue_source.h"
 #include "backends/python/model_client.h"
 #include "common/redact.h"
+#include "replica/v2_infer.h"
 
 namespace axon::backends {
 namespace {
@@ -21,6 +22,38 @@ template <typename Pairs>
 py::dict ToDict(const Pairs& pairs) {
   py::dict out;
   for (const auto& [k, v] : pairs) out[Utf8(k)] = Utf8(v);
+  return out;
+}
+
+// Decoded v2 inputs as the glue takes them: [(name, numpy dtype name, shape, bytearray)].
+py::list InputsToPython(const std::vector<tensor::Tensor>& inputs) {
+  py::list out;
+  for (const auto& t : inputs) {
+    py::tuple shape(t.shape.size());
+    for (size_t i = 0; i < t.shape.size(); ++i) shape[i] = t.shape[i];
+    out.append(
+        py::make_tuple(t.name, std::string(tensor::DTypeName(t.dtype)), shape,
+                       py::bytearray(reinterpret_cast<const char*>(t.data.data()), t.data.size())));
+  }
+  return out;
+}
+
+// predict_v2()'s outputs from the glue: [(name, numpy dtype name, shape, bytes)].
+StatusOr<std::vector<tensor::Tensor>> OutputsFromPython(const py::handle& outputs) {
+  std::vector<tensor::Tensor> out;
+  for (const py::handle item : outputs) {
+    const auto t = item.cast<py::tuple>();
+    const auto dtype = tensor::DTypeFromName(t[1].cast<std::string>());
+    if (!dtype) return Internal("the glue returned an unknown dtype");
+    tensor::Tensor tensor{t[0].cast<std::string>(), *dtype, {}, {}};
+    for (const py::handle dim : t[2]) tensor.shape.push_back(dim.cast<int64_t>());
+    char* bytes = nullptr;
+    Py_ssize_t size = 0;
+    if (PyBytes_AsStringAndSize(t[3].ptr(), &bytes, &size) != 0) throw py::error_already_set();
+    const auto* data = reinterpret_cast<const std::byte*>(bytes);
+    tensor.data.assign(data, data + size);
+    out.push_back(std::move(tensor));
+  }
   return out;
 }
 
@@ -64,6 +97,7 @@ class PythonPredictor final : public replica::Predictor {
     if (released_ != nullptr) PyEval_RestoreThread(released_);
     handle_ = py::object();
     handle_batch_ = py::object();
+    handle_v2_ = py::object();
     loaded_ = py::object();
     client_ = py::object();
     glue_ = py::object();
@@ -78,6 +112,7 @@ class PythonPredictor final : public replica::Predictor {
                                      models_.empty() ? py::none() : client_);
       handle_ = glue_.attr("handle");
       handle_batch_ = glue_.attr("handle_batch");
+      handle_v2_ = glue_.attr("handle_v2");
     } catch (const py::error_already_set& e) {
       const bool user_error = e.matches(glue_.attr("PredictorError"));
       return Internal(user_error ? std::string(py::str(e.value())) : std::string(e.what()));
@@ -87,34 +122,26 @@ class PythonPredictor final : public replica::Predictor {
     return OkStatus();
   }
 
-  // GET requests are answered one by one; the POSTs of the batch go to one predict() call.
+  // GET requests are answered one by one; the POSTs of the batch go to one predict() call,
+  // the Open Inference Protocol requests to one predict_v2() call.
   std::vector<replica::PredictResponse> PredictBatch(
       std::span<const replica::PredictRequest* const> requests) override {
     std::vector<replica::PredictResponse> out(requests.size());
-    std::vector<size_t> posts;
+    std::vector<size_t> posts, v2;
     for (size_t i = 0; i < requests.size(); ++i) {
       if (requests[i]->is_get) {
         out[i] = Predict(*requests[i]);
       } else {
-        posts.push_back(i);
+        (requests[i]->protocol == replica::Protocol::kOpenInference ? v2 : posts).push_back(i);
       }
     }
-    if (posts.empty()) return out;
-    ThreadGil gil(interpreter_state_);
-    try {
-      py::list bodies, content_types, query_params, headers;
-      for (size_t i : posts) {
-        const auto& r = *requests[i];
-        bodies.append(py::bytes(r.body.data(), r.body.size()));
-        content_types.append(Utf8(r.content_type));
-        query_params.append(ToDict(r.query_params));
-        headers.append(ToDict(r.headers));
-      }
-      py::list answers = handle_batch_(loaded_, bodies, content_types, query_params, headers);
-      for (size_t k = 0; k < posts.size(); ++k) out[posts[k]] = FromGlue(answers[k]);
-    } catch (const py::error_already_set& e) {  // a bug in the glue itself
-      for (size_t i : posts) out[i] = GlueFailed(e);
+    if (!v2.empty()) {
+      std::vector<const replica::PredictRequest*> calls;
+      for (size_t i : v2) calls.push_back(requests[i]);
+      std::vector<replica::PredictResponse> answers = PredictV2(calls, /*batched=*/true);
+      for (size_t k = 0; k < v2.size(); ++k) out[v2[k]] = std::move(answers[k]);
     }
+    if (!posts.empty()) PredictPosts(requests, posts, out);
     for (auto& response : out) response.batch_size = static_cast<int>(requests.size());
     return out;
   }
@@ -133,6 +160,10 @@ class PythonPredictor final : public replica::Predictor {
   void SetModels(std::vector<NamedModel> models) { models_ = std::move(models); }
 
   replica::PredictResponse Predict(const replica::PredictRequest& request) override {
+    if (request.protocol == replica::Protocol::kOpenInference) {
+      const replica::PredictRequest* one[] = {&request};
+      return std::move(PredictV2(one, /*batched=*/false)[0]);
+    }
     ThreadGil gil(interpreter_state_);
     try {
       return FromGlue(handle_(
@@ -144,6 +175,88 @@ class PythonPredictor final : public replica::Predictor {
   }
 
  private:
+  // The POSTs `posts` of a batch, in one predict() call.
+  void PredictPosts(std::span<const replica::PredictRequest* const> requests,
+                    const std::vector<size_t>& posts, std::vector<replica::PredictResponse>& out) {
+    ThreadGil gil(interpreter_state_);
+    try {
+      py::list bodies, content_types, query_params, headers;
+      for (size_t i : posts) {
+        const auto& r = *requests[i];
+        bodies.append(py::bytes(r.body.data(), r.body.size()));
+        content_types.append(Utf8(r.content_type));
+        query_params.append(ToDict(r.query_params));
+        headers.append(ToDict(r.headers));
+      }
+      py::list answers = handle_batch_(loaded_, bodies, content_types, query_params, headers);
+      for (size_t k = 0; k < posts.size(); ++k) out[posts[k]] = FromGlue(answers[k]);
+    } catch (const py::error_already_set& e) {  // a bug in the glue itself
+      for (size_t i : posts) out[i] = GlueFailed(e);
+    }
+  }
+
+  // Open Inference Protocol requests: decoded here, answered by predict_v2() (one call for all
+  // of them when `batched`), encoded here.
+  std::vector<replica::PredictResponse> PredictV2(
+      std::span<const replica::PredictRequest* const> requests, bool batched) {
+    std::vector<replica::PredictResponse> out(requests.size());
+    std::vector<std::optional<protocol::v2::InferRequest>> decoded(requests.size());
+    std::vector<std::vector<tensor::Tensor>> outputs(requests.size());
+    std::vector<size_t> called;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      auto request = replica::DecodeV2Request(*requests[i]);
+      if (!request.ok()) {
+        out[i] = replica::ErrorAnswer(request.status());
+        continue;
+      }
+      decoded[i] = std::move(request).value();
+      called.push_back(i);
+    }
+    if (called.empty()) return out;
+    std::vector<bool> answered(requests.size(), false);
+    {
+      ThreadGil gil(interpreter_state_);
+      try {
+        py::list inputs, parameters, headers;
+        for (size_t i : called) {
+          inputs.append(InputsToPython(decoded[i]->inputs));
+          decoded[i]->inputs.clear();  // now owned by Python
+          parameters.append(decoded[i]->parameters.dump());
+          headers.append(ToDict(requests[i]->headers));
+        }
+        py::list answers = handle_v2_(loaded_, batched, inputs, parameters, headers);
+        for (size_t k = 0; k < called.size(); ++k) {
+          const size_t i = called[k];
+          py::tuple answer = answers[k];
+          const int status = answer[0].cast<int>();
+          if (status != 200) {
+            out[i] = replica::PredictResponse::Error(status,
+                                                     PublicMessage(answer[1].cast<std::string>()));
+            answered[i] = true;
+            continue;
+          }
+          auto tensors = OutputsFromPython(answer[1]);
+          if (!tensors.ok()) {
+            out[i] = replica::ErrorAnswer(tensors.status());
+            answered[i] = true;
+            continue;
+          }
+          outputs[i] = std::move(tensors).value();
+        }
+      } catch (const std::exception& e) {  // a bug in the glue itself (or a bad cast)
+        for (size_t i : called) {
+          out[i] = replica::PredictResponse::Failure(
+              500, std::string("python glue failed: ") + e.what());
+          answered[i] = true;
+        }
+      }
+    }
+    for (size_t i : called) {
+      if (!answered[i]) out[i] = replica::V2Answer(*requests[i], *decoded[i], outputs[i]);
+    }
+    return out;
+  }
+
   std::vector<NamedModel> models_;  // first: outlives the Python objects that point to it
   py::scoped_interpreter interpreter_{/*init_signal_handlers=*/false};
   py::object glue_;
@@ -151,6 +264,7 @@ class PythonPredictor final : public replica::Predictor {
   py::object loaded_;
   py::object handle_;
   py::object handle_batch_;
+  py::object handle_v2_;
   PyThreadState* released_ = nullptr;  // the main thread's state while it waits
   PyInterpreterState* interpreter_state_ = nullptr;
 };

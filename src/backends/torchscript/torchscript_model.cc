@@ -30,8 +30,15 @@ std::optional<torch::ScalarType> TorchType(DType dtype) {
       return torch::kUInt8;
     case DType::kBool:
       return torch::kBool;
+    case DType::kInt8:
+      return torch::kInt8;
+    case DType::kInt16:
+      return torch::kInt16;
+    case DType::kFloat16:
+      return torch::kFloat16;
+    default:  // libtorch 1.13 has no uint16, uint32, uint64 or byte strings
+      return std::nullopt;
   }
-  return std::nullopt;
 }
 
 std::optional<DType> AxonType(torch::ScalarType type) {
@@ -48,6 +55,12 @@ std::optional<DType> AxonType(torch::ScalarType type) {
       return DType::kUInt8;
     case torch::kBool:
       return DType::kBool;
+    case torch::kInt8:
+      return DType::kInt8;
+    case torch::kInt16:
+      return DType::kInt16;
+    case torch::kFloat16:
+      return DType::kFloat16;
     default:
       return std::nullopt;
   }
