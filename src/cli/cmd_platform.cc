@@ -124,6 +124,7 @@ void Up(UpFlags flags) {
   }
   op.tls_cert = Absolute(op.tls_cert);
   op.tls_key = Absolute(op.tls_key);
+  op.kubeconfig = Absolute(op.kubeconfig);
   if (op.tls_cert.empty() != op.tls_key.empty()) {
     throw CliError{kExitBadInput, "--tls-cert and --tls-key go together"};
   }

@@ -83,6 +83,11 @@ struct ReplicaFlags {
   int io_threads = 1;
   int64_t drain_ms = 30'000;
   uint64_t max_body_bytes = 10 * 1024 * 1024;
+  // In a pod: fetch the bundle named bundle_hash from the operator at bundle_url into the
+  // working directory before loading (contract/bundles.h). Empty: the bundle is on disk.
+  std::string bundle_url;
+  std::string bundle_hash;
+  std::string bundle_key;
   bool operator==(const ReplicaFlags&) const = default;
 
   template <typename Self, typename Visit>
@@ -97,6 +102,9 @@ struct ReplicaFlags {
     v("--io-threads", f.io_threads, "I/O threads");
     v("--drain-ms", f.drain_ms, "how long SIGTERM waits for requests in flight");
     v("--max-body-bytes", f.max_body_bytes, "largest request body (413 above)");
+    v("--bundle-url", f.bundle_url, "fetch the bundle from the operator here (http://HOST:PORT)");
+    v("--bundle-hash", f.bundle_hash, "the bundle to fetch into the working directory");
+    v("--bundle-key", f.bundle_key, "the key that opens that bundle");
   }
 };
 
@@ -119,6 +127,13 @@ struct OperatorFlags {
   int64_t max_held = 1000;
   std::string tls_cert;
   std::string tls_key;
+  // Cluster mode (docs/kubernetes.md): replicas are pods of a Kubernetes cluster.
+  std::string backend = "local";  // or "kubernetes"
+  std::string kubeconfig;         // empty: the pod's service account (in-cluster)
+  std::string kube_namespace = "axon";
+  std::string replica_image = "axon-replica:latest";
+  std::string image_pull_policy = "IfNotPresent";
+  std::string bundle_url;  // the management API as pods reach it: http://HOST:PORT
   bool operator==(const OperatorFlags&) const = default;
 
   template <typename Self, typename Visit>
@@ -146,6 +161,16 @@ struct OperatorFlags {
       "how many requests per API the gateway holds while it scales up from zero");
     v("--tls-cert", f.tls_cert, "PEM certificate chain: gateway and management API speak HTTPS");
     v("--tls-key", f.tls_key, "PEM private key of --tls-cert");
+    v("--backend", f.backend, "where replicas run: local (child processes) or kubernetes");
+    v("--kubeconfig", f.kubeconfig,
+      "kubernetes backend: kubeconfig file (default: the pod's service account)");
+    v("--namespace", f.kube_namespace, "kubernetes backend: the namespace of Axon's objects");
+    v("--replica-image", f.replica_image, "kubernetes backend: the replicas' image");
+    v("--image-pull-policy", f.image_pull_policy,
+      "kubernetes backend: IfNotPresent, Never (side-loaded images) or Always");
+    v("--bundle-url", f.bundle_url,
+      "kubernetes backend: this management API as pods reach it (http://HOST:PORT), where "
+      "replicas fetch their bundles");
   }
 };
 

@@ -74,16 +74,26 @@ void AddPlacement(const std::vector<std::string>& node_groups, Json* pod) {
   (*pod)["tolerations"] = tolerations;
 }
 
-Json ReplicaContainer(const ClusterOptions& cluster, const spec::ApiSpec& spec) {
+Json ReplicaArgs(const ClusterOptions& cluster, const BundleSource& bundle) {
+  Json args = {"--spec", std::string(kSpecDir) + "/spec.json", "--replica-id", "$(POD_NAME)",
+               "--host", "0.0.0.0", "--port", std::to_string(kReplicaPort), "--error-file",
+               "/dev/termination-log", "--drain-ms", std::to_string(cluster.drain_ms)};
+  if (!bundle.hash.empty()) {
+    const std::string fetch[] = {"--bundle-url",  bundle.fetch_url, "--bundle-hash",
+                                 bundle.hash,     "--bundle-key",   bundle.key};
+    for (const std::string& arg : fetch) args.push_back(arg);
+  }
+  return args;
+}
+
+Json ReplicaContainer(const ClusterOptions& cluster, const spec::ApiSpec& spec,
+                      const BundleSource& bundle) {
   return {
       {"name", "replica"},
       {"image", cluster.replica_image},
       {"imagePullPolicy", cluster.image_pull_policy},
       {"command", {"/usr/bin/axon-replica"}},
-      {"args",
-       {"--spec", std::string(kSpecDir) + "/spec.json", "--replica-id", "$(POD_NAME)", "--host",
-        "0.0.0.0", "--port", std::to_string(kReplicaPort), "--error-file", "/dev/termination-log",
-        "--drain-ms", std::to_string(cluster.drain_ms)}},
+      {"args", ReplicaArgs(cluster, bundle)},
       {"workingDir", kBundleDir},
       {"env", ReplicaEnv(spec.predictor)},
       {"ports", {{{"name", "http"}, {"containerPort", kReplicaPort}, {"protocol", "TCP"}}}},
@@ -184,7 +194,7 @@ Json ApiDeployment(const ClusterOptions& cluster, const spec::ApiSpec& pod_spec,
       {"automountServiceAccountToken", false},
       {"enableServiceLinks", false},
       {"terminationGracePeriodSeconds", TerminationGraceSeconds(cluster)},
-      {"containers", {ReplicaContainer(cluster, pod_spec)}},
+      {"containers", {ReplicaContainer(cluster, pod_spec, options.bundle)}},
       {"volumes",
        {{{"name", "spec"}, {"configMap", {{"name", VersionObjectName(pod_spec.name, version)}}}},
         bundle}},

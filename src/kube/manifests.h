@@ -58,8 +58,13 @@ struct ClusterOptions {
 // Where a version's predictor folder comes from in the pod.
 struct BundleSource {
   // A ConfigMap whose keys are the files of a flat predictor folder (small Python predictors;
-  // see BundleConfigMap()). Empty: an emptyDir, to be filled by an init step.
+  // see BundleConfigMap()). Empty: an emptyDir.
   std::string config_map;
+  // Set: the replica fetches bundle `hash` from the operator at `fetch_url` into the emptyDir
+  // before it loads, with the bundle's key (contract/bundles.h), and checks its hash.
+  std::string fetch_url;
+  std::string hash;
+  std::string key;
 };
 
 // The controller that owns an object (for garbage collection), e.g. the AxonAPI.

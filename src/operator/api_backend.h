@@ -27,6 +27,7 @@ struct ApiTarget {
   int64_t revision = 0;  // a new revision (a new version, or `axon refresh`) replaces replicas
   spec::ApiSpec spec;    // of `version`; paths point into its bundle
   std::filesystem::path spec_file;  // the spec as JSON, as replicas read it
+  std::string bundle;               // the bundle (BundleStore) the version runs
   int64_t replicas = 0;             // desired replicas of this revision
 };
 

@@ -8,6 +8,7 @@ ApiTarget ApiRuntime::Target() const {
           .revision = revision,
           .spec = spec,
           .spec_file = spec_file,
+          .bundle = bundle,
           .replicas = requested};
 }
 

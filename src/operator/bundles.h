@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 
+#include "common/folder_hash.h"
 #include "common/status.h"
 #include "spec/api_spec.h"
 
@@ -23,10 +24,7 @@ namespace axon::operator_ {
 // folder.
 std::filesystem::path SourceFolder(const spec::PredictorSpec& predictor);
 
-// SHA-256 (first 32 hex digits) of every file below `folder` but `exclude`: relative path, then
-// contents.
-StatusOr<std::string> FolderHash(const std::filesystem::path& folder,
-                                 const std::filesystem::path& exclude = {});
+// A bundle's name is FolderHash() of its files (common/folder_hash.h).
 
 class BundleStore {
  public:

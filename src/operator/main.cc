@@ -22,6 +22,9 @@
 #include "http/server.h"
 #include "operator/bundles.h"
 #include "operator/controller.h"
+#include "kube/client.h"
+#include "kube/credentials.h"
+#include "operator/kubernetes_backend.h"
 #include "operator/local_backend.h"
 #include "operator/management_api.h"
 
@@ -100,6 +103,61 @@ contract::GatewayFlags GatewayFlagsFor(const contract::OperatorFlags& f, const A
   return g;
 }
 
+// Where replicas run: child processes (LocalBackend) or pods (KubernetesBackend).
+struct Backend {
+  std::unique_ptr<operator_::ChildReplicaProcesses> processes;
+  std::unique_ptr<kube::Client> client;
+  std::unique_ptr<operator_::ApiBackend> api;
+  std::function<std::map<std::string, int64_t>()> adopt;  // replica counts found running
+};
+
+StatusOr<Backend> MakeBackend(const contract::OperatorFlags& flags, const AxonHome& home,
+                              const std::string& token, operator_::StateStore& store,
+                              const Clock& clock, const std::filesystem::path& replica_binary) {
+  Backend b;
+  if (flags.backend == "local") {
+    b.processes = std::make_unique<operator_::ChildReplicaProcesses>(replica_binary);
+    auto local = std::make_unique<operator_::LocalBackend>(
+        operator_::LocalBackendOptions{
+            .home = home,
+            .drain = std::chrono::milliseconds(flags.drain_ms),
+            .ready_timeout = std::chrono::milliseconds(flags.ready_timeout_ms),
+            .max_body_bytes = flags.limits.max_body_bytes},
+        *b.processes, store, clock);
+    b.adopt = [backend = local.get()] { return backend->AdoptSaved(); };
+    b.api = std::move(local);
+    return b;
+  }
+  if (flags.backend != "kubernetes") {
+    return InvalidArgument("--backend " + flags.backend + ": expected local or kubernetes");
+  }
+  if (flags.bundle_url.empty()) {
+    return InvalidArgument(
+        "--backend kubernetes needs --bundle-url: this management API as pods reach it "
+        "(http://HOST:PORT)");
+  }
+  auto credentials = flags.kubeconfig.empty() ? kube::InClusterCredentials(kube::EnvironmentMap())
+                                              : kube::LoadKubeconfig(flags.kubeconfig);
+  if (!credentials.ok()) return credentials.status();
+  auto client = kube::Client::New(std::move(credentials).value());
+  if (!client.ok()) return client.status();
+  b.client = std::move(client).value();
+  kube::ClusterOptions cluster{.ns = flags.kube_namespace,
+                               .replica_image = flags.replica_image,
+                               .image_pull_policy = flags.image_pull_policy,
+                               .drain_ms = flags.drain_ms};
+  auto kubernetes = std::make_unique<operator_::KubernetesBackend>(
+      operator_::KubernetesBackendOptions{.cluster = cluster,
+                                          .bundle_url = flags.bundle_url,
+                                          .token = token,
+                                          .bundles_root = home.root / "bundles"},
+      *b.client, clock);
+  kubernetes->Start();
+  b.adopt = [backend = kubernetes.get()] { return backend->AdoptRunning(); };
+  b.api = std::move(kubernetes);
+  return b;
+}
+
 // Runs the platform until SIGTERM/SIGINT; returns the exit code.
 int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std::string& token,
           operator_::StateStore& store, const std::filesystem::path& gateway_binary,
@@ -109,14 +167,13 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
                                   .token = token,
                                   .state_file = home.RunDir() / "gateway.json",
                                   .log_file = home.LogDir() / "gateway.log"});
-  operator_::ChildReplicaProcesses processes(replica_binary);
   SteadyClock clock;
-  operator_::LocalBackend backend(
-      {.home = home,
-       .drain = std::chrono::milliseconds(flags.drain_ms),
-       .ready_timeout = std::chrono::milliseconds(flags.ready_timeout_ms),
-       .max_body_bytes = flags.limits.max_body_bytes},
-      processes, store, clock);
+  auto made = MakeBackend(flags, home, token, store, clock, replica_binary);
+  if (!made.ok()) {
+    spdlog::error("{}", made.status().message());
+    return 2;
+  }
+  operator_::ApiBackend& backend = *made->api;
   operator_::BundleStore bundles(home.root / "bundles");
   operator_::Controller controller(
       {.home = home,
@@ -129,7 +186,7 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
     spdlog::error("{}", s.message());
     return 2;
   }
-  controller.KeepAdoptedScale(backend.AdoptSaved());
+  controller.KeepAdoptedScale(made->adopt());
 
   operator_::ManagementApi api(controller, token,
                                {{"version", Version()},
@@ -138,7 +195,7 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
                                 {"gateway", gateway.address()},
                                 {"axon_home", home.root.string()},
                                 {"pid", getpid()}},
-                               [] { ::kill(getpid(), SIGTERM); });
+                               [] { ::kill(getpid(), SIGTERM); }, &bundles);
   auto server = http::HttpServer::Create(
       {.host = flags.host,
        .port = flags.port,

@@ -1,6 +1,8 @@
 #include "operator/management_api.h"
 
+#include "contract/bundles.h"
 #include "http/responses.h"
+#include "operator/bundle_server.h"
 #include "http/run_on.h"
 #include "http/url.h"
 
@@ -34,11 +36,13 @@ int64_t QueryInt(std::string_view query, std::string_view key, int64_t fallback)
 }  // namespace
 
 ManagementApi::ManagementApi(Controller& controller, std::string token, nlohmann::json info,
-                             std::function<void()> request_shutdown, int workers)
+                             std::function<void()> request_shutdown, const BundleStore* bundles,
+                             int workers)
     : controller_(controller),
       token_(std::move(token)),
       info_(std::move(info)),
       request_shutdown_(std::move(request_shutdown)),
+      bundles_(bundles),
       workers_(static_cast<size_t>(workers)) {}
 
 ManagementApi::~ManagementApi() { workers_.join(); }
@@ -55,6 +59,11 @@ http::asio::awaitable<Response> ManagementApi::Handle(http::Request& request) {
 Response ManagementApi::Route(http::Request& request) {
   const std::string path(http::TargetPath(request.target()));
   const auto method = request.method();
+  const std::string_view bundles_prefix = contract::kBundlesPath;
+  if (bundles_ != nullptr && path.starts_with(bundles_prefix)) {
+    return ServeBundle(*bundles_, token_, request,
+                       std::string_view(path).substr(bundles_prefix.size()));
+  }
   if (!http::SecretsEqual(http::BearerToken(request), token_)) {
     return http::JsonError(401, "missing or wrong token; the CLI reads it from $AXON_HOME/token");
   }

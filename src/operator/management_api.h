@@ -16,6 +16,8 @@
 //   POST   /v1/apis/NAME/keys            a new key, shown once: {"id", "key"}
 //   DELETE /v1/apis/NAME/keys/ID         revoke a key
 //   POST   /v1/shutdown                  stop the platform (see operator main)
+//   GET    /v1/bundles/HASH[/files/PATH] a bundle, for replicas in pods; takes the bundle's
+//                                        key instead of the token (contract/bundles.h)
 //
 // Threading: Handle() runs on the server's I/O thread. /healthz is answered there at once;
 // everything else runs on the API's own worker threads (`workers` of them), so a deploy that
@@ -28,14 +30,17 @@
 #include <nlohmann/json.hpp>
 
 #include "http/beast.h"
+#include "operator/bundles.h"
 #include "operator/controller.h"
 
 namespace axon::operator_ {
 
 class ManagementApi {
  public:
+  // `bundles` (may be null: not served) must outlive the API.
   ManagementApi(Controller& controller, std::string token, nlohmann::json info,
-                std::function<void()> request_shutdown, int workers = 4);
+                std::function<void()> request_shutdown, const BundleStore* bundles = nullptr,
+                int workers = 4);
   ~ManagementApi();
 
   http::asio::awaitable<http::Response> Handle(http::Request& request);
@@ -49,6 +54,7 @@ class ManagementApi {
   const std::string token_;
   const nlohmann::json info_;
   const std::function<void()> request_shutdown_;
+  const BundleStore* const bundles_;
   http::asio::thread_pool workers_;
 };
 

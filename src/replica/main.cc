@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 
 #include <spdlog/spdlog.h>
@@ -22,6 +23,7 @@
 #include "common/signals.h"
 #include "contract/flags.h"
 #include "http/server.h"
+#include "replica/bundle_fetch.h"
 #include "replica/command_predictor.h"
 #include "replica/model_loader.h"
 #include "replica/native_predictor.h"
@@ -45,9 +47,13 @@ axon::StatusOr<axon::spec::ApiSpec> ReadSpec(const std::string& path) {
   }
 }
 
+// Written in place, not through a rename: in a pod the file is /dev/termination-log, which
+// the kubelet bind-mounts and a rename cannot replace.
 void ReportFailure(const Flags& flags, const std::string& reason) {
   spdlog::error("{}", reason);
-  if (!flags.error_file.empty()) (void)axon::WriteFileAtomic(flags.error_file, reason);
+  if (flags.error_file.empty()) return;
+  std::ofstream out(flags.error_file, std::ios::trunc);
+  out << reason;
 }
 
 // What loading needs besides the spec. Not owned; outlive the predictor.
@@ -164,6 +170,19 @@ int main(int argc, char** argv) {
                spec->predictor.type,
                axon::spec::IsNativeType(spec->predictor.type) ? spec->predictor.model.model_path
                                                               : spec->predictor.path);
+  if (!flags.bundle_url.empty()) {
+    const axon::Status fetched =
+        axon::replica::FetchBundle({.url = flags.bundle_url,
+                                    .hash = flags.bundle_hash,
+                                    .key = flags.bundle_key,
+                                    .into = std::filesystem::current_path()});
+    if (!fetched.ok()) {
+      ReportFailure(flags, fetched.message());
+      (*server)->Shutdown(std::chrono::milliseconds(0));
+      (*server)->Wait();
+      return 1;
+    }
+  }
   bool stopped = false;
   std::atomic<bool> command_exited{false};
   auto predictor = LoadPredictor(*spec, {flags, &stopped, &command_exited});
