@@ -75,12 +75,15 @@ void AddPlacement(const std::vector<std::string>& node_groups, Json* pod) {
 }
 
 Json ReplicaArgs(const ClusterOptions& cluster, const BundleSource& bundle) {
-  Json args = {"--spec", std::string(kSpecDir) + "/spec.json", "--replica-id", "$(POD_NAME)",
-               "--host", "0.0.0.0", "--port", std::to_string(kReplicaPort), "--error-file",
-               "/dev/termination-log", "--drain-ms", std::to_string(cluster.drain_ms)};
+  Json args = {"--spec",       std::string(kSpecDir) + "/spec.json",
+               "--replica-id", "$(POD_NAME)",
+               "--host",       "0.0.0.0",
+               "--port",       std::to_string(kReplicaPort),
+               "--error-file", "/dev/termination-log",
+               "--drain-ms",   std::to_string(cluster.drain_ms)};
   if (!bundle.hash.empty()) {
-    const std::string fetch[] = {"--bundle-url",  bundle.fetch_url, "--bundle-hash",
-                                 bundle.hash,     "--bundle-key",   bundle.key};
+    const std::string fetch[] = {"--bundle-url", bundle.fetch_url, "--bundle-hash",
+                                 bundle.hash,    "--bundle-key",   bundle.key};
     for (const std::string& arg : fetch) args.push_back(arg);
   }
   return args;

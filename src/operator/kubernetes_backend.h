@@ -60,8 +60,8 @@ class KubernetesBackend final : public ApiBackend {
   KubernetesBackend(KubernetesBackendOptions options, kube::Client& client, const Clock& clock);
   ~KubernetesBackend() override;
 
-  // Makes sure the AxonAPI CRD, the namespace and the replicas' service account exist (blocking), then starts
-  // watching the replica pods. Call once, before the first Reconcile().
+  // Makes sure the AxonAPI CRD, the namespace and the replicas' service account exist (blocking),
+  // then starts watching the replica pods. Call once, before the first Reconcile().
   void Start();
   // The replica counts of the APIs' Deployments as they are in the cluster (an earlier
   // operator's autoscaler decisions), for Controller::KeepAdoptedScale. Blocking.

@@ -17,13 +17,13 @@
 #include "common/process.h"
 #include "common/sha256.h"
 #include "common/signals.h"
-#include "contract/flags.h"
 #include "common/version.h"
+#include "contract/flags.h"
 #include "http/server.h"
-#include "operator/bundles.h"
-#include "operator/controller.h"
 #include "kube/client.h"
 #include "kube/credentials.h"
+#include "operator/bundles.h"
+#include "operator/controller.h"
 #include "operator/kubernetes_backend.h"
 #include "operator/local_backend.h"
 #include "operator/management_api.h"
@@ -188,14 +188,15 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
   }
   controller.KeepAdoptedScale(made->adopt());
 
-  operator_::ManagementApi api(controller, token,
-                               {{"version", Version()},
+  operator_::ManagementApi api(
+      controller, token,
+      {{"version", Version()},
        {"commit", GitCommit()},
-                                {"operator", flags.host + ":" + std::to_string(flags.port)},
-                                {"gateway", gateway.address()},
-                                {"axon_home", home.root.string()},
-                                {"pid", getpid()}},
-                               [] { ::kill(getpid(), SIGTERM); }, &bundles);
+       {"operator", flags.host + ":" + std::to_string(flags.port)},
+       {"gateway", gateway.address()},
+       {"axon_home", home.root.string()},
+       {"pid", getpid()}},
+      [] { ::kill(getpid(), SIGTERM); }, &bundles);
   auto server = http::HttpServer::Create(
       {.host = flags.host,
        .port = flags.port,

@@ -2,9 +2,9 @@
 
 #include "contract/bundles.h"
 #include "http/responses.h"
-#include "operator/bundle_server.h"
 #include "http/run_on.h"
 #include "http/url.h"
+#include "operator/bundle_server.h"
 
 namespace axon::operator_ {
 namespace {
