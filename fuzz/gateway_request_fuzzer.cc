@@ -144,9 +144,11 @@ nlohmann::json BaseRoutes(const FakeReplicas& replicas) {
                {"timeout_ms", 5},
                {"status", "live"},
                {"replicas", {Replica("busy-1", replicas.silent_name())}}};
+  // Held for a replica at most 1 ms (the default, 60 s, would outlast kHandleBound).
   json updating = {{"name", "updating"},
                    {"endpoint", "/updating"},
                    {"status", "updating"},
+                   {"hold_timeout_ms", 1},
                    {"replicas", json::array()}};
   json asleep = {{"name", "asleep"},     {"endpoint", "/asleep"}, {"status", "scaled to zero"},
                  {"hold_timeout_ms", 1}, {"max_held", 2},         {"replicas", json::array()}};

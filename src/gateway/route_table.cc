@@ -1,6 +1,7 @@
 #include "gateway/route_table.h"
 
 #include <algorithm>
+#include <exception>
 
 #include "common/sha256.h"
 #include "http/responses.h"
@@ -147,7 +148,14 @@ StatusOr<std::shared_ptr<ReplicaTarget>> MakeTarget(const contract::ReplicaRoute
   target->id = r.id;
   target->version = r.version;
   target->endpoint = {address, r.port};
-  if (!r.socket.empty()) target->local_endpoint = http::LocalEndpoint(r.socket);
+  if (!r.socket.empty()) {
+    try {  // a name longer than a Unix socket address holds throws
+      target->local_endpoint = http::LocalEndpoint(r.socket);
+    } catch (const std::exception& e) {
+      return InvalidArgument("api " + api + ": replica " + r.id + " has a bad socket name (" +
+                             e.what() + ")");
+    }
+  }
   return target;
 }
 

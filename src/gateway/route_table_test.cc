@@ -259,5 +259,16 @@ TEST(RouteTableTest, TablesWithoutVersionsStillParse) {
   EXPECT_EQ(table->FindVersion(*api, 0)->replicas.size(), 1u);
 }
 
+// Regression (found by fuzz/route_table): a socket name longer than a Unix socket address
+// holds threw out of Build instead of being refused.
+TEST(RouteTableTest, ASocketNameTooLongIsRefused) {
+  auto json = Table(1);
+  json["apis"][0]["replicas"][0]["socket"] = "@" + std::string(200, 'x');
+  auto table = FromJson(json, nullptr);
+  ASSERT_FALSE(table.ok());
+  EXPECT_NE(table.status().message().find("bad socket name"), std::string::npos)
+      << table.status().message();
+}
+
 }  // namespace
 }  // namespace axon::gateway
