@@ -134,6 +134,13 @@ size_t FirstInvalidUtf8(std::string_view text) {
 }
 
 // Specs are UTF-8 text: every string in them ends up in JSON (state store, management API).
+// `text` with each byte that is not part of well-formed UTF-8 replaced by '?'. yaml-cpp's
+// messages may quote input cut inside a character, and error text reaches clients as JSON.
+std::string ValidUtf8(std::string text) {
+  for (size_t bad; (bad = FirstInvalidUtf8(text)) != std::string_view::npos;) text[bad] = '?';
+  return text;
+}
+
 bool CheckUtf8(std::string_view yaml, ErrorList& errors) {
   const size_t bad = FirstInvalidUtf8(yaml);
   if (bad == std::string_view::npos) return true;
@@ -256,7 +263,7 @@ ParseResult ParseSpecText(std::string_view yaml, const fs::path& file) {
   } catch (const YAML::Exception& e) {
     errors.SetApi("");
     errors.Add(e.mark.is_null() ? 0 : e.mark.line + 1, "",
-               "YAML syntax error: " + e.msg +
+               "YAML syntax error: " + ValidUtf8(e.msg) +
                    " (check the indentation and quoting on this line and the one before)");
   }
   std::stable_sort(result.errors.begin(), result.errors.end(),
