@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "protocol/json_limits.h"
 #include "protocol/v2_types.h"
 #include "tensor/float16.h"
 
@@ -447,25 +448,7 @@ StatusOr<uint64_t> ParseHeaderLength(std::string_view value) {
 }
 
 bool JsonDepthAtMost(std::string_view json, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < json.size(); ++i) {
-    const char c = json[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;  // the escaped character cannot end the string
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
+  return JsonNestingDepth(json, max_depth) <= max_depth;
 }
 
 }  // namespace axon::protocol::v2

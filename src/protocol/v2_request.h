@@ -52,8 +52,8 @@ StatusOr<InferRequest> DecodeInferRequest(std::string_view body,
 // An Inference-Header-Content-Length value: a decimal byte count.
 StatusOr<uint64_t> ParseHeaderLength(std::string_view value);
 
-// Whether the arrays and objects of `json` nest at most `max_depth` deep. Scans the text
-// without parsing it (strings are skipped); malformed JSON is left to the parser.
+// Whether the arrays and objects of `json` nest at most `max_depth` deep (JsonNestingDepth of
+// json_limits.h, the same scan the V1 decoder uses).
 bool JsonDepthAtMost(std::string_view json, int max_depth);
 
 }  // namespace axon::protocol::v2
