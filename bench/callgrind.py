@@ -10,7 +10,7 @@ replicas. After a warm-up, the counters are zeroed, N requests are sent one at a
 keep-alive connection, and the counters are dumped: instructions / N is the figure, the whole
 process (every thread) included. The top functions by exclusive instructions go in the report.
 
-    bench/callgrind [--requests N] [--scenario NAME ...] [--out FILE]
+    bench/callgrind [--requests N] [--scenario NAME ...] [--keep-dumps DIR] [--out FILE]
 """
 import argparse
 import datetime
@@ -19,6 +19,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -52,8 +53,8 @@ def replace_flags(argv, changes):
 class Callgrind:
     """A process under callgrind with collection off until zero(); killed on exit."""
 
-    def __init__(self, argv, out_dir, env=None):
-        self.out = pathlib.Path(out_dir) / "callgrind.out"
+    def __init__(self, argv, out_dir, name, env=None):
+        self.out = pathlib.Path(out_dir) / f"callgrind.out.{name}"
         self.proc = subprocess.Popen(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={self.out}",
              "--dump-instr=no", "--collect-jumps=no", *argv],
@@ -66,13 +67,29 @@ class Callgrind:
     def zero(self):
         self.control("--zero")
 
-    def dump(self):
-        """Dumps the counters since zero(); returns the dump's file."""
-        before = set(self.out.parent.glob("callgrind.out*"))
-        self.control("--dump")
-        servers.wait_until(lambda: set(self.out.parent.glob("callgrind.out*")) - before, 60,
-                           "the callgrind dump")
-        return max(set(self.out.parent.glob("callgrind.out*")) - before,
+    def dump(self, poke):
+        """Dumps the counters since zero(); returns the dump's file. Valgrind acts on the
+        request only when a thread of the process next runs, so `poke()` (one cheap request)
+        is called until the dump appears; its instructions are counted, a few in thousands."""
+        before = set(self.out.parent.glob(self.out.name + ".*"))
+        control = subprocess.Popen(["callgrind_control", "--dump", str(self.proc.pid)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+        def dumped():
+            if set(self.out.parent.glob(self.out.name + ".*")) - before:
+                return True
+            poke()
+            return False
+
+        try:
+            servers.wait_until(dumped, 60, "the callgrind dump")
+        except TimeoutError:
+            control.kill()
+            sys.stderr.write(f"callgrind_control: {control.communicate()[0]}\n"
+                             f"files: {sorted(self.out.parent.iterdir())}\n")
+            raise
+        control.wait(timeout=120)
+        return max(set(self.out.parent.glob(self.out.name + ".*")) - before,
                    key=lambda p: p.stat().st_mtime)
 
     def __enter__(self):
@@ -89,15 +106,24 @@ def total_instructions(dump):
     raise RuntimeError(f"{dump} has no totals")
 
 
-def top_functions(dump):
-    """(instructions, function) of the TOP_FUNCTIONS functions with most exclusive Ir."""
-    out = subprocess.run(["callgrind_annotate", "--inclusive=no", str(dump)], check=True,
-                         capture_output=True, text=True, timeout=300).stdout
+def top_functions(dump, total):
+    """(instructions, function) of the TOP_FUNCTIONS functions with most exclusive Ir.
+
+    Zeroing the counters mid-run leaves the frames that were on each thread's stack then
+    (thread start, the I/O loop) charged with everything below them; they are skipped."""
+    thread_entry = re.compile(r"clone\.S:clone|start_thread|_State_impl<std::thread|"
+                              r"posix_thread|thread_pool::thread_function|libstdc\+\+\.so[^ ]*\]$")
+    out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", str(dump)],
+                         check=True, capture_output=True, text=True, timeout=300).stdout
     rows = []
     for line in out.splitlines():
         m = re.match(r"\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(\S.*)$", line)
         if m and ":" in m.group(2) and not line.lstrip().startswith("Ir"):
-            rows.append((int(m.group(1).replace(",", "")), m.group(2).strip()))
+            ir = int(m.group(1).replace(",", ""))
+            name = m.group(2).strip()
+            if ir < total * 0.5 and not (name.startswith("???:0x") and thread_entry.search(name)) \
+                    and not thread_entry.search(name.split(" [", 1)[0]):
+                rows.append((ir, name))
     return rows[:TOP_FUNCTIONS]
 
 
@@ -131,12 +157,16 @@ def admin_put_routes(admin_listen, token, routes):
         raise RuntimeError(f"the route table was refused: {answer[:300]!r}")
 
 
-def measure(copy, port, path, body, requests):
+def measure(copy, port, path, body, requests, health_path, keep_as):
     send(port, path, body, min(200, requests))  # warm-up: connections, caches, lazy init
     copy.zero()
     send(port, path, body, requests)
-    dump = copy.dump()
-    return total_instructions(dump) / requests, top_functions(dump)
+    dump = copy.dump(lambda: ready(port, health_path))
+    if keep_as is not None:
+        keep_as.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(dump, keep_as)
+    total = total_instructions(dump)
+    return total / requests, top_functions(dump, total)
 
 
 def gateway_copy(platform, work):
@@ -179,28 +209,39 @@ def run(args, home):
             work = pathlib.Path(tempfile.mkdtemp(prefix=f"{scenario}-", dir=home))
             body = bench.SCENARIOS[scenario]["body"]
             argv, port, admin = gateway_copy(platform, work)
-            with Callgrind(argv, work) as gateway:
+            with Callgrind(argv, work, "gateway") as gateway:
                 servers.wait_until(lambda: servers.port_open(port), 120, "the gateway copy")
                 admin_put_routes(admin, token, routes)
                 results[(scenario, "gateway")] = measure(gateway, port, f"/{scenario}", body,
-                                                         args.requests)
+                                                         args.requests, "/_axon/healthz",
+                                                         kept(args, scenario, "gateway"))
+                print(f"{scenario}: gateway {results[(scenario, 'gateway')][0]:,.0f} "
+                      "Ir/request", flush=True)
             argv, port_file, env = replica_copy(platform, scenario, work)
-            with Callgrind(argv, work, env=env) as copy:
+            with Callgrind(argv, work, "replica", env=env) as copy:
                 servers.wait_until(lambda: port_file.exists() and port_file.read_text().strip(),
                                    300, "the replica copy")
                 replica_port = int(port_file.read_text())
                 servers.wait_until(lambda: ready(replica_port), 300, "the replica copy to load")
                 results[(scenario, "replica")] = measure(copy, replica_port, "/predict", body,
-                                                         args.requests)
-            print(f"{scenario}: gateway {results[(scenario, 'gateway')][0]:,.0f} Ir/request, "
-                  f"replica {results[(scenario, 'replica')][0]:,.0f} Ir/request", flush=True)
+                                                         args.requests, "/healthz",
+                                                         kept(args, scenario, "replica"))
+            print(f"{scenario}: replica {results[(scenario, 'replica')][0]:,.0f} Ir/request",
+                  flush=True)
     return results
 
 
-def ready(port):
+def kept(args, scenario, process):
+    """Where --keep-dumps puts a process's dump (None: not kept)."""
+    if args.keep_dumps is None:
+        return None
+    return args.keep_dumps / f"callgrind.out.{scenario}.{process}"
+
+
+def ready(port, path="/healthz"):
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        conn.request("GET", "/healthz")
+        conn.request("GET", path)
         return conn.getresponse().status == 200
     except OSError:
         return False
@@ -232,6 +273,8 @@ def main():
     parser.add_argument("--bin-dir", type=pathlib.Path, default=bench.ROOT / "build" / "bin")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--scenario", action="append", choices=sorted(bench.SCENARIOS))
+    parser.add_argument("--keep-dumps", type=pathlib.Path, metavar="DIR",
+                        help="copy each callgrind dump to DIR (for callgrind_annotate)")
     parser.add_argument("--out", help="report file (default bench/results/DATE-SHA-callgrind.md)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="axon-callgrind-") as home:
