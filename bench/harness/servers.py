@@ -58,8 +58,11 @@ class AxonPlatform:
                               capture_output=True, text=True, timeout=120).stdout
 
     def __enter__(self):
-        self.axon("up", "--port", str(self.operator_port), "--gateway-port",
-                  str(self.gateway_port), "--grpc-port", str(self.grpc_port), "--tick-ms", "100")
+        args = ["up", "--port", str(self.operator_port), "--gateway-port", str(self.gateway_port),
+                "--tick-ms", "100"]
+        if "--grpc-port" in self.axon("up", "--help"):  # builds before the gRPC port have none
+            args += ["--grpc-port", str(self.grpc_port)]
+        self.axon(*args)
         return self
 
     def __exit__(self, *exc):
@@ -75,8 +78,9 @@ class AxonPlatform:
         return json.loads(self.axon("get", name, "-o", "json"))
 
     def pid(self, process):
-        if process == "gateway":  # the operator keeps the gateway's pid with its start time
-            return json.loads((self.home / "run" / "gateway.json").read_text())["pid"]
+        state = self.home / "run" / "gateway.json"  # the gateway's pid with its start time
+        if process == "gateway" and state.exists():
+            return json.loads(state.read_text())["pid"]
         return int((self.home / "run" / f"{process}.pid").read_text())
 
 
