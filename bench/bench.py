@@ -218,9 +218,11 @@ def run_baselines(rows, mode, bin_dir, model_paths):
         for workers in mode["workers"]:
             with servers.fastapi(SCENARIOS[scenario]["predictor"], workers) as (port, pid):
                 pids = [pid, *procstat.children(pid)]
-                for c in mode["conns"]:
-                    measure(rows, scenario, f"fastapi {workers}w", f"http://127.0.0.1:{port}/predict",
-                            c, mode["seconds"], {"uvicorn": pids})
+                for label, route in ((f"fastapi {workers}w", "predict"),
+                                     (f"fastapi-pydantic {workers}w", "predict-typed")):
+                    for c in mode["conns"]:
+                        measure(rows, scenario, label, f"http://127.0.0.1:{port}/{route}", c,
+                                mode["seconds"], {"uvicorn": pids})
     with servers.bare_server(bin_dir) as (port, pid):
         for c in mode["conns"]:
             measure(rows, "fixed answer", "bare server", f"http://127.0.0.1:{port}/", c,
@@ -241,7 +243,10 @@ def summarize(rows, mode):
     for s in mode["scenarios"]:
         full, direct = find(rows, s, "axon", conns), find(rows, s, "replica direct", conns)
         fast = find(rows, s, "fastapi 2w", conns) or find(rows, s, "fastapi 1w", conns)
+        typed = (find(rows, s, "fastapi-pydantic 2w", conns) or
+                 find(rows, s, "fastapi-pydantic 1w", conns))
         ratios = [f"full/{fast['path']} {full['rps'] / fast['rps']:.2f}x" if fast else None,
+                  f"full/{typed['path']} {full['rps'] / typed['rps']:.2f}x" if typed else None,
                   f"full/direct {full['rps'] / direct['rps']:.2f}x",
                   f"full/bare {full['rps'] / bare['rps']:.2f}x" if bare else None]
         lines.append(f"{s} at {conns} connections: " + ", ".join(x for x in ratios if x))
