@@ -1,7 +1,6 @@
 #include "common/log_line.h"
 
 #include <ctime>
-#include <iterator>
 
 namespace axon {
 namespace {
@@ -61,15 +60,39 @@ std::optional<int> Digits(std::string_view text, size_t pos, size_t count) {
   return value;
 }
 
+// `value` (>= 0) in decimal, zero-padded to `width` digits. By hand rather than with fmt's
+// formatting functions: the CLI, which links fmt header-only, uses this file too.
+void AppendNumber(fmt::memory_buffer& out, int64_t value, int width = 1) {
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0 && n < 20);
+  for (int i = n; i < width; ++i) out.push_back('0');
+  while (n > 0) out.push_back(digits[--n]);
+}
+
 // "2026-12-02T07:49:12.345Z"; times before 1970 are written as 1970's first millisecond.
 void AppendTime(fmt::memory_buffer& out, int64_t time_ms) {
   if (time_ms < 0) time_ms = 0;
   const auto seconds = static_cast<std::time_t>(time_ms / 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 time_ms % 1000);
+  AppendNumber(out, tm.tm_year + 1900, 4);
+  out.push_back('-');
+  AppendNumber(out, tm.tm_mon + 1, 2);
+  out.push_back('-');
+  AppendNumber(out, tm.tm_mday, 2);
+  out.push_back('T');
+  AppendNumber(out, tm.tm_hour, 2);
+  out.push_back(':');
+  AppendNumber(out, tm.tm_min, 2);
+  out.push_back(':');
+  AppendNumber(out, tm.tm_sec, 2);
+  out.push_back('.');
+  AppendNumber(out, time_ms % 1000, 3);
+  out.push_back('Z');
 }
 
 std::string Scalar(const nlohmann::ordered_json& value) {
@@ -116,7 +139,7 @@ void AppendJsonString(fmt::memory_buffer& out, std::string_view text) {
 std::string FormatLogTime(int64_t time_ms) {
   fmt::memory_buffer out;
   AppendTime(out, time_ms);
-  return fmt::to_string(out);
+  return std::string(out.data(), out.size());
 }
 
 std::optional<int64_t> ParseLogTime(std::string_view t) {
@@ -145,7 +168,10 @@ void AppendLogLine(fmt::memory_buffer& out, const LogFields& f, std::string_view
   AppendStringMember(out, "level", f.level);
   AppendStringMember(out, "source", f.source);
   AppendStringMember(out, "api", f.api);
-  if (f.version > 0) fmt::format_to(std::back_inserter(out), ",\"version\":{}", f.version);
+  if (f.version > 0) {
+    Append(out, ",\"version\":");
+    AppendNumber(out, f.version);
+  }
   AppendStringMember(out, "replica", f.replica);
   AppendStringMember(out, "request_id", f.request_id);
   Append(out, ",\"message\":");
@@ -185,8 +211,9 @@ std::string HumanLogLine(const ParsedLogLine& line) {
   const std::string level = j.contains("level") ? Scalar(j["level"]) : "info";
   std::string who = line.replica;
   if (who.empty() && j.contains("source")) who = Scalar(j["source"]);
-  std::string out = fmt::format("{} {:<5} {} {}", time, level, who.empty() ? "-" : who,
-                                j["message"].get<std::string>());
+  std::string out = time + " " + level;
+  if (level.size() < 5) out.append(5 - level.size(), ' ');
+  out += " " + (who.empty() ? std::string("-") : who) + " " + j["message"].get<std::string>();
   for (const auto& [key, value] : j.items()) {
     if (key == "time" || key == "level" || key == "source" || key == "api" || key == "version" ||
         key == "replica" || key == "message" || key == "stream") {
