@@ -200,6 +200,11 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
     if (prediction) shadow = choice.shadow;
     api = choice.primary;
   }
+  // The client's path for the request log, kept before Forward() rewrites the target.
+  std::string logged_path;
+  if (api->request_log != nullptr) {
+    logged_path = http::TargetPath({request.target().data(), request.target().size()});
+  }
   // `served`: the replica that answered, nullptr when the gateway answered itself.
   auto record = [&](const ApiRoute& a, unsigned status, const ReplicaTarget* served) {
     if (!prediction) return;  // statistics count predictions only
@@ -214,7 +219,7 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
            .replica = served != nullptr ? served->id : std::string_view(),
            .request_id = request_id,
            .method = {request.method_string().data(), request.method_string().size()},
-           .target = http::TargetPath({request.target().data(), request.target().size()}),
+           .target = logged_path,
            .status = status,
            .latency_us = latency.count()});
     }
