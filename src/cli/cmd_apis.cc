@@ -6,7 +6,6 @@
 #include "cli/commands.h"
 #include "cli/platform_client.h"
 #include "cli/table.h"
-#include "common/files.h"
 
 namespace axon::cli {
 namespace {
