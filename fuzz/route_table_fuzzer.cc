@@ -72,7 +72,10 @@ void Check(const nlohmann::json& json, const RouteTable* previous) {
   if (axon::contract::RouteTableFromJson(axon::contract::ToJson(*routes)).value() != *routes) {
     Fail("the route table does not survive ToJson and back");
   }
-  StatusOr<TablePtr> table = RouteTable::Build(*routes, previous);
+  // Request logging would open (and create) the file an input names: not from a fuzzer.
+  axon::contract::RouteTable built = *routes;
+  for (auto& api : built.apis) api.request_log_per_million = 0;
+  StatusOr<TablePtr> table = RouteTable::Build(built, previous);
   if (!table.ok()) {
     if (table.status().message().empty()) Fail("an error without a message");
     return;
@@ -87,7 +90,7 @@ void Check(const nlohmann::json& json, const RouteTable* previous) {
   if ((*table)->Endpoints().size() != replicas) Fail("Endpoints() misses replicas");
   if ((*table)->LocalEndpoints().size() != sockets) Fail("LocalEndpoints() misses sockets");
   // The same table again, on top of itself, as a repeated route push.
-  auto again = RouteTable::Build(*routes, table->get());
+  auto again = RouteTable::Build(built, table->get());
   if (!again.ok()) Fail("a table that parsed once fails on top of itself");
   for (const auto& api : (*again)->apis()) CheckApi(**again, *api, table->get());
 }

@@ -1,53 +1,18 @@
-// axon deploy | get | describe | logs | refresh | delete
+// axon get | describe | refresh | rollback | delete (deploy: cmd_deploy.cc; logs: cmd_logs.cc)
 #include <iostream>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/platform_client.h"
 #include "cli/table.h"
-#include "common/files.h"
 
 namespace axon::cli {
 namespace {
 
-using namespace std::chrono_literals;
 namespace bhttp = http::bhttp;
 
 PlatformClient Client() { return PlatformClient(AxonHome::FromEnvironment()); }
-
-void ReplaceAll(std::string& text, const std::string& from, const std::string& to) {
-  if (from.empty() || from == to) return;
-  for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos)) {
-    text.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-}
-
-void Deploy(const std::string& file) {
-  auto yaml = ReadFile(file);
-  if (!yaml.ok()) {
-    throw CliError{kExitBadInput, "cannot read " + file +
-                                      (file == "axon.yaml" ? " (give the spec file: axon deploy "
-                                                             "path/to/axon.yaml)"
-                                                           : "")};
-  }
-  const std::string absolute = std::filesystem::absolute(file).lexically_normal().string();
-  const auto client = Client();
-  nlohmann::json results;
-  try {
-    results = client.Call(bhttp::verb::post, "/v1/deploy", {{"file", absolute}, {"yaml", *yaml}});
-  } catch (CliError& e) {
-    ReplaceAll(e.message, absolute, file);  // show the path as the user typed it
-    throw;
-  }
-  for (const auto& r : results) {
-    std::cout << r["action"].get<std::string>() << " api " << r["api"].get<std::string>()
-              << " (version " << r["version"] << ") at " << client.addresses().GatewayUrl()
-              << r["endpoint"].get<std::string>() << "\n";
-  }
-}
 
 std::string Count(const nlohmann::json& api, const char* key) {
   return std::to_string(api.value(key, 0ULL));
@@ -221,19 +186,6 @@ void Describe(const std::string& name) {
   }
 }
 
-void Logs(const std::string& name, bool follow, int tail) {
-  const auto client = Client();
-  auto chunk = client.Call(bhttp::verb::get, fmt::format("/v1/apis/{}/logs?tail={}", name, tail));
-  std::cout << chunk["text"].get<std::string>() << std::flush;
-  // Follow until interrupted or until the API goes away; bounded by nothing but the user.
-  while (follow) {
-    std::this_thread::sleep_for(500ms);
-    chunk = client.Call(bhttp::verb::get, fmt::format("/v1/apis/{}/logs?offset={}", name,
-                                                      chunk["offset"].get<int64_t>()));
-    std::cout << chunk["text"].get<std::string>() << std::flush;
-  }
-}
-
 void Rollback(const std::string& name, int64_t version) {
   const auto results = Client().Call(bhttp::verb::post,
                                      fmt::format("/v1/apis/{}/rollback?version={}", name, version));
@@ -254,11 +206,7 @@ void Simple(bhttp::verb method, const std::string& name, const std::string& suff
 }  // namespace
 
 void AddApiCommands(CLI::App& app) {
-  auto file = std::make_shared<std::string>("axon.yaml");
-  auto* deploy = app.add_subcommand(
-      "deploy", "create or update the APIs of a spec file (validated whole before any change)");
-  deploy->add_option("file", *file, "the spec file")->capture_default_str();
-  deploy->callback([file] { Deploy(*file); });
+  AddDeployCommand(app);
 
   auto name = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>("table");
@@ -273,13 +221,7 @@ void AddApiCommands(CLI::App& app) {
   describe->add_option("api", *name, "the API")->required();
   describe->callback([name] { Describe(*name); });
 
-  auto follow = std::make_shared<bool>(false);
-  auto tail = std::make_shared<int>(100);
-  auto* logs = app.add_subcommand("logs", "print an API's logs (its replicas' output)");
-  logs->add_option("api", *name, "the API")->required();
-  logs->add_flag("-f,--follow", *follow, "keep printing new lines (Ctrl-C to stop)");
-  logs->add_option("--tail", *tail, "how many past lines to print first")->capture_default_str();
-  logs->callback([name, follow, tail] { Logs(*name, *follow, *tail); });
+  AddLogsCommand(app);
 
   auto* refresh = app.add_subcommand("refresh", "restart an API's replicas (new before old stop)");
   refresh->add_option("api", *name, "the API")->required();

@@ -10,6 +10,8 @@ namespace axon::cli {
 void AddPlatformCommands(CLI::App& app);  // up, down
 void AddVersionCommand(CLI::App& app);    // version
 void AddApiCommands(CLI::App& app);       // deploy, get, describe, logs, refresh, rollback, delete
+void AddDeployCommand(CLI::App& app);     // deploy (called by AddApiCommands, in verb order)
+void AddLogsCommand(CLI::App& app);       // logs (called by AddApiCommands, in verb order)
 void AddPredictCommand(CLI::App& app);    // predict
 void AddImageCommands(CLI::App& app);     // image build
 void AddKeyCommands(CLI::App& app);       // keys create | list | revoke

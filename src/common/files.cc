@@ -50,6 +50,10 @@ std::string TailFile(const std::filesystem::path& path, size_t max_lines) {
   for (size_t lines = 0; pos > 0; --pos) {
     if (text[pos - 1] == '\n' && ++lines == max_lines) break;
   }
+  if (pos == 0 && start > 0) {  // the window begins inside a line: leave that piece out
+    const size_t first_newline = text.find('\n');
+    pos = first_newline == std::string::npos ? text.size() : first_newline + 1;
+  }
   return text.substr(pos);
 }
 

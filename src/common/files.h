@@ -16,7 +16,8 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view conte
                                                       std::filesystem::perms::owner_write |
                                                       std::filesystem::perms::group_read |
                                                       std::filesystem::perms::others_read);
-// The last `max_lines` lines of a file (fewer if it is shorter); "" when it does not exist.
+// The last `max_lines` lines of a file (fewer if it is shorter), whole lines from its last
+// 64 KiB only; "" when it does not exist.
 std::string TailFile(const std::filesystem::path& path, size_t max_lines);
 // `n` random bytes from the kernel, hex-encoded.
 std::string RandomHex(size_t n);

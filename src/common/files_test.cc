@@ -50,6 +50,19 @@ TEST_F(FilesTest, TailReturnsLastLines) {
   EXPECT_EQ(TailFile(dir_ / "log", 0), "");
 }
 
+// Regression: past the last 64 KiB, the first line of the window was returned cut.
+TEST_F(FilesTest, TailFileReturnsWholeLinesOfALargeFile) {
+  std::string text;
+  for (int i = 0; text.size() < 200 * 1024; ++i) text += "line " + std::to_string(i) + " of many\n";
+  ASSERT_TRUE(WriteFileAtomic(dir_ / "big", text).ok());
+  const std::string tail = TailFile(dir_ / "big", 1'000'000);
+  ASSERT_FALSE(tail.empty());
+  EXPECT_LE(tail.size(), 64u * 1024);
+  EXPECT_EQ(tail.rfind("line ", 0), 0u) << tail.substr(0, 40);
+  EXPECT_TRUE(text.ends_with(tail));
+  EXPECT_EQ(text[text.size() - tail.size() - 1], '\n');
+}
+
 TEST(RandomHexTest, LengthAndVariety) {
   const auto a = RandomHex(16);
   EXPECT_EQ(a.size(), 32U);

@@ -78,11 +78,15 @@ RouteTable SampleRoutes() {
   api.start_failing = true;
   api.api_key_hashes = {"ab", "cd"};
   api.api_keys_required = true;
+  api.request_log = "/home/x/.axon/logs/iris.log";
+  api.request_log_per_million = 100'000;
   api.replicas = {{"iris-1", 3, "127.0.0.1", 4001, "@s1"}, {"iris-2", 2, "10.0.0.2", 80, ""}};
   table.apis.push_back(api);
   api.name = "other";
   api.endpoint = "/other";
   api.replicas.clear();
+  api.request_log.clear();
+  api.request_log_per_million = 0;
   table.apis.push_back(api);
   return table;
 }

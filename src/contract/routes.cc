@@ -22,20 +22,25 @@ json ApiToJson(const ApiRoute& a) {
   for (const auto& s : a.split) {
     split.push_back({{"api", s.api}, {"weight", s.weight}, {"shadow", s.shadow}});
   }
-  return {{"name", a.name},
-          {"endpoint", a.endpoint},
-          {"version", a.version},
-          {"status", a.status},
-          {"max_replica_concurrency", a.max_replica_concurrency},
-          {"max_queue_length", a.max_queue_length},
-          {"timeout_ms", a.timeout_ms},
-          {"hold_timeout_ms", a.hold_timeout_ms},
-          {"max_held", a.max_held},
-          {"start_failing", a.start_failing},
-          {"api_key_hashes", a.api_key_hashes},
-          {"api_keys_required", a.api_keys_required},
-          {"replicas", std::move(replicas)},
-          {"split", std::move(split)}};
+  json out = {{"name", a.name},
+              {"endpoint", a.endpoint},
+              {"version", a.version},
+              {"status", a.status},
+              {"max_replica_concurrency", a.max_replica_concurrency},
+              {"max_queue_length", a.max_queue_length},
+              {"timeout_ms", a.timeout_ms},
+              {"hold_timeout_ms", a.hold_timeout_ms},
+              {"max_held", a.max_held},
+              {"start_failing", a.start_failing},
+              {"api_key_hashes", a.api_key_hashes},
+              {"api_keys_required", a.api_keys_required},
+              {"replicas", std::move(replicas)},
+              {"split", std::move(split)}};
+  if (a.request_log_per_million > 0) {
+    out["request_log"] = a.request_log;
+    out["request_log_per_million"] = a.request_log_per_million;
+  }
+  return out;
 }
 
 // A splitter's targets: names, weights from 0 to 100, the non-shadow ones summing to 100, at
@@ -91,10 +96,15 @@ StatusOr<ApiRoute> ApiFromJson(const json& j, const std::string& where) {
   a.start_failing = f.Bool("start_failing", a.start_failing);
   a.api_key_hashes = f.Strings("api_key_hashes");
   a.api_keys_required = f.Bool("api_keys_required", a.api_keys_required);
+  a.request_log = f.String("request_log");
+  a.request_log_per_million = f.Int("request_log_per_million", 0, false, 0, 1'000'000);
   const json& replicas = f.Array("replicas");
   const json& split = f.Array("split");
   if (!f.status().ok()) return f.status();
   if (Status s = SplitFromJson(split, where + ".split", &a.split); !s.ok()) return s;
+  if (a.request_log_per_million > 0 && a.request_log.empty()) {
+    return InvalidArgument(where + ".request_log is needed with request_log_per_million");
+  }
   if (a.endpoint.empty() || a.endpoint.front() != '/') {
     return InvalidArgument(where + ".endpoint must start with '/'");
   }

@@ -52,6 +52,10 @@ struct ApiRoute {
   std::vector<std::string> api_key_hashes;  // SHA-256 hex; non-empty = a key is required
   bool api_keys_required = false;           // required even while no key exists yet
   std::vector<ReplicaRoute> replicas;       // ready replicas only
+  // Request logging (spec `logging`): one JSON line per sampled prediction request, appended
+  // to `request_log`; the fraction sampled in millionths, 0 = off, 1'000'000 = every request.
+  std::string request_log;
+  int64_t request_log_per_million = 0;
   // Non-empty for a TrafficSplitter, which has no replicas: its requests go to these APIs (the
   // weights of those that are not the shadow sum to 100; at most one shadow).
   std::vector<SplitRoute> split;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/files.h"
+#include "common/log.h"
 #include "gateway/v2_path.h"
 #include "http/responses.h"
 #include "http/upstream_pool.h"
@@ -199,15 +200,32 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
     if (prediction) shadow = choice.shadow;
     api = choice.primary;
   }
-  auto record = [&](const ApiRoute& a, unsigned status) {
+  // The client's path for the request log, kept before Forward() rewrites the target.
+  std::string logged_path;
+  if (api->request_log != nullptr) {
+    logged_path = http::TargetPath({request.target().data(), request.target().size()});
+  }
+  // `served`: the replica that answered, nullptr when the gateway answered itself.
+  auto record = [&](const ApiRoute& a, unsigned status, const ReplicaTarget* served) {
     if (!prediction) return;  // statistics count predictions only
     const auto latency =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
     a.shared->stats.Record(status, latency);
     if (splitter != nullptr) splitter->stats.Record(status, latency);
+    if (a.request_log != nullptr) {  // the only cost of request logging when it is off
+      a.request_log->Record(
+          {.api = a.name(),
+           .version = served != nullptr ? served->version : 0,
+           .replica = served != nullptr ? served->id : std::string_view(),
+           .request_id = request_id,
+           .method = {request.method_string().data(), request.method_string().size()},
+           .target = logged_path,
+           .status = status,
+           .latency_us = latency.count()});
+    }
   };
   if (api->KeyRejected(PresentedKey(request))) {
-    record(*api, 401);
+    record(*api, 401, nullptr);
     co_return Error(401,
                     "api " + api->name() +
                         " needs an API key: send it as `X-API-Key: KEY` or `Authorization: "
@@ -237,14 +255,15 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
     replica = co_await Admit(table, api, version, start, request_id, error);
   }
   if (replica == nullptr) {
-    spdlog::warn("request {}: {} {}", request_id, error.result_int(), error.body());
-    if (api != nullptr) record(*api, error.result_int());
+    LogForRequest(spdlog::level::warn, request_id,
+                  fmt::format("request {}: {} {}", request_id, error.result_int(), error.body()));
+    if (api != nullptr) record(*api, error.result_int(), nullptr);
     error.set(kRequestIdHeader, request_id);
     co_return error;
   }
   Response response =
       co_await Forward(*api, replica, ThreadUpstreams(*table), request, request_id, replica_path);
-  record(*api, response.result_int());
+  record(*api, response.result_int(), replica);
   response.set(kRequestIdHeader, request_id);
   co_return response;
 }
@@ -344,7 +363,8 @@ asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, ReplicaTarget* r
                                               std::to_string(api.timeout.count()) + " ms"
                                         : "replica " + replica->id + " of api " + api.name() +
                                               " failed before answering: " + result.error.message();
-      spdlog::warn("request {}: {}", request_id, why);
+      LogForRequest(spdlog::level::warn, request_id,
+                    fmt::format("request {}: {}", request_id, why));
       co_return Error(timed_out ? 504 : 502, why, request_id);
     }
     replica = other;

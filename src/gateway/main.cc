@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   axon::BlockTerminationSignals();
-  axon::InitLogging("gateway");
+  axon::InitLogging({.source = "gateway"});
   if (flags.token_file.empty() || flags.admin_listen.empty() || flags.sample_ms < 10) {
     spdlog::error("--token-file and --admin-listen are required; --sample-ms at least 10");
     return 2;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include <spdlog/spdlog.h>
+
 #include "common/sha256.h"
 #include "http/responses.h"
 
@@ -159,6 +161,24 @@ StatusOr<std::shared_ptr<ReplicaTarget>> MakeTarget(const contract::ReplicaRoute
   return target;
 }
 
+// The previous table's log when it is the same file at the same rate, else a new one (or null
+// when logging is off or the file cannot be opened, which is logged and leaves requests alone).
+std::shared_ptr<const RequestLog> RequestLogFor(const contract::ApiRoute& api,
+                                                const ApiRoute* old) {
+  if (api.request_log_per_million <= 0) return nullptr;
+  if (old != nullptr && old->request_log != nullptr &&
+      old->request_log->path() == api.request_log &&
+      old->request_log->per_million() == api.request_log_per_million) {
+    return old->request_log;
+  }
+  auto log = RequestLog::Open(api.request_log, api.request_log_per_million);
+  if (!log.ok()) {
+    spdlog::warn("api {}: request logging is off: {}", api.name, log.status().message());
+    return nullptr;
+  }
+  return std::move(log).value();
+}
+
 }  // namespace
 
 StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(const contract::RouteTable& routes,
@@ -173,6 +193,7 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(const contract::Ro
     const ApiRoute* old = previous != nullptr ? previous->Find(api.endpoint) : nullptr;
     if (old != nullptr && old->name() != api.name) old = nullptr;
     route->shared = old != nullptr ? old->shared : std::make_shared<ApiShared>();
+    route->request_log = RequestLogFor(api, old);
     for (const auto& r : api.replicas) {
       auto target = MakeTarget(r, api.name);
       if (!target.ok()) return target.status();

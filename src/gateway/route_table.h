@@ -24,6 +24,7 @@
 #include "contract/routes.h"
 #include "contract/stats.h"
 #include "gateway/api_queue.h"
+#include "gateway/request_log.h"
 #include "gateway/traffic_split.h"
 #include "http/beast.h"
 
@@ -94,6 +95,7 @@ struct ApiRoute {
   std::chrono::milliseconds hold_timeout{60'000};
   std::vector<std::shared_ptr<ReplicaTarget>> replicas;  // ready replicas only
   std::shared_ptr<ApiShared> shared;
+  std::shared_ptr<const RequestLog> request_log;  // null when request logging is off
   // A TrafficSplitter's schedule and its APIs (spec.split's order; nullptr for an API missing
   // from the table), routes of the same table.
   std::optional<TrafficSplit> split;

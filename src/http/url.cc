@@ -1,5 +1,7 @@
 #include "http/url.h"
 
+#include <cctype>
+
 namespace axon::http {
 namespace {
 
@@ -25,6 +27,23 @@ std::string PercentDecode(std::string_view text) {
       i += 2;
     } else {
       out += c;
+    }
+  }
+  return out;
+}
+
+std::string PercentEncode(std::string_view text) {
+  constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
     }
   }
   return out;

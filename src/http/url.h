@@ -1,4 +1,4 @@
-// Query-string decoding. Pure functions; thread-safe.
+// Query-string encoding and decoding. Pure functions; thread-safe.
 #pragma once
 
 #include <string>
@@ -10,6 +10,8 @@ namespace axon::http {
 
 // "%41b" -> "Ab", "+" -> " ". Malformed escapes are kept as they are.
 std::string PercentDecode(std::string_view text);
+// Every byte but letters, digits and "-._~" as %XX: "a b&c" -> "a%20b%26c".
+std::string PercentEncode(std::string_view text);
 // "a=1&b=x%20y&c" -> {{"a","1"},{"b","x y"},{"c",""}}
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
 

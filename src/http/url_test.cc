@@ -14,6 +14,14 @@ TEST(UrlTest, PercentDecode) {
   EXPECT_EQ(PercentDecode("%zz%4"), "%zz%4");
 }
 
+TEST(UrlTest, PercentEncodeRoundTrips) {
+  EXPECT_EQ(PercentEncode("iris-1a2b.x_y~"), "iris-1a2b.x_y~");
+  EXPECT_EQ(PercentEncode("a b&c=d+%\xff"), "a%20b%26c%3Dd%2B%25%FF");
+  for (const std::string text : {"a b&c=d+%", "\xe9t\xe9", "", "&&=="}) {
+    EXPECT_EQ(PercentDecode(PercentEncode(text)), text);
+  }
+}
+
 TEST(UrlTest, ParseQuery) {
   using Pairs = std::vector<std::pair<std::string, std::string>>;
   EXPECT_EQ(ParseQuery("a=1&b=x%20y&c"), (Pairs{{"a", "1"}, {"b", "x y"}, {"c", ""}}));

@@ -1,6 +1,7 @@
 #include "operator/controller.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <spdlog/spdlog.h>
 
@@ -108,6 +109,9 @@ Status Controller::Activate(const StoredApi& stored) {
   api.bundle = stored.bundle;
   api.revision++;
   api.spec_file = spec_file;
+  // The backend learns the new target now rather than at the next tick, so that a status read
+  // right after the deploy (`axon deploy` waiting for the rollout) is about the new version.
+  if (api.spec.RunsReplicas()) backend_.Apply(api.Target());
   return OkStatus();
 }
 
@@ -390,6 +394,11 @@ contract::RouteTable Controller::RoutesLocked() const {
         .start_failing = observed.start_failing,
         .api_key_hashes = api.key_hashes,
         .api_keys_required = net.api_keys};
+    if (api.spec.logging.requests) {
+      route.request_log = options_.home.ApiLog(name).string();
+      route.request_log_per_million =
+          std::max<int64_t>(1, std::llround(api.spec.logging.sample * 1'000'000));
+    }
     AddSplit(api.spec, &route);
     for (const auto& r : observed.replicas) {
       if (r.state != ReplicaState::kReady) continue;

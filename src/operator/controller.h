@@ -32,6 +32,7 @@
 #include "contract/routes.h"
 #include "contract/stats.h"
 #include "operator/api_backend.h"
+#include "operator/api_logs.h"
 #include "operator/api_runtime.h"
 #include "operator/bundles.h"
 #include "operator/gateway_link.h"
@@ -77,8 +78,8 @@ class Controller {
 
   nlohmann::json List() const;
   StatusOr<nlohmann::json> Describe(const std::string& name) const;
-  // The API's log text from byte `offset` (or its last `tail` lines when offset < 0).
-  StatusOr<nlohmann::json> Logs(const std::string& name, int64_t offset, int tail) const;
+  // The API's log lines (operator/api_logs.h).
+  StatusOr<nlohmann::json> Logs(const std::string& name, const LogQuery& query) const;
 
   // One reconcile pass.
   void Tick();

@@ -9,7 +9,6 @@
 namespace axon::operator_ {
 namespace {
 
-constexpr int64_t kMaxLogChunk = 1 << 20;
 // Statistics without in-flight samples (the views do not need them).
 constexpr int64_t kNoSamples = std::numeric_limits<int64_t>::max();
 
@@ -88,23 +87,12 @@ StatusOr<nlohmann::json> Controller::Describe(const std::string& name) const {
   return out;
 }
 
-StatusOr<nlohmann::json> Controller::Logs(const std::string& name, int64_t offset, int tail) const {
+StatusOr<nlohmann::json> Controller::Logs(const std::string& name, const LogQuery& query) const {
   {
     std::lock_guard lock(mu_);
     if (!apis_.contains(name)) return NotFound("no api named " + name + " (see `axon get`)");
   }
-  const auto path = options_.home.ApiLog(name);
-  std::error_code ec;
-  const auto size = static_cast<int64_t>(std::filesystem::file_size(path, ec));
-  if (ec) return nlohmann::json{{"text", ""}, {"offset", 0}};
-  if (offset < 0) return nlohmann::json{{"text", TailFile(path, tail)}, {"offset", size}};
-  if (offset > size) offset = 0;  // the file was rotated: start over
-  std::ifstream in(path, std::ios::binary);
-  in.seekg(offset);
-  std::string text(static_cast<size_t>(std::min(kMaxLogChunk, size - offset)), '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  return nlohmann::json{{"text", text}, {"offset", offset + static_cast<int64_t>(text.size())}};
+  return ReadApiLog(options_.home.ApiLog(name), query);
 }
 
 }  // namespace axon::operator_

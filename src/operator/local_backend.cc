@@ -115,7 +115,9 @@ std::map<std::string, int64_t> LocalBackend::AdoptSaved() {
 
 void LocalBackend::Apply(const ApiTarget& target) {
   std::lock_guard lock(mu_);
-  apis_[target.api].target = target;
+  Api& api = apis_[target.api];
+  api.target = target;
+  UpdateErrorLocked(api);  // the failure of an older revision is not the new one's
 }
 
 void LocalBackend::Remove(const std::string& name) {

@@ -154,6 +154,24 @@ TEST_F(LocalBackendTest, CrashLoopsBackOffAndSetTheError) {
   EXPECT_EQ(processes_.started.size(), 3U);
 }
 
+// `axon deploy` reads the status right after a deploy: an error of the revision being replaced
+// must not show as the new revision's.
+TEST_F(LocalBackendTest, ANewRevisionDoesNotInheritTheOldOnesError) {
+  backend_->Apply(Target(1));
+  for (int failure = 1; failure <= 3; ++failure) {
+    Pass();
+    for (auto& [pid, p] : processes_.processes) {
+      if (!p.exit) p.exit = "exit code 1";
+    }
+    Pass();
+    clock_.Advance(std::chrono::milliseconds(500 << (failure - 1)));
+  }
+  ASSERT_FALSE(backend_->Observe("iris").error.empty());
+  backend_->Apply(Target(1, /*revision=*/2));  // no reconcile pass yet
+  EXPECT_EQ(backend_->Observe("iris").error, "");
+  EXPECT_FALSE(backend_->Observe("iris").start_failing);
+}
+
 // Replicas that get ready and are then killed, again and again, are an error too, but one the
 // gateway waits through: they come back.
 TEST_F(LocalBackendTest, AReadyReplicaKilledAgainAndAgainIsNotAStartFailure) {

@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   BlockTerminationSignals();
-  InitLogging("operator");
+  InitLogging({.source = "operator"});
   const AxonHome home = AxonHome::FromEnvironment();
   auto lock =
       HomeLock::Acquire(home, "operator pid " + std::to_string(getpid()) + ", management API " +

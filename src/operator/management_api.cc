@@ -116,8 +116,13 @@ Response ManagementApi::ApiRoute(http::Request& request, const std::string& name
   }
   if (action == "logs" && method == bhttp::verb::get) {
     const auto query = http::TargetQuery(request.target());
-    return FromStatusOr(controller_.Logs(name, QueryInt(query, "offset", -1),
-                                         static_cast<int>(QueryInt(query, "tail", 100))));
+    LogQuery logs{.offset = QueryInt(query, "offset", -1),
+                  .tail = QueryInt(query, "tail", 100),
+                  .since_ms = QueryInt(query, "since_ms", 0)};
+    for (const auto& [k, v] : http::ParseQuery(query)) {
+      if (k == "replica") logs.replica = v;
+    }
+    return FromStatusOr(controller_.Logs(name, logs));
   }
   return http::JsonError(404, "no management endpoint " + std::string(request.method_string()) +
                                   " " + std::string(request.target()));

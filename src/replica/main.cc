@@ -136,7 +136,13 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   axon::BlockTerminationSignals();
-  axon::InitLogging("replica " + flags.replica_id);
+  // The operator names the API and its version in the environment.
+  const char* api_name = std::getenv("AXON_API");
+  const char* api_version = std::getenv("AXON_API_VERSION");
+  axon::InitLogging({.source = "replica",
+                     .api = api_name != nullptr ? api_name : "",
+                     .version = api_version != nullptr ? std::atoll(api_version) : 0,
+                     .replica = flags.replica_id});
   if (flags.spec_file.empty()) {
     spdlog::error("--spec is required");
     return 2;
@@ -146,8 +152,6 @@ int main(int argc, char** argv) {
     ReportFailure(flags, spec.status().message());
     return kExitPredictorFailed;
   }
-  // The operator names the API version in the environment (AXON_API_VERSION).
-  const char* api_version = std::getenv("AXON_API_VERSION");
   axon::replica::ReplicaService service(spec->name, api_version != nullptr ? api_version : "",
                                         flags.replica_id, spec->predictor.threads_per_process,
                                         spec->predictor.server_side_batching);

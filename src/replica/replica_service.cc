@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/log.h"
 #include "http/responses.h"
 #include "http/run_on.h"
 #include "http/url.h"
@@ -42,7 +43,9 @@ http::Response ToResponse(PredictResponse answer, std::string_view request_id) {
     return response;
   }
   if (!answer.log_detail.empty()) {
-    spdlog::error("request {}: {}", request_id.empty() ? "-" : request_id, answer.log_detail);
+    LogForRequest(
+        spdlog::level::err, request_id,
+        fmt::format("request {}: {}", request_id.empty() ? "-" : request_id, answer.log_detail));
   }
   nlohmann::json body = {{"error", *answer.error}};
   if (!request_id.empty()) body["request_id"] = request_id;

@@ -10,8 +10,9 @@
 namespace axon::spec {
 namespace {
 
-constexpr std::string_view kTopFields[] = {
-    "name", "kind", "predictor", "compute", "autoscaling", "update_strategy", "networking"};
+constexpr std::string_view kTopFields[] = {"name",       "kind",        "predictor",
+                                           "compute",    "autoscaling", "update_strategy",
+                                           "networking", "logging"};
 constexpr std::string_view kTopUnsupported[] = {"pod", "handler"};
 constexpr std::string_view kPredictorFields[] = {"type",
                                                  "path",
@@ -56,9 +57,11 @@ constexpr std::string_view kAutoscalingFields[] = {"min_replicas",
 constexpr std::string_view kUpdateStrategyFields[] = {"max_surge", "max_unavailable"};
 constexpr std::string_view kNetworkingFields[] = {"endpoint", "timeout", "api_keys"};
 constexpr std::string_view kNetworkingUnsupported[] = {"api_gateway"};
+constexpr std::string_view kLoggingFields[] = {"requests", "sample"};
 // A splitter's schemas also hold the RealtimeAPI fields that CheckSplitterFields explains.
 constexpr std::string_view kSplitterTopFields[] = {
-    "name", "kind", "networking", "apis", "predictor", "compute", "autoscaling", "update_strategy"};
+    "name",    "kind",        "networking",      "apis",   "predictor",
+    "compute", "autoscaling", "update_strategy", "logging"};
 constexpr std::string_view kSplitTargetFields[] = {"name", "weight", "shadow"};
 
 struct Section {
@@ -67,7 +70,7 @@ struct Section {
   std::span<const std::string_view> unsupported;
 };
 
-constexpr std::array<Section, 12> kSections = {{
+constexpr std::array<Section, 13> kSections = {{
     {"", kTopFields, kTopUnsupported},
     {"predictor", kPredictorFields, kPredictorUnsupported},
     {"predictor.dependencies", kDependenciesFields, kDependenciesUnsupported},
@@ -78,6 +81,7 @@ constexpr std::array<Section, 12> kSections = {{
     {"autoscaling", kAutoscalingFields, {}},
     {"update_strategy", kUpdateStrategyFields, {}},
     {"networking", kNetworkingFields, kNetworkingUnsupported},
+    {"logging", kLoggingFields, {}},
     {"TrafficSplitter", kSplitterTopFields, kTopUnsupported},
     {"TrafficSplitter.apis", kSplitTargetFields, {}},
 }};
@@ -209,6 +213,24 @@ void ParseNetworking(const FieldMap& fields, ErrorList& errors, ParsedApi* api) 
   }
 }
 
+// Reads logging: requests (a bool) and sample (in (0, 1]), which needs requests: true.
+void ParseLogging(const Field* section, ErrorList& errors, LoggingSpec* out) {
+  if (section == nullptr) return;
+  FieldMap fields(section->value, section->path, section->line, SchemaFor("logging"), errors);
+  if (!fields.ok()) return;
+  const Field* requests = fields.Get("requests");
+  if (requests != nullptr) {
+    if (auto v = ReadBool(*requests, errors)) out->requests = *v;
+  }
+  const Field* sample = fields.Get("sample");
+  if (sample == nullptr) return;
+  if (auto v = ReadNumber(*sample, {0, false, 1, true}, errors)) out->sample = *v;
+  if (requests == nullptr) {
+    errors.Add(sample->line, sample->path,
+               "samples request logging, which is off; add `requests: true` to logging");
+  }
+}
+
 }  // namespace
 
 bool IsValidApiName(std::string_view name) {
@@ -277,6 +299,7 @@ ParsedApi ParseApi(const YAML::Node& node, const std::string& label, const std::
     ParseAutoscaling(top.Get("autoscaling"), api.spec.predictor.threads_per_process, errors,
                      &api.spec.autoscaling);
     ParseUpdateStrategy(top.Get("update_strategy"), errors, &api.spec.update_strategy);
+    ParseLogging(top.Get("logging"), errors, &api.spec.logging);
   }
   api.endpoint_line = line;
   ParseNetworking(networking, errors, &api);

@@ -202,6 +202,10 @@ nlohmann::json ToJson(const ApiSpec& spec) {
       {"source_line", spec.source_line},
   };
   if (!spec.apis.empty()) out["apis"] = SplitTargetsToJson(spec.apis);
+  // Only when set, so that the content hash of an API without it is what it was before.
+  if (spec.logging != LoggingSpec{}) {
+    out["logging"] = {{"requests", spec.logging.requests}, {"sample", spec.logging.sample}};
+  }
   return out;
 }
 
@@ -242,6 +246,9 @@ ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
   Read(n, "endpoint", &spec.networking.endpoint);
   Read(n, "timeout_ms", &spec.networking.timeout);
   Read(n, "api_keys", &spec.networking.api_keys);
+  const json& l = Section(j, "logging");
+  Read(l, "requests", &spec.logging.requests);
+  Read(l, "sample", &spec.logging.sample);
   Read(j, "source_file", &spec.source_file);
   Read(j, "source_line", &spec.source_line);
   if (auto it = j.find("apis"); it != j.end()) spec.apis = SplitTargetsFromJson(*it);

@@ -130,6 +130,15 @@ struct NetworkingSpec {
   bool operator==(const NetworkingSpec&) const = default;
 };
 
+// Request logging (Cortex-style `logging: {requests: true, sample: 0.1}`): the gateway appends
+// one JSON line per sampled request (method, path, status, latency, request id; never the
+// body) to the API's log.
+struct LoggingSpec {
+  bool requests = false;
+  double sample = 1;  // the fraction of requests logged, in (0, 1]
+  bool operator==(const LoggingSpec&) const = default;
+};
+
 // One API a TrafficSplitter sends requests to (Cortex's `apis: [{name, weight, shadow}]`).
 struct SplitTarget {
   std::string name;     // a RealtimeAPI
@@ -152,6 +161,7 @@ struct ApiSpec {
   AutoscalingSpec autoscaling;
   UpdateStrategySpec update_strategy;
   NetworkingSpec networking;
+  LoggingSpec logging;
   // kind TrafficSplitter: where its requests go (it has no predictor and no replicas).
   std::vector<SplitTarget> apis;
   // Where the API was declared (for messages); not part of equality.
@@ -161,7 +171,7 @@ struct ApiSpec {
   bool operator==(const ApiSpec& o) const {
     return name == o.name && kind == o.kind && predictor == o.predictor && compute == o.compute &&
            autoscaling == o.autoscaling && update_strategy == o.update_strategy &&
-           networking == o.networking && apis == o.apis;
+           networking == o.networking && logging == o.logging && apis == o.apis;
   }
   // Whether the API runs replicas of a predictor (a TrafficSplitter only routes).
   bool RunsReplicas() const { return kind != kSplitterKind; }

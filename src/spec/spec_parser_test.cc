@@ -68,6 +68,39 @@ TEST_F(SpecFileTest, LimitsAndKeys) {
   EXPECT_EQ(ApiSpecFromJson(ToJson(api)), api);
 }
 
+TEST_F(SpecFileTest, RequestLogging) {
+  ParseResult off = Parse(kMinimal);
+  ASSERT_TRUE(off.ok()) << off.ErrorText();
+  EXPECT_EQ(off.apis[0].logging, LoggingSpec{});
+  EXPECT_FALSE(ToJson(off.apis[0]).contains("logging"));  // content hashes stay as they were
+
+  ParseResult all = Parse(std::string(kMinimal) + "logging: {requests: true}\n");
+  ASSERT_TRUE(all.ok()) << all.ErrorText();
+  EXPECT_TRUE(all.apis[0].logging.requests);
+  EXPECT_EQ(all.apis[0].logging.sample, 1.0);
+
+  ParseResult some = Parse(std::string(kMinimal) + "logging:\n  requests: true\n  sample: 0.1\n");
+  ASSERT_TRUE(some.ok()) << some.ErrorText();
+  EXPECT_EQ(some.apis[0].logging.sample, 0.1);
+  EXPECT_EQ(ApiSpecFromJson(ToJson(some.apis[0])), some.apis[0]);
+
+  const struct {
+    std::string yaml, location, field, phrase;
+  } cases[] = {
+      {"logging: {requests: maybe}\n", "axon.yaml:6: ", "logging.requests", "true or false"},
+      {"logging: {requests: true, sample: 0}\n", "axon.yaml:6: ", "logging.sample", "> 0"},
+      {"logging: {requests: true, sample: 1.5}\n", "axon.yaml:6: ", "logging.sample", "<= 1"},
+      {"logging: {requests: true, sample: lots}\n", "axon.yaml:6: ", "logging.sample", "got"},
+      {"logging: {sample: 0.5}\n", "axon.yaml:6: ", "logging.sample", "add `requests: true`"},
+      {"logging: {request: true}\n", "axon.yaml:6: ", "logging.request", "\"requests\""},
+      {"logging: yes\n", "axon.yaml:6: ", "logging", "mapping"},
+  };
+  for (const auto& c : cases) {
+    ParseResult result = Parse(std::string(kMinimal) + c.yaml);
+    EXPECT_TRUE(HasError(result, c.location, c.field, c.phrase)) << c.yaml;
+  }
+}
+
 TEST_F(SpecFileTest, DefaultsFollowOtherFields) {
   ParseResult result = Parse(std::string(kMinimal) +
                              "  threads_per_process: 4\n"
@@ -545,7 +578,7 @@ TEST_F(SpecFileTest, UsesTheApiNameInErrorsFoundBeforeTheNameField) {
             (dir_ / "axon.yaml").string() +
                 ":2: api \"iris\": foo: unknown field; allowed "
                 "fields: \"name\", \"kind\", \"predictor\", \"compute\", \"autoscaling\", "
-                "\"update_strategy\", \"networking\"");
+                "\"update_strategy\", \"networking\", \"logging\"");
 }
 
 TEST_F(SpecFileTest, MissingFileIsAnError) {

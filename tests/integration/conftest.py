@@ -226,7 +226,9 @@ class Platform:
         return wait_for(attempt, timeout, message=f"a routed answer from {endpoint}")
 
     def deploy(self, spec):
-        return self.axon_ok("deploy", spec)
+        """`axon deploy --no-wait`: returns once the operator accepted the spec (tests then
+        wait for what they need, or check a failure)."""
+        return self.axon_ok("deploy", "--no-wait", spec)
 
     # --- the gateway's admin listener (an abstract Unix socket only the operator uses) ---------
 

@@ -2,10 +2,13 @@
 # PythonPredictor and turns one HTTP request into one call, so the C++ side only moves bytes.
 import importlib.util
 import inspect
+import io
 import json
 import os
 import struct
 import sys
+import threading
+import time
 import traceback
 
 _PREDICT_ARGS = ("payload", "query_params", "headers")
@@ -19,6 +22,91 @@ _SYSTEM_PYTHON = os.path.join(sys.base_prefix, "bin", "python3")
 if sys.prefix == sys.base_prefix and os.path.exists(_SYSTEM_PYTHON):
     sys.executable = _SYSTEM_PYTHON
 _GET_ARGS = ("query_params", "headers")
+
+
+# --- Log lines ----------------------------------------------------------------------------
+# What the predictor prints becomes JSON log lines with the fields of the replica's own lines
+# (src/common/log_line.h, the one definition of the format), in the same order, plus "stream".
+
+_handling = threading.local()  # .request_id: the request(s) this thread is working on
+
+
+def _int_env(name):
+    try:
+        return int(os.environ.get(name, "0"))
+    except ValueError:
+        return 0
+
+
+class _LogStream(io.TextIOBase):
+    """sys.stdout or sys.stderr of the predictor: every line printed becomes one JSON line,
+    written with a single os.write() to the replica's own stdout or stderr (so lines of several
+    threads never mix). A line is written when its newline arrives, or at flush()."""
+
+    def __init__(self, fd, stream):
+        super().__init__()
+        self._fd = fd
+        self._stream = stream
+        self._partial = threading.local()
+        self._fields = {"source": "replica", "api": os.environ.get("AXON_API", ""),
+                        "version": _int_env("AXON_API_VERSION"),
+                        "replica": os.environ.get("AXON_REPLICA_ID", "")}
+
+    def writable(self):
+        return True
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        return self._fd
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        pending = getattr(self._partial, "text", "") + text
+        *lines, self._partial.text = pending.split("\n")
+        for line in lines:
+            self._emit(line)
+        return len(text)
+
+    def flush(self):
+        rest = getattr(self._partial, "text", "")
+        if rest:
+            self._partial.text = ""
+            self._emit(rest)
+
+    def _emit(self, message):
+        now_ms = int(time.time() * 1000)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now_ms // 1000))
+        record = {"time": f"{stamp}.{now_ms % 1000:03d}Z", "level": "info"}
+        record.update((k, v) for k, v in self._fields.items() if v)
+        request_id = getattr(_handling, "request_id", "")
+        if request_id:
+            record["request_id"] = request_id
+        record["message"] = message
+        record["stream"] = self._stream
+        data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8", "replace")
+        while data:
+            try:
+                data = data[os.write(self._fd, data):]
+            except InterruptedError:
+                continue
+            except OSError:
+                return  # nowhere to log to: a print must never fail the request
+
+
+sys.stdout = _LogStream(1, "stdout")
+sys.stderr = _LogStream(2, "stderr")
+
+
+def _working_on(request_ids):
+    """Names the request(s) of this thread's prints; request ids are never empty strings."""
+    _handling.request_id = ",".join(r for r in request_ids if r and r != "-")
 
 
 class PredictorError(Exception):
@@ -180,6 +268,7 @@ def handle_batch(loaded, bodies, content_types, query_params, headers):
                   "query_params": [query_params[i] for i, _ in batch],
                   "headers": [headers[i] for i, _ in batch]}
         request_ids = [headers[i].get("X-Request-ID", "-") for i, _ in batch]
+        _working_on(request_ids)
         try:
             results = loaded.instance.predict(**{n: values[n] for n in loaded.predict_args})
             _check_batch(results, len(batch), "predict()", "result per payload", "payloads")
@@ -199,6 +288,7 @@ def handle(loaded, is_get, body, content_type, query_params, headers):
     """Returns (status, body bytes, content type) for one request, or (status, None, error
     message) for a failure; never raises."""
     request_id = headers.get("X-Request-ID", "-")
+    _working_on([request_id])
     try:
         if is_get:
             if loaded.get_args is None:
@@ -280,6 +370,7 @@ def handle_v2(loaded, batched, inputs, parameters, headers):
         return [(400, "this API's predictor has no predict_v2() method, which the Open "
                       "Inference Protocol needs; see docs/predictors.md")] * len(inputs)
     request_ids = [h.get("X-Request-ID", "-") for h in headers]
+    _working_on(request_ids)
     try:
         import numpy as np
         values = {"inputs": [{t[0]: _to_array(np, *t) for t in tensors} for tensors in inputs],
