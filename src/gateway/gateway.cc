@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/exposition.h"
 #include "common/files.h"
 #include "gateway/v2_path.h"
 #include "http/responses.h"
@@ -199,15 +200,16 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
     if (prediction) shadow = choice.shadow;
     api = choice.primary;
   }
-  auto record = [&](const ApiRoute& a, unsigned status) {
+  // `replica`: the one that answered (its version's counters), nullptr if none was chosen.
+  auto record = [&](const ApiRoute& a, unsigned status, const ReplicaTarget* replica) {
     if (!prediction) return;  // statistics count predictions only
     const auto latency =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-    a.shared->stats.Record(status, latency);
-    if (splitter != nullptr) splitter->stats.Record(status, latency);
+    a.shared->stats.Record(status, latency, replica != nullptr ? replica->responses : nullptr);
+    if (splitter != nullptr) splitter->stats.Record(status, latency, nullptr);
   };
   if (api->KeyRejected(PresentedKey(request))) {
-    record(*api, 401);
+    record(*api, 401, nullptr);
     co_return Error(401,
                     "api " + api->name() +
                         " needs an API key: send it as `X-API-Key: KEY` or `Authorization: "
@@ -235,16 +237,20 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
     if (pinned != nullptr) api = pinned;
   } else {
     replica = co_await Admit(table, api, version, start, request_id, error);
+    if (replica != nullptr) {
+      api->shared->stats.RecordQueueWait(
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+    }
   }
   if (replica == nullptr) {
     spdlog::warn("request {}: {} {}", request_id, error.result_int(), error.body());
-    if (api != nullptr) record(*api, error.result_int());
+    if (api != nullptr) record(*api, error.result_int(), nullptr);
     error.set(kRequestIdHeader, request_id);
     co_return error;
   }
   Response response =
       co_await Forward(*api, replica, ThreadUpstreams(*table), request, request_id, replica_path);
-  record(*api, response.result_int());
+  record(*api, response.result_int(), replica);
   response.set(kRequestIdHeader, request_id);
   co_return response;
 }
@@ -307,7 +313,7 @@ asio::awaitable<ReplicaTarget*> Gateway::Admit(std::shared_ptr<const RouteTable>
   }
 }
 
-asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, ReplicaTarget* replica,
+asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, ReplicaTarget*& replica,
                                            Upstreams& upstreams, Request& request,
                                            const std::string& request_id,
                                            std::string_view replica_path) {
@@ -363,6 +369,9 @@ asio::awaitable<Response> Gateway::HandleAdmin(Request& request) {
       if (k == "after") after = std::atoll(v.c_str());
     }
     co_return http::JsonResponse(200, contract::ToJson(Stats(after)));
+  }
+  if (path == "/_axon/metrics" && request.method() == bhttp::verb::get) {
+    co_return http::TextResponse(200, routes_.load()->Metrics(), kExpositionContentType);
   }
   if (path == "/_axon/routes" && request.method() == bhttp::verb::put) {
     const auto json = nlohmann::json::parse(request.body(), nullptr, false);

@@ -77,6 +77,9 @@ class Controller {
 
   nlohmann::json List() const;
   StatusOr<nlohmann::json> Describe(const std::string& name) const;
+  // The platform's Prometheus metrics: the operator's, the gateway's and every replica's
+  // (controller_metrics.cc). Fetches them over HTTP without holding mu_.
+  std::string Metrics() const;
   // The API's log text from byte `offset` (or its last `tail` lines when offset < 0).
   StatusOr<nlohmann::json> Logs(const std::string& name, int64_t offset, int tail) const;
 
