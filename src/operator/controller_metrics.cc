@@ -25,39 +25,39 @@ std::string Controller::Metrics() const {
   Exposition own;
   {
     std::lock_guard lock(mu_);
-    own.Family("axon_replicas", "gauge", "Replicas of an API by state.");
+    std::vector<std::pair<const ApiRuntime*, ApiObservation>> observed;
     for (const auto& [name, api] : apis_) {
-      if (!api.spec.RunsReplicas()) continue;
-      const ApiObservation observed = backend_.Observe(name);
+      if (api.spec.RunsReplicas()) observed.emplace_back(&api, backend_.Observe(name));
+    }
+    own.Family("axon_replicas", "gauge", "Replicas of an API by state.");
+    for (const auto& [api, o] : observed) {
       for (ReplicaState state : kStates) {
         int64_t n = 0;
-        for (const auto& r : observed.replicas) n += r.state == state ? 1 : 0;
-        own.Sample("axon_replicas", {{"api", name}, {"state", ReplicaStateName(state)}},
+        for (const auto& r : o.replicas) n += r.state == state ? 1 : 0;
+        own.Sample("axon_replicas", {{"api", api->spec.name}, {"state", ReplicaStateName(state)}},
                    static_cast<double>(n));
       }
-      for (const auto& r : observed.replicas) {
+    }
+    own.Family("axon_desired_replicas", "gauge",
+               "Replicas an API wants now (init_replicas, then the autoscaler's decision).");
+    for (const auto& [api, o] : observed) {
+      own.Sample("axon_desired_replicas", {{"api", api->spec.name}},
+                 static_cast<double>(api->requested));
+    }
+    own.Family("axon_replica_restarts_total", "counter",
+               "Times the operator restarted a replica (it crashed, failed to load or timed out).");
+    for (const auto& [api, o] : observed) {
+      for (const auto& r : o.replicas) {
+        own.Sample("axon_replica_restarts_total", {{"api", api->spec.name}, {"replica", r.id}},
+                   static_cast<double>(r.restarts));
         if (r.port == 0 && r.socket.empty()) continue;
         replicas.push_back({.host = r.host.empty() ? "127.0.0.1" : r.host,
                             .port = r.port,
                             .unix_socket = r.socket});
       }
     }
-    own.Family("axon_desired_replicas", "gauge",
-               "Replicas an API wants now (init_replicas, then the autoscaler's decision).");
-    for (const auto& [name, api] : apis_) {
-      if (!api.spec.RunsReplicas()) continue;
-      own.Sample("axon_desired_replicas", {{"api", name}}, static_cast<double>(api.requested));
-    }
-    own.Family("axon_replica_restarts_total", "counter",
-               "Times the operator restarted a replica (it crashed, failed to load or timed out).");
-    for (const auto& [name, api] : apis_) {
-      if (!api.spec.RunsReplicas()) continue;
-      for (const auto& r : backend_.Observe(name).replicas) {
-        own.Sample("axon_replica_restarts_total", {{"api", name}, {"replica", r.id}},
-                   static_cast<double>(r.restarts));
-      }
-    }
   }
+  // Network I/O from here on, without the lock.
   std::vector<std::string> texts{own.Take(), gateway_.Metrics()};
   for (const auto& peer : replicas) {
     auto res = http::Fetch(peer, http::MakeRequest(http::bhttp::verb::get, "/metrics"),
