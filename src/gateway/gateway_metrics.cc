@@ -11,7 +11,7 @@ std::string RouteTable::Metrics() const {
   Exposition out;
   out.Family("axon_requests_total", "counter",
              "Predictions answered by the gateway, by API, API version (none: answered before a "
-             "replica was chosen) and HTTP status code.");
+             "replica was chosen, or by a traffic splitter) and HTTP status code.");
   for (const auto& api : apis_) {
     for (const auto& [version, counters] : api->shared->stats.Versions()) {
       const std::string v = version == 0 ? "none" : std::to_string(version);
