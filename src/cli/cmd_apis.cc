@@ -1,5 +1,10 @@
 // axon get | describe | refresh | rollback | delete (deploy: cmd_deploy.cc; logs: cmd_logs.cc)
+#include <unistd.h>
+
+#include <ctime>
 #include <iostream>
+#include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -11,6 +16,7 @@ namespace axon::cli {
 namespace {
 
 namespace bhttp = http::bhttp;
+using namespace std::chrono_literals;
 
 PlatformClient Client() { return PlatformClient(AxonHome::FromEnvironment()); }
 
@@ -18,9 +24,16 @@ std::string Count(const nlohmann::json& api, const char* key) {
   return std::to_string(api.value(key, 0ULL));
 }
 
-std::string AvgRequest(const nlohmann::json& api) {
-  const auto& ms = api["avg_request_ms"];
-  return ms.is_number() ? fmt::format("{:.3g} ms", ms.get<double>()) : "-";
+// "12.5 ms" from a field in milliseconds; "-" when it is null (no request yet).
+std::string Millis(const nlohmann::json& api, const char* key) {
+  const auto it = api.find(key);
+  return it != api.end() && it->is_number() ? fmt::format("{:.3g} ms", it->get<double>()) : "-";
+}
+
+std::string AvgRequest(const nlohmann::json& api) { return Millis(api, "avg_request_ms"); }
+
+std::string RequestsPerSecond(const nlohmann::json& api) {
+  return fmt::format("{:.3g}", api.value("requests_per_s", 0.0));
 }
 
 bool IsSplitter(const nlohmann::json& api) { return api.value("kind", "") == "TrafficSplitter"; }
@@ -36,19 +49,20 @@ std::string SplitList(const nlohmann::json& splitter) {
   return out;
 }
 
-void PrintSplitterTable(const nlohmann::json& splitters) {
-  Table table(
-      {"traffic splitter", "status", "apis", "last update", "avg request", "2XX", "4XX", "5XX"});
+void PrintSplitterTable(std::ostream& out, const nlohmann::json& splitters) {
+  Table table({"traffic splitter", "status", "apis", "last update", "avg request", "p50", "p99",
+               "req/s", "2XX", "4XX", "5XX"});
   for (const auto& s : splitters) {
     table.AddRow({s["name"], s["status"], SplitList(s), Ago(s["last_update"].get<int64_t>()),
-                  AvgRequest(s), Count(s, "requests_2xx"), Count(s, "requests_4xx"),
-                  Count(s, "requests_5xx")});
+                  AvgRequest(s), Millis(s, "p50_ms"), Millis(s, "p99_ms"), RequestsPerSecond(s),
+                  Count(s, "requests_2xx"), Count(s, "requests_4xx"), Count(s, "requests_5xx")});
   }
-  table.Print(std::cout);
+  table.Print(out);
 }
 
 // One row per API of the splitter, with its weight and its own statistics.
-void PrintSplitTargets(const nlohmann::json& splitter, const nlohmann::json& all) {
+void PrintSplitTargets(std::ostream& out, const nlohmann::json& splitter,
+                       const nlohmann::json& all) {
   Table table(
       {"api", "weight", "status", "up-to-date", "requested", "avg request", "2XX", "4XX", "5XX"});
   for (const auto& t : splitter["apis"]) {
@@ -69,60 +83,100 @@ void PrintSplitTargets(const nlohmann::json& splitter, const nlohmann::json& all
                   Count(api, "requests_2xx"), Count(api, "requests_4xx"),
                   Count(api, "requests_5xx")});
   }
-  table.Print(std::cout);
+  table.Print(out);
 }
 
-void PrintApiTable(const nlohmann::json& apis) {
-  Table table({"api", "status", "up-to-date", "requested", "last update", "avg request", "2XX",
-               "4XX", "5XX"});
+// avg request and 2XX/4XX/5XX count every answer since the API was deployed; p50, p99 and
+// req/s the last minute.
+void PrintApiTable(std::ostream& out, const nlohmann::json& apis) {
+  Table table({"api", "status", "up-to-date", "requested", "last update", "avg request", "p50",
+               "p99", "req/s", "2XX", "4XX", "5XX"});
   for (const auto& api : apis) {
     table.AddRow({api["name"], api["status"], std::to_string(api["up_to_date"].get<int64_t>()),
                   std::to_string(api["requested"].get<int64_t>()),
-                  Ago(api["last_update"].get<int64_t>()), AvgRequest(api),
-                  Count(api, "requests_2xx"), Count(api, "requests_4xx"),
-                  Count(api, "requests_5xx")});
+                  Ago(api["last_update"].get<int64_t>()), AvgRequest(api), Millis(api, "p50_ms"),
+                  Millis(api, "p99_ms"), RequestsPerSecond(api), Count(api, "requests_2xx"),
+                  Count(api, "requests_4xx"), Count(api, "requests_5xx")});
   }
-  table.Print(std::cout);
+  table.Print(out);
 }
 
-void Get(const std::string& name, const std::string& output) {
-  const auto client = Client();
+// The tables of `axon get [NAME]`.
+void PrintGet(std::ostream& out, const PlatformClient& client, const std::string& name) {
   const auto result = client.Call(bhttp::verb::get, name.empty() ? "/v1/apis" : "/v1/apis/" + name);
-  if (output == "json") {
-    std::cout << result.dump(2) << "\n";
-    return;
-  }
-  if (output == "name") {  // one name per line, for scripts and shell completion
-    for (const auto& api : name.empty() ? result : nlohmann::json::array({result})) {
-      std::cout << api["name"].get<std::string>() << "\n";
-    }
-    return;
-  }
   if (name.empty() && result.empty()) {
-    std::cout << "no apis are deployed (deploy one with `axon deploy axon.yaml`)\n";
+    out << "no apis are deployed (deploy one with `axon deploy axon.yaml`)\n";
     return;
   }
   if (name.empty()) {
     nlohmann::json realtime = nlohmann::json::array(), splitters = nlohmann::json::array();
     for (const auto& api : result) (IsSplitter(api) ? splitters : realtime).push_back(api);
-    if (!realtime.empty()) PrintApiTable(realtime);
-    if (!realtime.empty() && !splitters.empty()) std::cout << "\n";
-    if (!splitters.empty()) PrintSplitterTable(splitters);
+    if (!realtime.empty()) PrintApiTable(out, realtime);
+    if (!realtime.empty() && !splitters.empty()) out << "\n";
+    if (!splitters.empty()) PrintSplitterTable(out, splitters);
     return;
   }
   if (IsSplitter(result)) {
-    PrintSplitterTable(nlohmann::json::array({result}));
-    std::cout << "\n";
-    PrintSplitTargets(result, client.Call(bhttp::verb::get, "/v1/apis"));
+    PrintSplitterTable(out, nlohmann::json::array({result}));
+    out << "\n";
+    PrintSplitTargets(out, result, client.Call(bhttp::verb::get, "/v1/apis"));
   } else {
-    PrintApiTable(nlohmann::json::array({result}));
+    PrintApiTable(out, nlohmann::json::array({result}));
   }
-  {
-    std::cout << "\nendpoint: " << client.addresses().GatewayUrl()
-              << result["endpoint"].get<std::string>() << "\n";
-    if (!result["reason"].get<std::string>().empty()) {
-      std::cout << "reason: " << result["reason"].get<std::string>() << "\n";
+  out << "\nendpoint: " << client.addresses().GatewayUrl() << result["endpoint"].get<std::string>()
+      << "\n";
+  if (!result["reason"].get<std::string>().empty()) {
+    out << "reason: " << result["reason"].get<std::string>() << "\n";
+  }
+}
+
+constexpr auto kWatchInterval = 2s;
+
+// `axon get -w`: the tables again every kWatchInterval until interrupted (Ctrl-C ends the
+// process) or a call fails. On a terminal each refresh replaces the last one on the screen;
+// otherwise the refreshes follow one another, separated by a blank line.
+void Watch(const PlatformClient& client, const std::string& name) {
+  const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  for (bool first = true;; first = false) {
+    std::ostringstream frame;
+    PrintGet(frame, client, name);
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    ::localtime_r(&now, &local);
+    char clock[16];
+    std::strftime(clock, sizeof clock, "%H:%M:%S", &local);
+    frame << "\n" << clock << ", every " << kWatchInterval.count() << "s (Ctrl-C to stop)\n";
+    if (terminal) {
+      std::cout << "\x1b[H\x1b[2J";  // cursor home, clear the screen
+    } else if (!first) {
+      std::cout << "\n";
     }
+    std::cout << frame.str() << std::flush;
+    std::this_thread::sleep_for(kWatchInterval);
+  }
+}
+
+void Get(const std::string& name, const std::string& output, bool watch) {
+  const auto client = Client();
+  if (watch) {
+    if (output != "table") {
+      throw CliError{kExitBadInput, "--watch prints tables; leave out -o/--output"};
+    }
+    Watch(client, name);
+    return;
+  }
+  if (output == "table") {
+    PrintGet(std::cout, client, name);
+    return;
+  }
+  const auto result = client.Call(bhttp::verb::get, name.empty() ? "/v1/apis" : "/v1/apis/" + name);
+  if (output == "json") {
+    std::cout << result.dump(2) << "\n";
+    return;
+  }
+  // "name": one name per line, for scripts and shell completion
+  for (const auto& api : name.empty() ? result : nlohmann::json::array({result})) {
+    std::cout << api["name"].get<std::string>() << "\n";
   }
 }
 
@@ -156,7 +210,7 @@ void PrintModel(const nlohmann::json& model) {
 void Describe(const std::string& name) {
   const auto client = Client();
   const auto api = client.Call(bhttp::verb::get, "/v1/apis/" + name);
-  PrintApiTable(nlohmann::json::array({api}));
+  PrintApiTable(std::cout, nlohmann::json::array({api}));
   std::cout << "\nendpoint: " << client.addresses().GatewayUrl()
             << api["endpoint"].get<std::string>() << "\nversion:  " << api["version"]
             << "\nin flight: " << api["in_flight"] << "\n";
@@ -166,11 +220,13 @@ void Describe(const std::string& name) {
   if (!api["error"].get<std::string>().empty()) {
     std::cout << "\nerror: " << api["error"].get<std::string>() << "\n";
   }
-  Table replicas({"replica", "version", "state", "pid", "port", "restarts", "last failure"});
+  Table replicas(
+      {"replica", "version", "state", "pid", "port", "in flight", "restarts", "last failure"});
   for (const auto& r : api["replicas"]) {
     replicas.AddRow({r["id"], std::to_string(r["version"].get<int64_t>()), r["state"],
                      std::to_string(r["pid"].get<int64_t>()),
                      r["port"].get<int>() == 0 ? "-" : std::to_string(r["port"].get<int>()),
+                     std::to_string(r["in_flight"].get<int64_t>()),
                      std::to_string(r["restarts"].get<int>()),
                      r["last_failure"].get<std::string>().empty() ? "-" : r["last_failure"]});
   }
@@ -210,12 +266,18 @@ void AddApiCommands(CLI::App& app) {
 
   auto name = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>("table");
-  auto* get = app.add_subcommand("get", "list APIs with status and request statistics");
+  auto watch = std::make_shared<bool>(false);
+  auto* get = app.add_subcommand(
+      "get",
+      "list APIs with status and request statistics (avg request and 2XX/4XX/5XX since the API "
+      "was deployed; p50, p99 and req/s over the last minute)");
   get->add_option("api", *name, "one API only");
   get->add_option("-o,--output", *output, "table, json, or name (one API name per line)")
       ->check(CLI::IsMember({"table", "json", "name"}))
       ->capture_default_str();
-  get->callback([name, output] { Get(*name, *output); });
+  get->add_flag("-w,--watch", *watch,
+                "refresh the table every 2 s (in place on a terminal) until Ctrl-C");
+  get->callback([name, output, watch] { Get(*name, *output, *watch); });
 
   auto* describe = app.add_subcommand("describe", "show an API and each of its replicas");
   describe->add_option("api", *name, "the API")->required();

@@ -124,6 +124,7 @@ TEST(StatsTest, RoundTrip) {
   s.responses_4xx = 2;
   s.responses_5xx = 1;
   s.latency_us_total = 12345;
+  s.recent = {.window_ms = 60'000, .requests = 7, .p50_ms = 1.5, .p99_ms = 24.75};
   s.in_flight = 3;
   s.queued = 1;
   s.replica_in_flight = {{"iris-1", 2}};
@@ -134,6 +135,10 @@ TEST(StatsTest, RoundTrip) {
   EXPECT_EQ(*parsed, stats);
   EXPECT_FALSE(
       GatewayStatsFromJson(nlohmann::json::parse("{\"apis\": {\"a\": {\"2xx\": -1}}}")).ok());
+  const auto bad_quantile = GatewayStatsFromJson(
+      nlohmann::json::parse(R"({"apis": {"a": {"recent": {"p99_ms": "slow"}}}})"));
+  ASSERT_FALSE(bad_quantile.ok());
+  EXPECT_EQ(bad_quantile.status().message(), "stats.apis.a.recent.p99_ms must be a number");
 }
 
 }  // namespace

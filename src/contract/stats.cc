@@ -14,6 +14,11 @@ json ApiToJson(const ApiStats& s) {
           {"4xx", s.responses_4xx},
           {"5xx", s.responses_5xx},
           {"latency_us_total", s.latency_us_total},
+          {"recent",
+           {{"window_ms", s.recent.window_ms},
+            {"requests", s.recent.requests},
+            {"p50_ms", s.recent.p50_ms},
+            {"p99_ms", s.recent.p99_ms}}},
           {"in_flight", s.in_flight},
           {"queued", s.queued},
           {"replica_in_flight", s.replica_in_flight},
@@ -31,6 +36,20 @@ StatusOr<ApiStats> ApiFromJson(const json& j, const std::string& where) {
   s.queued = f.Int("queued", 0, false, 0);
   const json& samples = f.Array("in_flight_samples");
   if (!f.status().ok()) return f.status();
+  if (auto it = j.find("recent"); it != j.end()) {
+    FieldReader r(*it, where + ".recent");
+    s.recent.window_ms = r.Int("window_ms", 0, false, 0);
+    s.recent.requests = static_cast<uint64_t>(r.Int("requests", 0, false, 0));
+    if (!r.status().ok()) return r.status();
+    const std::pair<const char*, double*> quantiles[] = {{"p50_ms", &s.recent.p50_ms},
+                                                         {"p99_ms", &s.recent.p99_ms}};
+    for (const auto& [key, value] : quantiles) {
+      auto q = it->find(key);
+      if (q == it->end()) continue;
+      if (!q->is_number()) return InvalidArgument(where + ".recent." + key + " must be a number");
+      *value = q->get<double>();
+    }
+  }
   if (auto it = j.find("replica_in_flight"); it != j.end()) {
     if (!it->is_object()) return InvalidArgument(where + ".replica_in_flight must be an object");
     for (const auto& [id, n] : it->items()) {

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/exposition.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "gateway/v2_path.h"
@@ -205,13 +206,14 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
   if (api->request_log != nullptr) {
     logged_path = http::TargetPath({request.target().data(), request.target().size()});
   }
-  // `served`: the replica that answered, nullptr when the gateway answered itself.
+  // `served`: the replica that answered (its version's counters), nullptr when the gateway
+  // answered itself.
   auto record = [&](const ApiRoute& a, unsigned status, const ReplicaTarget* served) {
     if (!prediction) return;  // statistics count predictions only
     const auto latency =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-    a.shared->stats.Record(status, latency);
-    if (splitter != nullptr) splitter->stats.Record(status, latency);
+    a.shared->stats.Record(status, latency, served != nullptr ? served->responses : nullptr);
+    if (splitter != nullptr) splitter->stats.Record(status, latency, nullptr);
     if (a.request_log != nullptr) {  // the only cost of request logging when it is off
       a.request_log->Record(
           {.api = a.name(),
@@ -253,6 +255,10 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
     if (pinned != nullptr) api = pinned;
   } else {
     replica = co_await Admit(table, api, version, start, request_id, error);
+    if (replica != nullptr) {
+      api->shared->stats.RecordQueueWait(
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
+    }
   }
   if (replica == nullptr) {
     LogForRequest(spdlog::level::warn, request_id,
@@ -326,7 +332,7 @@ asio::awaitable<ReplicaTarget*> Gateway::Admit(std::shared_ptr<const RouteTable>
   }
 }
 
-asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, ReplicaTarget* replica,
+asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, ReplicaTarget*& replica,
                                            Upstreams& upstreams, Request& request,
                                            const std::string& request_id,
                                            std::string_view replica_path) {
@@ -383,6 +389,9 @@ asio::awaitable<Response> Gateway::HandleAdmin(Request& request) {
       if (k == "after") after = std::atoll(v.c_str());
     }
     co_return http::JsonResponse(200, contract::ToJson(Stats(after)));
+  }
+  if (path == "/_axon/metrics" && request.method() == bhttp::verb::get) {
+    co_return http::TextResponse(200, routes_.load()->Metrics(), kExpositionContentType);
   }
   if (path == "/_axon/routes" && request.method() == bhttp::verb::put) {
     const auto json = nlohmann::json::parse(request.body(), nullptr, false);

@@ -9,7 +9,8 @@
 //
 // Two faces: Handle() serves the public port (predictions and GET /_axon/healthz);
 // HandleAdmin() serves the admin listener, which only the operator reaches and which takes the
-// platform token: PUT /_axon/routes (a new route table), GET /_axon/stats.
+// platform token: PUT /_axon/routes (a new route table), GET /_axon/stats, and GET
+// /_axon/metrics (Prometheus text; docs/observability.md).
 //
 // Threading: Handle() runs on the public server's I/O threads concurrently; it reads the route
 // table through an atomic snapshot and uses thread_local connection pools, so it takes no lock.
@@ -74,8 +75,9 @@ class Gateway {
                                               std::chrono::steady_clock::time_point start,
                                               const std::string& request_id, http::Response& error);
   // Sends `request` to `replica` (or, if it was certainly not delivered, once to another) as
-  // `replica_path` (/predict or /metadata); releases the replica(s) it used.
-  http::asio::awaitable<http::Response> Forward(const ApiRoute& api, ReplicaTarget* replica,
+  // `replica_path` (/predict or /metadata); releases the replica(s) it used. `replica` ends as
+  // the one that answered last.
+  http::asio::awaitable<http::Response> Forward(const ApiRoute& api, ReplicaTarget*& replica,
                                                 Upstreams& upstreams, http::Request& request,
                                                 const std::string& request_id,
                                                 std::string_view replica_path);

@@ -10,32 +10,6 @@
 
 namespace axon::gateway {
 
-void ApiStats::Record(unsigned status, std::chrono::microseconds latency) {
-  if (status >= 200 && status < 300) {
-    responses_2xx.fetch_add(1, std::memory_order_relaxed);
-  } else if (status >= 400 && status < 500) {
-    responses_4xx.fetch_add(1, std::memory_order_relaxed);
-  } else if (status >= 500) {
-    responses_5xx.fetch_add(1, std::memory_order_relaxed);
-  }
-  latency_us_total.fetch_add(static_cast<uint64_t>(latency.count()), std::memory_order_relaxed);
-}
-
-void ApiStats::AddSample(int64_t unix_ms, int64_t in_flight) {
-  std::lock_guard lock(samples_mu_);
-  samples_.push_back({unix_ms, in_flight});
-  if (samples_.size() > kMaxSamples) samples_.pop_front();
-}
-
-std::vector<contract::InFlightSample> ApiStats::SamplesAfter(int64_t after_unix_ms) const {
-  std::lock_guard lock(samples_mu_);
-  std::vector<contract::InFlightSample> out;
-  for (const auto& sample : samples_) {
-    if (sample.unix_ms > after_unix_ms) out.push_back(sample);
-  }
-  return out;
-}
-
 int64_t ApiRoute::InFlight() const {
   int64_t total = shared->queue.size();
   for (const auto& r : replicas) total += r->in_flight.load(std::memory_order_relaxed);
@@ -140,7 +114,7 @@ void ApiRoute::Release(ReplicaTarget* replica) const {
 namespace {
 
 StatusOr<std::shared_ptr<ReplicaTarget>> MakeTarget(const contract::ReplicaRoute& r,
-                                                    const std::string& api) {
+                                                    const std::string& api, ApiStats& stats) {
   http::beast::error_code ec;
   const auto address = http::asio::ip::make_address(r.host, ec);
   if (ec) {
@@ -149,6 +123,7 @@ StatusOr<std::shared_ptr<ReplicaTarget>> MakeTarget(const contract::ReplicaRoute
   auto target = std::make_shared<ReplicaTarget>();
   target->id = r.id;
   target->version = r.version;
+  target->responses = stats.ForVersion(r.version);
   target->endpoint = {address, r.port};
   if (!r.socket.empty()) {
     try {  // a name longer than a Unix socket address holds throws
@@ -195,7 +170,7 @@ StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Build(const contract::Ro
     route->shared = old != nullptr ? old->shared : std::make_shared<ApiShared>();
     route->request_log = RequestLogFor(api, old);
     for (const auto& r : api.replicas) {
-      auto target = MakeTarget(r, api.name);
+      auto target = MakeTarget(r, api.name, route->shared->stats);
       if (!target.ok()) return target.status();
       // The same replica process (same id and address) keeps its in-flight counter.
       for (const auto& candidate : old != nullptr ? old->replicas : route->replicas) {
@@ -280,14 +255,32 @@ std::vector<http::tcp::endpoint> RouteTable::Endpoints() const {
 }
 
 contract::GatewayStats RouteTable::Stats(int64_t samples_after_unix_ms) const {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
   contract::GatewayStats out;
   for (const auto& api : apis_) {
     const ApiStats& s = api->shared->stats;
     contract::ApiStats& entry = out.apis[api->name()];
-    entry.responses_2xx = s.responses_2xx.load(std::memory_order_relaxed);
-    entry.responses_4xx = s.responses_4xx.load(std::memory_order_relaxed);
-    entry.responses_5xx = s.responses_5xx.load(std::memory_order_relaxed);
-    entry.latency_us_total = s.latency_us_total.load(std::memory_order_relaxed);
+    for (const auto& [version, counters] : s.Versions()) {
+      for (unsigned code = StatusCounters::kMinCode; code <= StatusCounters::kMaxCode; ++code) {
+        const uint64_t n = counters->Get(code);
+        if (n == 0) continue;
+        if (code >= 200 && code < 300) {
+          entry.responses_2xx += n;
+        } else if (code >= 400 && code < 500) {
+          entry.responses_4xx += n;
+        } else if (code >= 500) {
+          entry.responses_5xx += n;
+        }
+      }
+    }
+    entry.latency_us_total = s.Latency().sum;
+    const auto [recent, window_ms] = s.RecentLatency(now_ms);
+    entry.recent = {.window_ms = window_ms,
+                    .requests = recent.Count(),
+                    .p50_ms = recent.Count() == 0 ? -1 : recent.Quantile(0.5) / 1000.0,
+                    .p99_ms = recent.Count() == 0 ? -1 : recent.Quantile(0.99) / 1000.0};
     entry.in_flight = api->InFlight();
     entry.queued = api->shared->queue.size();
     for (const auto& r : api->replicas) {

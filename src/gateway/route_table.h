@@ -24,6 +24,7 @@
 #include "contract/routes.h"
 #include "contract/stats.h"
 #include "gateway/api_queue.h"
+#include "gateway/api_stats.h"
 #include "gateway/request_log.h"
 #include "gateway/traffic_split.h"
 #include "http/beast.h"
@@ -33,6 +34,9 @@ namespace axon::gateway {
 struct ReplicaTarget {
   std::string id;
   int64_t version = 0;
+  // Where answers from this replica are counted: its API's counters of its version (owned by
+  // the API's ApiStats, which outlives every route table that holds this target).
+  StatusCounters* responses = nullptr;
   http::tcp::endpoint endpoint;
   // Where the gateway sends requests when set (local mode): the replica's Unix socket.
   std::optional<http::local_stream::endpoint> local_endpoint;
@@ -46,26 +50,6 @@ struct ReplicaTarget {
   // After a failed exchange: avoid this replica for `period`.
   void Avoid(std::chrono::milliseconds period);
   bool Avoided(int64_t now_ns) const;
-};
-
-// Per-API response statistics since the gateway started. Updated on every request.
-struct ApiStats {
-  std::atomic<uint64_t> responses_2xx{0};
-  std::atomic<uint64_t> responses_4xx{0};
-  std::atomic<uint64_t> responses_5xx{0};
-  std::atomic<uint64_t> latency_us_total{0};  // over every answered request
-  void Record(unsigned status, std::chrono::microseconds latency);
-
-  // In-flight samples for the autoscaler: (unix ms, requests in flight), newest last, at most
-  // kMaxSamples. Written by the sampler thread, read by the stats endpoint; not on the
-  // request path.
-  static constexpr size_t kMaxSamples = 600;
-  void AddSample(int64_t unix_ms, int64_t in_flight);
-  std::vector<contract::InFlightSample> SamplesAfter(int64_t after_unix_ms) const;
-
- private:
-  mutable std::mutex samples_mu_;
-  std::deque<contract::InFlightSample> samples_;  // guarded by samples_mu_
 };
 
 // What an API keeps across route tables.
@@ -149,6 +133,8 @@ class RouteTable {
   std::vector<http::local_stream::endpoint> LocalEndpoints() const;
   // Statistics of every API now, with the in-flight samples taken after `samples_after_unix_ms`.
   contract::GatewayStats Stats(int64_t samples_after_unix_ms) const;
+  // Every API's metrics in the Prometheus text format (metric names: docs/observability.md).
+  std::string Metrics() const;
 
  private:
   // Fills each TrafficSplitter's schedule and targets, once every route is built.

@@ -107,11 +107,13 @@ TEST(RouteTableTest, ConcurrentAcquiresNeverOvershootTheLimit) {
 
 TEST(RouteTableTest, CountersSurviveRouteUpdates) {
   auto first = *FromJson(Table(1), nullptr);
-  first->Find("/iris")->shared->stats.Record(200, std::chrono::microseconds(10));
-  first->Find("/iris")->replicas[0]->in_flight = 1;
+  const ApiRoute& before = *first->Find("/iris");
+  before.shared->stats.Record(200, std::chrono::microseconds(10), before.replicas[0]->responses);
+  before.replicas[0]->in_flight = 1;
   auto second = *FromJson(Table(2), first.get());
   const ApiRoute& api = *second->Find("/iris");
-  EXPECT_EQ(api.shared->stats.responses_2xx.load(), 1U);
+  EXPECT_EQ(second->Stats(0).apis.at("iris").responses_2xx, 1U);
+  EXPECT_EQ(api.replicas[0]->responses->Get(200), 1U);
   EXPECT_EQ(api.replicas[0]->in_flight.load(), 1);
   EXPECT_EQ(api.replicas[1]->in_flight.load(), 0);
 }
@@ -128,15 +130,39 @@ TEST(RouteTableTest, RejectsMalformedTables) {
 }
 
 TEST(ApiStatsTest, CountsByStatusClass) {
+  auto table = *FromJson(Table(1), nullptr);
+  const ApiRoute& api = *table->Find("/iris");
+  ApiStats& stats = api.shared->stats;
+  StatusCounters* replica = api.replicas[0]->responses;
+  stats.Record(200, std::chrono::microseconds(5), replica);
+  stats.Record(404, std::chrono::microseconds(5), nullptr);  // refused before a replica
+  stats.Record(503, std::chrono::microseconds(5), replica);
+  stats.Record(302, std::chrono::microseconds(5), replica);
+  const contract::ApiStats s = table->Stats(0).apis.at("iris");
+  EXPECT_EQ(s.responses_2xx, 1U);  // a 3xx is none of the three
+  EXPECT_EQ(s.responses_4xx, 1U);
+  EXPECT_EQ(s.responses_5xx, 1U);
+  EXPECT_EQ(s.latency_us_total, 20U);
+  EXPECT_EQ(s.recent.requests, 4U);  // all within the last minute
+  EXPECT_EQ(replica->Get(503), 1U);
+  EXPECT_EQ(replica->Get(404), 0U);
+}
+
+TEST(ApiStatsTest, RecentLatencyCoversOnlyTheLastMinute) {
   ApiStats stats;
-  stats.Record(200, std::chrono::microseconds(5));
-  stats.Record(404, std::chrono::microseconds(5));
-  stats.Record(503, std::chrono::microseconds(5));
-  stats.Record(302, std::chrono::microseconds(5));
-  EXPECT_EQ(stats.responses_2xx.load(), 1U);  // a 3xx is none of the three
-  EXPECT_EQ(stats.responses_4xx.load(), 1U);
-  EXPECT_EQ(stats.responses_5xx.load(), 1U);
-  EXPECT_EQ(stats.latency_us_total.load(), 20U);
+  const int64_t t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  stats.Record(200, std::chrono::milliseconds(2000), nullptr);
+  stats.AddSample(t0 + 1000, 0);  // the slow answer is before this snapshot
+  for (int i = 0; i < 4; ++i) stats.Record(200, std::chrono::microseconds(1500), nullptr);
+  const int64_t later = t0 + 1000 + ApiStats::kRecentWindowMs;
+  stats.AddSample(later, 0);
+  const auto [recent, window_ms] = stats.RecentLatency(later);
+  EXPECT_EQ(window_ms, ApiStats::kRecentWindowMs);
+  EXPECT_EQ(recent.Count(), 4U);
+  EXPECT_GT(recent.Quantile(0.99), 1000);  // in (1 ms, 2.5 ms], not the 2 s answer
+  EXPECT_LE(recent.Quantile(0.99), 2500);
 }
 
 }  // namespace

@@ -56,7 +56,8 @@ asio::awaitable<void> Gateway::ShadowExchange(std::shared_ptr<const RouteTable> 
       co_await Forward(shadow, replica, ThreadUpstreams(*table), request, request_id, "/predict");
   shadow.shared->stats.Record(response.result_int(),
                               std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::steady_clock::now() - start));
+                                  std::chrono::steady_clock::now() - start),
+                              replica->responses);
 }
 
 }  // namespace axon::gateway

@@ -78,6 +78,9 @@ class Controller {
 
   nlohmann::json List() const;
   StatusOr<nlohmann::json> Describe(const std::string& name) const;
+  // The platform's Prometheus metrics: the operator's, the gateway's and every replica's
+  // (controller_metrics.cc). Fetches them over HTTP without holding mu_.
+  std::string Metrics() const;
   // The API's log lines (operator/api_logs.h).
   StatusOr<nlohmann::json> Logs(const std::string& name, const LogQuery& query) const;
 

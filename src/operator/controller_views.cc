@@ -1,4 +1,5 @@
 // Controller's read-only views: the `axon get`, `describe` and `logs` answers.
+#include <algorithm>
 #include <fstream>
 #include <limits>
 
@@ -40,6 +41,12 @@ nlohmann::json Controller::SummaryLocked(const ApiRuntime& api, const ApiObserva
       {"avg_request_ms", total == 0 ? nlohmann::json(nullptr)
                                     : nlohmann::json(static_cast<double>(s.latency_us_total) /
                                                      static_cast<double>(total) / 1000.0)},
+      // Over the last minute (since the API appeared at the gateway, if that is later).
+      {"p50_ms", s.recent.p50_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.recent.p50_ms)},
+      {"p99_ms", s.recent.p99_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.recent.p99_ms)},
+      {"requests_per_s", s.recent.window_ms <= 0 ? 0.0
+                                                 : static_cast<double>(s.recent.requests) * 1000.0 /
+                                                       static_cast<double>(s.recent.window_ms)},
   };
   if (!api.spec.RunsReplicas()) out["apis"] = SplitTargetsJson(api.spec);
   return out;

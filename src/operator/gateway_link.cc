@@ -128,6 +128,13 @@ contract::GatewayStats GatewayLink::Stats(int64_t samples_after_unix_ms) const {
   return std::move(stats).value();
 }
 
+std::string GatewayLink::Metrics() const {
+  auto res = http::Fetch(admin_,
+                         http::MakeRequest(bhttp::verb::get, "/_axon/metrics", options_.token), 1s);
+  if (!res.ok() || res->result_int() != 200) return {};
+  return res->body();
+}
+
 void GatewayLink::Stop() {
   if (pid_ <= 0) return;
   TerminateProcess(pid_, std::chrono::milliseconds(options_.flags.drain_ms));

@@ -3,7 +3,7 @@
 // started), pushes route tables and reads statistics over the gateway's admin listener.
 //
 // Threading: Sync() and Stop() from the reconcile thread only (they may block up to ~5 s while
-// a gateway starts); Stats() from any thread (blocks up to 1 s).
+// a gateway starts); Stats() and Metrics() from any thread (block up to 1 s).
 #pragma once
 
 #include <sys/types.h>
@@ -38,6 +38,8 @@ class GatewayLink {
   // Per-API statistics from the gateway, with in-flight samples newer than
   // `samples_after_unix_ms`; empty if it cannot be reached.
   contract::GatewayStats Stats(int64_t samples_after_unix_ms = 0) const;
+  // The gateway's Prometheus metrics (text); "" if it cannot be reached.
+  std::string Metrics() const;
   // Stops the gateway, letting requests in flight finish within the drain time.
   void Stop();
 

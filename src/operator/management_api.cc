@@ -1,5 +1,6 @@
 #include "operator/management_api.h"
 
+#include "common/exposition.h"
 #include "contract/bundles.h"
 #include "http/responses.h"
 #include "http/run_on.h"
@@ -68,6 +69,9 @@ Response ManagementApi::Route(http::Request& request) {
     return http::JsonError(401, "missing or wrong token; the CLI reads it from $AXON_HOME/token");
   }
   if (path == "/v1/info" && method == bhttp::verb::get) return http::JsonResponse(200, info_);
+  if (path == "/metrics" && method == bhttp::verb::get) {
+    return http::TextResponse(200, controller_.Metrics(), kExpositionContentType);
+  }
   if (path == "/v1/apis" && method == bhttp::verb::get) {
     return http::JsonResponse(200, controller_.List());
   }

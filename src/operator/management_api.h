@@ -5,6 +5,8 @@
 //                                        "axon_home", "pid"}, so `axon up` can tell whose
 //                                        operator holds a port
 //   GET    /v1/info                      version and addresses
+//   GET    /metrics                      the platform's Prometheus metrics: the operator's,
+//                                        the gateway's and every replica's in one scrape
 //   POST   /v1/deploy                    {"file": path, "yaml": text} -> per-API results
 //   GET    /v1/apis                      every API with status and statistics
 //   GET    /v1/apis/NAME                 one API with its replicas

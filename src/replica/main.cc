@@ -189,6 +189,7 @@ int main(int argc, char** argv) {
   }
   bool stopped = false;
   std::atomic<bool> command_exited{false};
+  const auto load_start = std::chrono::steady_clock::now();
   auto predictor = LoadPredictor(*spec, {flags, &stopped, &command_exited});
   if (!predictor.ok()) {
     if (!stopped) ReportFailure(flags, predictor.status().message());
@@ -196,7 +197,9 @@ int main(int argc, char** argv) {
     (*server)->Wait();
     return stopped ? 0 : kExitPredictorFailed;
   }
-  service.SetPredictor(std::move(predictor).value());
+  service.SetPredictor(std::move(predictor).value(),
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - load_start));
   spdlog::info("ready");
   const int sig = axon::WaitForTerminationSignal();
   spdlog::info("signal {}: draining", sig);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/exposition.h"
 #include "common/log.h"
 #include "http/responses.h"
 #include "http/run_on.h"
@@ -70,7 +71,9 @@ ReplicaService::ReplicaService(std::string api_name, std::string api_version,
 
 ReplicaService::~ReplicaService() { Stop(); }
 
-void ReplicaService::SetPredictor(std::unique_ptr<Predictor> predictor) {
+void ReplicaService::SetPredictor(std::unique_ptr<Predictor> predictor,
+                                  std::chrono::milliseconds load_time) {
+  load_time_ms_.store(load_time.count(), std::memory_order_relaxed);
   owned_ = std::move(predictor);
   predictor_.store(owned_.get(), std::memory_order_release);
 }
@@ -84,6 +87,7 @@ void ReplicaService::Stop() {
 
 void ReplicaService::RunBatch(std::vector<BatchedCall>& batch) {
   Predictor* predictor = owned_.get();
+  batch_sizes_.Observe(batch.size());
   std::vector<const PredictRequest*> requests;
   requests.reserve(batch.size());
   for (const auto& call : batch) requests.push_back(call.request);
@@ -132,6 +136,10 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
         ? http::JsonResponse(200, {{"status", "ready"}, {"replica", replica_id_}})
         : http::JsonResponse(503, {{"status", "loading"}, {"replica", replica_id_}});
   }
+  if (path == "/metrics") {
+    if (request.method() != bhttp::verb::get) co_return http::JsonError(405, "use GET");
+    co_return http::TextResponse(200, Metrics(), kExpositionContentType);
+  }
   if (path != "/predict" && path != "/metadata" && path != protocol::v2::kReplicaInferPath) {
     co_return http::JsonError(404, "no such path " + std::string(path));
   }
@@ -168,7 +176,35 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
   for (const auto& field : request) {
     call.headers.emplace_back(field.name_string(), field.value());
   }
-  co_return ToResponse(co_await Run(predictor, call), request_id);
+  PredictResponse answer = co_await Run(predictor, call);
+  if (answer.error) (answer.status >= 500 ? errors_5xx_ : errors_4xx_).fetch_add(1);
+  co_return ToResponse(std::move(answer), request_id);
+}
+
+std::string ReplicaService::Metrics() const {
+  const std::string version = api_version_.empty() ? "none" : api_version_;
+  const MetricLabels labels{{"api", api_name_}, {"version", version}, {"replica", replica_id_}};
+  Exposition out;
+  out.Family("axon_predictor_errors_total", "counter",
+             "Predictions a replica answered with an error, by class (4xx: the predictor refused "
+             "the request; 5xx: it failed).");
+  const std::pair<const char*, const std::atomic<uint64_t>*> errors[] = {{"4xx", &errors_4xx_},
+                                                                         {"5xx", &errors_5xx_}};
+  for (const auto& [cls, n] : errors) {
+    MetricLabels with_class = labels;
+    with_class.emplace_back("class", cls);
+    out.Sample("axon_predictor_errors_total", with_class,
+               static_cast<double>(n->load(std::memory_order_relaxed)));
+  }
+  out.Family("axon_batch_size", "histogram",
+             "Requests per batch a replica ran (APIs with server_side_batching).");
+  if (batcher_) out.Histogram("axon_batch_size", labels, batch_sizes_.Snapshot());
+  out.Family("axon_model_load_seconds", "gauge",
+             "How long a replica took to load its predictor (set once it is ready).");
+  if (const int64_t ms = load_time_ms_.load(std::memory_order_relaxed); ms >= 0) {
+    out.Sample("axon_model_load_seconds", labels, static_cast<double>(ms) / 1000.0);
+  }
+  return out.Take();
 }
 
 }  // namespace axon::replica

@@ -1,7 +1,8 @@
 // The HTTP face of one replica: GET /healthz (200 once the predictor is loaded, 503 before),
 // POST /predict and GET /predict (run on execution threads), POST /v2/infer (an Open Inference
 // Protocol request, also run on execution threads; see v2_infer.h), GET /metadata (the model's
-// inputs and outputs, for predictors that have a model).
+// inputs and outputs, for predictors that have a model), GET /metrics (the replica's Prometheus
+// metrics: predictor errors, batch sizes, model load time; docs/observability.md).
 //
 // With server_side_batching, predict calls go through a Batcher whose workers are the execution
 // threads; without it, each call runs on its own on the execution pool.
@@ -11,9 +12,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
+#include "common/histogram.h"
 #include "http/beast.h"
 #include "replica/batcher.h"
 #include "replica/predictor.h"
@@ -28,8 +31,9 @@ class ReplicaService {
                  int execution_threads, const spec::BatchingSpec& batching);
   ~ReplicaService();
 
-  // Makes the replica ready. Call once.
-  void SetPredictor(std::unique_ptr<Predictor> predictor);
+  // Makes the replica ready. Call once. `load_time`: how long loading the predictor took.
+  void SetPredictor(std::unique_ptr<Predictor> predictor,
+                    std::chrono::milliseconds load_time = std::chrono::milliseconds(0));
   // Joins the execution threads and destroys the predictor; call after the server stopped.
   void Stop();
 
@@ -44,6 +48,7 @@ class ReplicaService {
 
   http::asio::awaitable<PredictResponse> Run(Predictor* predictor, const PredictRequest& call);
   void RunBatch(std::vector<BatchedCall>& batch);
+  std::string Metrics() const;
 
   const std::string api_name_;
   const std::string api_version_;
@@ -52,6 +57,11 @@ class ReplicaService {
   std::unique_ptr<Batcher<BatchedCall>> batcher_;  // null without server_side_batching
   std::unique_ptr<Predictor> owned_;
   std::atomic<Predictor*> predictor_{nullptr};
+  std::atomic<int64_t> load_time_ms_{-1};  // -1 until the predictor is loaded
+  // Failed answers of the predictor (or of the replica around it), 4xx and 5xx.
+  std::atomic<uint64_t> errors_4xx_{0};
+  std::atomic<uint64_t> errors_5xx_{0};
+  Histogram batch_sizes_{kBatchSizeBounds};  // with server_side_batching only
 };
 
 }  // namespace axon::replica

@@ -239,8 +239,8 @@ class Platform:
     def gateway_pid(self):
         return self.gateway_state()["pid"]
 
-    def gateway_admin(self, method, path, body=b"", token=None):
-        """One HTTP exchange with the gateway's admin listener; returns (status, parsed JSON)."""
+    def gateway_admin_raw(self, method, path, body=b"", token=None):
+        """One HTTP exchange with the gateway's admin listener; returns (status, body bytes)."""
         address = self.gateway_state()["admin_listen"]
         assert address.startswith("@"), address
         token = self.token() if token is None else token
@@ -253,8 +253,12 @@ class Platform:
             data = b""
             while chunk := s.recv(65536):
                 data += chunk
-        status = int(data.split(b" ", 2)[1])
-        return status, json.loads(data.split(b"\r\n\r\n", 1)[1] or b"null")
+        return int(data.split(b" ", 2)[1]), data.split(b"\r\n\r\n", 1)[1]
+
+    def gateway_admin(self, method, path, body=b"", token=None):
+        """One HTTP exchange with the gateway's admin listener; returns (status, parsed JSON)."""
+        status, payload = self.gateway_admin_raw(method, path, body, token)
+        return status, json.loads(payload or b"null")
 
     def gateway_stats(self):
         status, stats = self.gateway_admin("GET", "/_axon/stats")

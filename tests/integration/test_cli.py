@@ -5,11 +5,13 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import textwrap
+import time
 
 import pytest
 
-from conftest import free_ports, platform_pids, run_axon, write_api
+from conftest import AXON, axon_env, free_ports, platform_pids, run_axon, write_api
 
 # Exit codes from src/cli/platform_client.h.
 EXIT_FAILED = 1
@@ -20,7 +22,7 @@ VERBS = ["up", "down", "version", "deploy", "get", "describe", "logs", "refresh"
          "delete", "predict", "completion"]
 
 TABLE_COLUMNS = ["api", "status", "up-to-date", "requested", "last update", "avg request",
-                 "2XX", "4XX", "5XX"]
+                 "p50", "p99", "req/s", "2XX", "4XX", "5XX"]
 
 ECHO_PREDICTOR = """\
     class PythonPredictor:
@@ -166,6 +168,7 @@ def test_get_table_json_and_counts(platform):
     assert cells["up-to-date"] == "1" and cells["requested"] == "1"
     assert re.fullmatch(r"\d+s", cells["last update"])
     assert cells["avg request"] == "-"
+    assert (cells["p50"], cells["p99"], cells["req/s"]) == ("-", "-", "0")
     assert (cells["2XX"], cells["4XX"], cells["5XX"]) == ("0", "0", "0")
 
     assert platform.predict_when_routed("/echo", {"a": 1}).status_code == 200
@@ -176,7 +179,9 @@ def test_get_table_json_and_counts(platform):
     _, rows = table_rows(platform.axon_ok("get"))
     cells = dict(zip(TABLE_COLUMNS, rows["echo"]))
     assert (cells["2XX"], cells["4XX"], cells["5XX"]) == ("2", "1", "1")
-    assert re.fullmatch(r"[\d.e+-]+ ms", cells["avg request"]), cells["avg request"]
+    for column in ("avg request", "p50", "p99"):
+        assert re.fullmatch(r"[\d.e+-]+ ms", cells[column]), (column, cells[column])
+    assert float(cells["req/s"]) > 0
     other = dict(zip(TABLE_COLUMNS, rows["other"]))
     assert (other["2XX"], other["4XX"], other["5XX"]) == ("0", "0", "0")
 
@@ -187,6 +192,7 @@ def test_get_table_json_and_counts(platform):
     assert echo["status"] == "live" and echo["endpoint"] == "/echo"
     assert (echo["requests_2xx"], echo["requests_4xx"], echo["requests_5xx"]) == (2, 1, 1)
     assert echo["avg_request_ms"] > 0
+    assert 0 < echo["p50_ms"] <= echo["p99_ms"] and echo["requests_per_s"] > 0
     assert echo["version"] == 1 and echo["requested"] == 1 and echo["up_to_date"] == 1
 
     one = platform.axon_ok("get", "echo")
@@ -211,10 +217,10 @@ def test_describe_shows_replicas(platform):
     lines = out.splitlines()
     header_at = next(i for i, line in enumerate(lines) if line.startswith("replica "))
     assert re.split(r"\s{2,}", lines[header_at].strip()) == [
-        "replica", "version", "state", "pid", "port", "restarts", "last failure"]
+        "replica", "version", "state", "pid", "port", "in flight", "restarts", "last failure"]
     cells = re.split(r"\s{2,}", lines[header_at + 1].strip())
     assert cells == [replica["id"], "1", "ready", str(replica["pid"]), str(replica["port"]),
-                     "0", "-"]
+                     "0", "0", "-"]
     assert replica["port"] > 0 and replica["pid"] > 0
 
     res = platform.axon("describe", "nosuchapi")
@@ -269,3 +275,82 @@ def test_up_on_a_busy_port_fails_and_leaves_nothing_running(tmp_path, busy):
                 os.kill(pid, signal.SIGKILL)
     finally:
         blocker.close()
+
+
+WATCH_FOOTER = re.compile(r"^\d\d:\d\d:\d\d, every 2s \(Ctrl-C to stop\)\r?$", re.M)
+
+
+def read_until(stream_fd, done, timeout):
+    """Reads from a file descriptor until done(text) or the timeout; returns the text."""
+    import selectors
+    text = b""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        sel.register(stream_fd, selectors.EVENT_READ)
+        while not done(text.decode(errors="replace")):
+            left = deadline - time.monotonic()
+            assert left > 0, f"timed out; read so far:\n{text.decode(errors='replace')}"
+            if sel.select(left):
+                try:
+                    chunk = os.read(stream_fd, 65536)
+                except OSError:  # a pty whose other end closed
+                    chunk = b""
+                assert chunk, f"output ended; read so far:\n{text.decode(errors='replace')}"
+                text += chunk
+    return text.decode(errors="replace")
+
+
+def test_get_watch_prints_successive_tables_until_interrupted(platform):
+    deploy_echo(platform, "echo")
+    assert platform.predict_when_routed("/echo", {"a": 1}).status_code == 200
+    watch = subprocess.Popen([str(AXON), "get", "-w"], env=axon_env(platform.home),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        first = read_until(watch.stdout.fileno(), lambda t: len(WATCH_FOOTER.findall(t)) >= 1,
+                           timeout=15)
+        for _ in range(3):
+            assert platform.predict("/echo", {"a": 2}).status_code == 200
+        both = first + read_until(watch.stdout.fileno(),
+                                  lambda t: len(WATCH_FOOTER.findall(first + t)) >= 2,
+                                  timeout=15)
+        frames = [f for f in WATCH_FOOTER.split(both) if f.strip()]
+        assert len(frames) >= 2, both
+        counts = []
+        for frame in frames[:2]:
+            assert "\x1b[" not in frame  # not a terminal: no screen control
+            _, rows = table_rows(frame)
+            counts.append(dict(zip(TABLE_COLUMNS, rows["echo"]))["2XX"])
+        assert counts == ["1", "4"], both
+        watch.send_signal(signal.SIGINT)
+        assert watch.wait(timeout=10) != 0
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
+        watch.stdout.close()
+        watch.stderr.close()
+
+
+def test_get_watch_redraws_in_place_on_a_terminal(platform):
+    import pty
+    deploy_echo(platform, "echo")
+    leader, follower = pty.openpty()
+    watch = subprocess.Popen([str(AXON), "get", "-w"], env=axon_env(platform.home),
+                             stdout=follower, stderr=subprocess.PIPE)
+    os.close(follower)
+    try:
+        text = read_until(leader, lambda t: len(WATCH_FOOTER.findall(t)) >= 2, timeout=15)
+        # Each refresh starts by moving the cursor home and clearing the screen.
+        assert text.count("\x1b[H\x1b[2J") >= 2, repr(text)
+        assert text.startswith("\x1b[H\x1b[2J"), repr(text)
+    finally:
+        watch.send_signal(signal.SIGINT)
+        watch.wait(timeout=10)
+        os.close(leader)
+        watch.stderr.close()
+
+
+def test_get_watch_refuses_other_outputs(platform):
+    res = platform.axon("get", "-w", "-o", "json")
+    assert res.returncode == EXIT_BAD_INPUT
+    assert "--watch prints tables" in res.stderr

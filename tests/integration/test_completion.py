@@ -70,7 +70,8 @@ def test_bash_completes_verbs_flags_and_values(axon_home):
     assert "completion" in verbs and "deploy" in verbs
     assert bash_complete(axon_home, "") == sorted(verbs + ["-h", "--help", "--help-all"])
     assert bash_complete(axon_home, "de") == ["delete", "deploy", "describe"]
-    assert bash_complete(axon_home, "get", "--") == ["--help", "--help-all", "--output"]
+    assert bash_complete(axon_home, "get", "--") == [
+        "--help", "--help-all", "--output", "--watch"]
     assert bash_complete(axon_home, "up", "--gateway-") == [
         "--gateway-host", "--gateway-port", "--gateway-threads"]
     assert bash_complete(axon_home, "get", "-o", "") == ["json", "name", "table"]
