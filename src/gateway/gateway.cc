@@ -189,10 +189,38 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
   // goes to; a copy may go to its shadow.
   std::shared_ptr<ApiShared> splitter;
   const ApiRoute* shadow = nullptr;
+  // The client's path for the request log: copied just before Forward() rewrites the target,
+  // and only when the API that serves the request logs requests.
+  std::string forwarded_path;
+  // Counts the answer in `a`'s statistics (nullptr: the API is gone) and the splitter's.
+  // `served`: the replica that answered (its version's counters), nullptr when the gateway
+  // answered itself.
+  auto record = [&](const ApiRoute* a, unsigned status, const ReplicaTarget* served) {
+    if (!prediction) return;  // statistics count predictions only
+    const auto latency =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+    if (splitter != nullptr) splitter->stats.Record(status, latency, nullptr);
+    if (a == nullptr) return;
+    a->shared->stats.Record(status, latency, served != nullptr ? served->responses : nullptr);
+    if (a->request_log != nullptr) {  // the only cost of request logging when it is off
+      a->request_log->Record(
+          {.api = a->name(),
+           .version = served != nullptr ? served->version : 0,
+           .replica = served != nullptr ? served->id : std::string_view(),
+           .request_id = request_id,
+           .method = {request.method_string().data(), request.method_string().size()},
+           .target = served != nullptr
+                         ? std::string_view(forwarded_path)
+                         : http::TargetPath({request.target().data(), request.target().size()}),
+           .status = status,
+           .latency_us = latency.count()});
+    }
+  };
   if (api->split) {
     const SplitChoice choice = api->ChooseSplit();
     splitter = api->shared;
     if (choice.primary == nullptr) {
+      record(nullptr, 503, nullptr);
       co_return Error(
           503,
           "api " + choice.primary_name + " of traffic splitter " + api->name() + " is not deployed",
@@ -201,33 +229,8 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
     if (prediction) shadow = choice.shadow;
     api = choice.primary;
   }
-  // The client's path for the request log, kept before Forward() rewrites the target.
-  std::string logged_path;
-  if (api->request_log != nullptr) {
-    logged_path = http::TargetPath({request.target().data(), request.target().size()});
-  }
-  // `served`: the replica that answered (its version's counters), nullptr when the gateway
-  // answered itself.
-  auto record = [&](const ApiRoute& a, unsigned status, const ReplicaTarget* served) {
-    if (!prediction) return;  // statistics count predictions only
-    const auto latency =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-    a.shared->stats.Record(status, latency, served != nullptr ? served->responses : nullptr);
-    if (splitter != nullptr) splitter->stats.Record(status, latency, nullptr);
-    if (a.request_log != nullptr) {  // the only cost of request logging when it is off
-      a.request_log->Record(
-          {.api = a.name(),
-           .version = served != nullptr ? served->version : 0,
-           .replica = served != nullptr ? served->id : std::string_view(),
-           .request_id = request_id,
-           .method = {request.method_string().data(), request.method_string().size()},
-           .target = logged_path,
-           .status = status,
-           .latency_us = latency.count()});
-    }
-  };
   if (api->KeyRejected(PresentedKey(request))) {
-    record(*api, 401, nullptr);
+    record(api, 401, nullptr);
     co_return Error(401,
                     "api " + api->name() +
                         " needs an API key: send it as `X-API-Key: KEY` or `Authorization: "
@@ -263,13 +266,16 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
   if (replica == nullptr) {
     LogForRequest(spdlog::level::warn, request_id,
                   fmt::format("request {}: {} {}", request_id, error.result_int(), error.body()));
-    if (api != nullptr) record(*api, error.result_int(), nullptr);
+    record(api, error.result_int(), nullptr);
     error.set(kRequestIdHeader, request_id);
     co_return error;
   }
+  if (prediction && api->request_log != nullptr) {
+    forwarded_path = http::TargetPath({request.target().data(), request.target().size()});
+  }
   Response response =
       co_await Forward(*api, replica, ThreadUpstreams(*table), request, request_id, replica_path);
-  record(*api, response.result_int(), replica);
+  record(api, response.result_int(), replica);
   response.set(kRequestIdHeader, request_id);
   co_return response;
 }

@@ -44,9 +44,9 @@ nlohmann::json Controller::SummaryLocked(const ApiRuntime& api, const ApiObserva
       // Over the last minute (since the API appeared at the gateway, if that is later).
       {"p50_ms", s.recent.p50_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.recent.p50_ms)},
       {"p99_ms", s.recent.p99_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.recent.p99_ms)},
-      {"requests_per_s", s.recent.window_ms <= 0 ? 0.0
-                                                 : static_cast<double>(s.recent.requests) * 1000.0 /
-                                                       static_cast<double>(s.recent.window_ms)},
+      // The window is at least 1 s, so a few requests just after a deploy are not a huge rate.
+      {"requests_per_s", static_cast<double>(s.recent.requests) * 1000.0 /
+                             static_cast<double>(std::max<int64_t>(s.recent.window_ms, 1000))},
   };
   if (!api.spec.RunsReplicas()) out["apis"] = SplitTargetsJson(api.spec);
   return out;

@@ -119,6 +119,39 @@ def test_json_output_and_the_replica_filter(platform):
     assert platform.axon_ok("logs", "pair", "--replica", "pair-nosuchid") == ""
 
 
+BYTES_PRINTER = """\
+    import sys
+
+
+    class PythonPredictor:
+        def __init__(self, config):
+            pass
+
+        def predict(self, payload):
+            sys.stdout.buffer.write(f"bytes {payload['marker']} caf".encode() + b"\\xc3")
+            sys.stdout.buffer.write(b"\\xa9\\n")  # a character split across two writes
+            sys.stdout.buffer.flush()
+            print(f"after {payload['marker']}", flush=True)
+            return {"ok": True}
+    """
+
+
+def test_bytes_written_to_stdout_buffer_become_lines(platform):
+    # Regression: sys.stdout had no .buffer, so a predictor writing bytes to it failed.
+    deploy(platform, "bytes", source=BYTES_PRINTER)
+    answer = platform.predict_when_routed("/bytes", {"marker": "m1"},
+                                          headers={"X-Request-ID": "req-bytes-1"})
+    assert answer.status_code == 200, answer.text
+    wait_for(lambda: "after m1" in platform.axon_ok("logs", "bytes"), timeout=10,
+             message="the predictor's lines")
+    lines = json_lines(platform.axon_ok("logs", "bytes", "-o", "json", "--tail", "1000"))
+    written = [l for l in lines if l["message"].startswith("bytes m1")]
+    assert [l["message"] for l in written] == ["bytes m1 caf\u00e9"], lines
+    assert written[0]["request_id"] == "req-bytes-1" and written[0]["stream"] == "stdout"
+    after = [l for l in lines if l["message"] == "after m1"]
+    assert len(after) == 1 and after[0]["request_id"] == "req-bytes-1", after
+
+
 def test_since_keeps_the_recent_lines(platform):
     deploy(platform, "since")
     assert platform.predict_when_routed("/since", {"marker": "recent"}).ok

@@ -1,5 +1,7 @@
 # Axon's Python-side glue, embedded into axon-replica at build time. It loads the user's
 # PythonPredictor and turns one HTTP request into one call, so the C++ side only moves bytes.
+import codecs
+import functools
 import importlib.util
 import inspect
 import io
@@ -48,6 +50,7 @@ class _LogStream(io.TextIOBase):
         self._fd = fd
         self._stream = stream
         self._partial = threading.local()
+        self._buffer = _LogBuffer(self)
         self._fields = {"source": "replica", "api": os.environ.get("AXON_API", ""),
                         "version": _int_env("AXON_API_VERSION"),
                         "replica": os.environ.get("AXON_REPLICA_ID", "")}
@@ -57,6 +60,11 @@ class _LogStream(io.TextIOBase):
 
     def isatty(self):
         return False
+
+    @property
+    def buffer(self):
+        """sys.stdout.buffer: bytes written to it go through the same lines."""
+        return self._buffer
 
     def fileno(self):
         return self._fd
@@ -100,6 +108,33 @@ class _LogStream(io.TextIOBase):
                 return  # nowhere to log to: a print must never fail the request
 
 
+class _LogBuffer(io.RawIOBase):
+    """The binary face of a _LogStream (what `sys.stdout.buffer.write(b"...")` reaches): bytes
+    are decoded as UTF-8 (a character split across writes is kept until its end arrives; bytes
+    that are not UTF-8 become U+FFFD) and written as text."""
+
+    def __init__(self, text):
+        super().__init__()
+        self._text = text
+        self._decoder = threading.local()
+
+    def writable(self):
+        return True
+
+    def fileno(self):
+        return self._text.fileno()
+
+    def write(self, data):
+        decoder = getattr(self._decoder, "d", None)
+        if decoder is None:
+            decoder = self._decoder.d = codecs.getincrementaldecoder("utf-8")("replace")
+        self._text.write(decoder.decode(bytes(data)))
+        return len(data)
+
+    def flush(self):
+        self._text.flush()
+
+
 sys.stdout = _LogStream(1, "stdout")
 sys.stderr = _LogStream(2, "stderr")
 
@@ -107,6 +142,17 @@ sys.stderr = _LogStream(2, "stderr")
 def _working_on(request_ids):
     """Names the request(s) of this thread's prints; request ids are never empty strings."""
     _handling.request_id = ",".join(r for r in request_ids if r and r != "-")
+
+
+def _forgets_requests(handler):
+    """After `handler` returns, this thread's prints name no request any more."""
+    @functools.wraps(handler)
+    def wrapper(*args):
+        try:
+            return handler(*args)
+        finally:
+            _handling.request_id = ""
+    return wrapper
 
 
 class PredictorError(Exception):
@@ -250,6 +296,7 @@ def _check_batch(results, count, where, each, given):
                         f"{each}; it got {count} {given} and returned {got}")
 
 
+@_forgets_requests
 def handle_batch(loaded, bodies, content_types, query_params, headers):
     """server_side_batching: one predict() call with a list per argument for the requests
     whose bodies decode; returns one (status, body, content type) per request. Never raises."""
@@ -284,6 +331,7 @@ def handle_batch(loaded, bodies, content_types, query_params, headers):
     return answers
 
 
+@_forgets_requests
 def handle(loaded, is_get, body, content_type, query_params, headers):
     """Returns (status, body bytes, content type) for one request, or (status, None, error
     message) for a failure; never raises."""
@@ -362,6 +410,7 @@ def _v2_outputs(np, result):
     return [_from_array(np, name, value) for name, value in result.items()]
 
 
+@_forgets_requests
 def handle_v2(loaded, batched, inputs, parameters, headers):
     """Open Inference Protocol requests: one predict_v2() call for all of them when `batched`
     (lists in, a list of dicts out), else one call per request. Returns, per request,
