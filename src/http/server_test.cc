@@ -107,6 +107,42 @@ TEST(UpstreamPoolTest, ConnectFailureIsNotDelivered) {
 namespace axon::http {
 namespace {
 
+// Unix socket endpoints are told apart by their address bytes, a name and a longer name that
+// starts with it included, and Prune keeps the live one's connections.
+TEST(UpstreamPoolTest, KeepsConnectionsPerUnixSocket) {
+  const std::string a = "@axon-pool-" + std::to_string(::getpid());
+  const std::string b = a + "b";
+  std::vector<std::unique_ptr<HttpServer>> servers;
+  for (const std::string& name : {a, b}) {
+    auto server = HttpServer::Create({.threads = 1, .unix_socket = name},
+                                     [name](Request&) -> asio::awaitable<Response> {
+                                       co_return TextResponse(200, name, "text/plain");
+                                     });
+    ASSERT_TRUE(server.ok()) << server.status().message();
+    (*server)->Start();
+    servers.push_back(std::move(*server));
+  }
+  asio::io_context io;
+  LocalUpstreamPool pool;
+  std::vector<std::string> bodies;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (const std::string& name : {a, b, a, b}) {
+          Request req = MakeRequest(bhttp::verb::get, "/");
+          auto result = co_await pool.Send(LocalEndpoint(name), req, std::chrono::seconds(2));
+          EXPECT_FALSE(result.error) << result.error.message();
+          bodies.push_back(result.response.body());
+        }
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(bodies, (std::vector<std::string>{a, b, a, b}));
+  EXPECT_EQ(pool.idle_connections(), 2U);
+  pool.Prune({LocalEndpoint(b)});
+  EXPECT_EQ(pool.idle_connections(), 1U);
+}
+
 TEST(HttpServerTest, ServesOverAnAbstractUnixSocket) {
   const std::string name = "@axon-test-" + std::to_string(::getpid());
   auto server = HttpServer::Create({.threads = 1, .unix_socket = name},

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <map>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "http/beast.h"
@@ -41,8 +43,22 @@ class BasicUpstreamPool {
                                            std::chrono::milliseconds timeout, bool reused);
   // Keeps `stream` for reuse when the replica allows keep-alive.
   void Release(const Endpoint& endpoint, Stream stream, const Response& response);
+  // Asio's operator< on a Unix socket endpoint builds two strings for every comparison (an
+  // allocation each, on every lookup); its address bytes order it as well.
+  struct AddressLess {
+    bool operator()(const Endpoint& a, const Endpoint& b) const {
+      if constexpr (std::is_same_v<Protocol, local_stream>) {
+        const auto bytes = [](const Endpoint& e) {
+          return std::string_view(reinterpret_cast<const char*>(e.data()), e.size());
+        };
+        return bytes(a) < bytes(b);
+      } else {
+        return a < b;
+      }
+    }
+  };
   static constexpr size_t kMaxIdlePerEndpoint = 512;
-  std::map<Endpoint, std::vector<Stream>> idle_;
+  std::map<Endpoint, std::vector<Stream>, AddressLess> idle_;
 };
 
 using UpstreamPool = BasicUpstreamPool<tcp>;
