@@ -1,5 +1,7 @@
 #include "operator/controller.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -53,7 +55,8 @@ Controller::Controller(ControllerOptions options, StateStore& store, ApiBackend&
       backend_(backend),
       gateway_(gateway),
       bundles_(bundles),
-      clock_(clock) {}
+      clock_(clock),
+      history_(sysconf(_SC_CLK_TCK)) {}
 
 Status Controller::LoadFromStore() {
   std::lock_guard deploy_lock(deploy_mu_);
@@ -346,7 +349,9 @@ Status Controller::RevokeKey(const std::string& name, const std::string& id) {
 }
 
 void Controller::Tick() {
-  Autoscale();
+  const contract::GatewayStats stats = gateway_.Stats(samples_seen_unix_ms_);
+  Autoscale(stats);
+  SampleHistory(stats);
   {
     std::lock_guard lock(mu_);
     ApplyTargetsLocked();
