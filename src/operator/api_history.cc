@@ -67,6 +67,12 @@ HistoryPoint ApiHistory::PointFrom(const Baseline& before, int64_t unix_ms,
   return p;
 }
 
+void ApiHistory::Begin(const std::string& api, int64_t unix_ms) {
+  std::lock_guard lock(mu_);
+  Series& s = series_.insert_or_assign(api, Series(capacity_)).first->second;
+  s.baseline = Baseline{.unix_ms = unix_ms, .stats = {}, .cpu = {}};
+}
+
 void ApiHistory::Record(int64_t unix_ms, const std::vector<ApiSample>& apis) {
   std::lock_guard lock(mu_);
   std::set<std::string> seen;
@@ -84,7 +90,12 @@ void ApiHistory::Record(int64_t unix_ms, const std::vector<ApiSample>& apis) {
     }
     s.baseline = std::move(next);
   }
-  std::erase_if(series_, [&seen](const auto& entry) { return !seen.contains(entry.first); });
+  // Gone, unless begun after the pass looked (a deploy while the pass read /proc).
+  std::erase_if(series_, [&seen, unix_ms](const auto& entry) {
+    const auto& [name, series] = entry;
+    return !seen.contains(name) &&
+           !(series.baseline.has_value() && series.baseline->unix_ms >= unix_ms);
+  });
 }
 
 std::vector<HistoryPoint> ApiHistory::Points(const std::string& api) const {

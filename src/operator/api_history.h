@@ -85,9 +85,13 @@ class ApiHistory {
   // `ticks_per_second`: the unit of ProcUsage::cpu_ticks (sysconf(_SC_CLK_TCK)).
   explicit ApiHistory(int64_t ticks_per_second, size_t capacity = kCapacity);
 
-  // One sampling pass at `unix_ms` over every API there is; APIs not in `apis` are forgotten.
-  // An API's first pass only sets the baseline of its rates: its first point comes with the
-  // second pass.
+  // An API created at `unix_ms`, whose counters at the gateway start at zero: its first
+  // sampling pass counts from zero (an earlier history of that name is dropped).
+  void Begin(const std::string& api, int64_t unix_ms);
+  // One sampling pass over every API there is, as they were at `unix_ms`; APIs not in `apis`
+  // are forgotten (unless begun at `unix_ms` or later).
+  // The first pass of an API that was not begun (one that ran before the operator started)
+  // only sets the baseline of its rates: its first point comes with the second pass.
   void Record(int64_t unix_ms, const std::vector<ApiSample>& apis);
   // The API's points, oldest first; empty if it has none yet.
   std::vector<HistoryPoint> Points(const std::string& api) const;

@@ -97,6 +97,20 @@ TEST(ApiHistoryTest, NoAnswersNoQuantilesAndARestartedReplicaHasNoCpuYet) {
   EXPECT_EQ(json["replicas"]["iris-a"]["rss_bytes"][0], 64 << 20);
 }
 
+TEST(ApiHistoryTest, ABegunApiCountsFromZero) {
+  ApiHistory history(100);
+  history.Record(0, {Sample(Stats(9, 0), 0)});  // an API of that name, deleted since
+  history.Begin("iris", 1'000);                 // created (again) at 1 s
+  history.Record(2'000, {Sample(Stats(6, 2), 100)});
+  const auto points = history.Points("iris");
+  ASSERT_EQ(points.size(), 1U);
+  EXPECT_EQ(points[0].answers_2xx, 6U);
+  EXPECT_EQ(points[0].answers_5xx, 2U);
+  EXPECT_EQ(points[0].interval_ms, 1'000);
+  EXPECT_DOUBLE_EQ(points[0].avg_ms, 2.0);
+  EXPECT_LT(points[0].replicas.at(0).cpu_percent, 0);  // no CPU baseline yet
+}
+
 TEST(ApiHistoryTest, CountersThatStartOverCountFromZero) {
   ApiHistory history(100);
   history.Record(0, {Sample(Stats(1000, 0), 0)});
@@ -120,6 +134,15 @@ TEST(ApiHistoryTest, FixedCapacityAndForgottenApis) {
   history.Record(10'000, {});  // the API is gone
   EXPECT_TRUE(history.Points("iris").empty());
   EXPECT_TRUE(history.Json("iris", 1000)["t"].empty());
+}
+
+TEST(ApiHistoryTest, AnApiBegunDuringAPassIsKept) {
+  ApiHistory history(100);
+  history.Begin("iris", 5'000);
+  history.Record(4'990, {});  // the pass looked at the APIs before the deploy
+  history.Record(6'000, {Sample(Stats(4, 0), 0)});
+  ASSERT_EQ(history.Points("iris").size(), 1U);
+  EXPECT_EQ(history.Points("iris")[0].answers_2xx, 4U);
 }
 
 }  // namespace

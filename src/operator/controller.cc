@@ -46,6 +46,12 @@ int64_t UnixNow() {
       .count();
 }
 
+int64_t UnixNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Controller::Controller(ControllerOptions options, StateStore& store, ApiBackend& backend,
@@ -191,6 +197,8 @@ StatusOr<nlohmann::json> Controller::Apply(std::vector<StoredApi>& stored) {
   if (!actions.ok()) return actions.status();
   nlohmann::json result = nlohmann::json::array();
   for (size_t i = 0; i < stored.size(); ++i) {
+    // A new API's counters at the gateway start at zero: its history counts from there.
+    if ((*actions)[i] == DeployAction::kCreated) history_.Begin(stored[i].name, UnixNowMs());
     if (Status s = Activate(stored[i]); !s.ok()) return s;
     std::string endpoint;
     {

@@ -11,6 +11,10 @@ void Controller::SampleHistory(const contract::GatewayStats& stats) {
   const TimePoint now = clock_.Now();
   if (now < next_history_) return;
   next_history_ = now + options_.history_interval;
+  // Before looking at apis_: an API begun later (ApiHistory::Begin) is kept by this pass.
+  const int64_t unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
   std::vector<ApiSample> samples;
   {
     std::lock_guard lock(mu_);
@@ -37,9 +41,6 @@ void Controller::SampleHistory(const contract::GatewayStats& stats) {
       if (usage.ok()) r.usage = *usage;
     }
   }
-  const int64_t unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
   history_.Record(unix_ms, samples);
 }
 

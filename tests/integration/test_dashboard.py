@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -95,21 +96,29 @@ def test_dashboard_shows_the_api_list_and_charts_of_known_traffic(platform, tmp_
     platform.wait_live("scored")
     assert platform.predict_when_routed("/scored", "warm", "text/plain").status_code == 200
     before = totals(platform, "scored")
-    for i in range(20):
-        assert platform.predict("/scored", f"x{i}", "text/plain").status_code == 200
-    for _ in range(4):
-        assert platform.predict("/scored", "refuse", "text/plain").status_code == 400
-    for _ in range(2):
-        assert platform.predict("/scored", "fail", "text/plain").status_code == 500
+    # Three rounds a sample apart, so that the charts have a shape: 21 OK, 4 refused, 2 failed.
+    for round_ in range(3):
+        for i in range(7):
+            assert platform.predict("/scored", f"x{i}", "text/plain").status_code == 200
+        for _ in range(2):
+            outcome = ("refuse", 400) if round_ < 2 else ("fail", 500)
+            assert platform.predict("/scored", outcome[0], "text/plain").status_code == outcome[1]
+        time.sleep(1.1)
     after = totals(platform, "scored")
-    assert tuple(a - b for a, b in zip(after, before)) == (20, 4, 2)
+    assert tuple(a - b for a, b in zip(after, before)) == (21, 4, 2)
 
     # The history's samples add up to the gateway's counters (every answer is in one sample).
+    seen = {}
+
     def history_caught_up():
         h = platform.management("GET", "/v1/apis/scored/history").json()
-        sums = (sum(h["answers_2xx"]), sum(h["answers_4xx"]), sum(h["answers_5xx"]))
-        return h if sums == after and len(h["t"]) >= 3 else None
-    history = wait_for(history_caught_up, timeout=20, message="the history to count every answer")
+        seen["sums"] = (sum(h["answers_2xx"]), sum(h["answers_4xx"]), sum(h["answers_5xx"]))
+        seen["points"] = len(h["t"])
+        return h if seen["sums"] == after and len(h["t"]) >= 3 else None
+    try:
+        history = wait_for(history_caught_up, timeout=20, message="the history")
+    except AssertionError:
+        pytest.fail(f"the history did not count {after} answers: it has {seen}")
     assert history["interval_ms"] == 1000
     assert max(history["requests_per_s"]) > 0
     assert any(v is not None and v > 0 for v in history["p99_ms"])

@@ -74,10 +74,10 @@ function charts(h) {
       lineChart("chart-requests", "Request rate", t,
                 [{name: "requests/s", values: h.requests_per_s, color: COLORS[0]}], fixed(1, "")),
       lineChart("chart-in-flight", "In-flight requests", t,
-                [{name: "in flight", values: h.in_flight, color: COLORS[4]}], fixed(0, "")),
+                [{name: "in flight", values: h.in_flight, color: COLORS[4]}], fixed(0, ""), true),
       lineChart("chart-replicas", "Active replicas", t,
                 [{name: "ready", values: h.ready, color: COLORS[2]},
-                 {name: "requested", values: h.requested, color: COLORS[5]}], fixed(0, "")),
+                 {name: "requested", values: h.requested, color: COLORS[5]}], fixed(0, ""), true),
       lineChart("chart-status", "Responses by class (per second)", t,
                 [{name: "2XX", values: h.rate_2xx, color: COLORS[2]},
                  {name: "4XX", values: h.rate_4xx, color: COLORS[3]},
@@ -87,7 +87,7 @@ function charts(h) {
                  {name: "p90", values: h.p90_ms, color: COLORS[4]},
                  {name: "p99", values: h.p99_ms, color: COLORS[1]},
                  {name: "avg", values: h.avg_ms, color: COLORS[6]}], ms),
-      lineChart("chart-cpu", "CPU per replica (% of a core)", t, replicaSeries("cpu_percent"), fixed(0, "%")),
+      lineChart("chart-cpu", "CPU per replica (% of a core)", t, replicaSeries("cpu_percent"), fixed(1, "%")),
       lineChart("chart-memory", "Memory per replica (resident)", t, replicaSeries("rss_bytes"), mib));
 }
 

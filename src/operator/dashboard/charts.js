@@ -1,7 +1,8 @@
 // Line charts as SVG, drawn by hand: lineChart(id, title, times, series, format) returns a
 // <figure class="chart"> whose data-points and data-max attributes hold how many samples it
 // draws and their highest value, and whose legend shows each series' last value.
-// `series`: [{name, values (null: no value), color}].
+// `series`: [{name, values (null: no value), color}]; `integer`: the values are counts, so the
+// grid lines fall on whole numbers.
 "use strict";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -22,11 +23,14 @@ function niceMax(max) {
   return 10 * step;
 }
 
-function clock(ms) {
-  return new Date(ms).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+// The time of a sample; with seconds when the chart spans less than ten minutes.
+function clock(ms, span) {
+  const fields = {hour: "2-digit", minute: "2-digit"};
+  if (span < 600000) fields.second = "2-digit";
+  return new Date(ms).toLocaleTimeString([], fields);
 }
 
-function lineChart(id, title, times, series, format) {
+function lineChart(id, title, times, series, format, integer = false) {
   const figure = document.createElement("figure");
   figure.className = "chart";
   figure.id = id;
@@ -39,7 +43,7 @@ function lineChart(id, title, times, series, format) {
   const values = series.flatMap(s => s.values).filter(v => v !== null && v !== undefined);
   const max = Math.max(0, ...values);
   figure.dataset.max = String(max);
-  const top = niceMax(max);
+  const top = integer ? Math.max(4, Math.ceil(niceMax(max) / 4) * 4) : niceMax(max);
   const t0 = times.length ? times[0] : 0, t1 = times.length ? times[times.length - 1] : 1;
   const x = t => PAD_L + (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0)) * (CHART_W - PAD_L - PAD_R);
   const y = v => PAD_T + (1 - v / top) * (CHART_H - PAD_T - PAD_B);
@@ -52,8 +56,9 @@ function lineChart(id, title, times, series, format) {
     svg.appendChild(svgEl("text", {class: "empty", x: CHART_W / 2, y: CHART_H / 2, "text-anchor": "middle"},
                           "collecting samples…"));
   } else {
-    svg.appendChild(svgEl("text", {x: PAD_L, y: CHART_H - 4}, clock(t0)));
-    svg.appendChild(svgEl("text", {x: CHART_W - PAD_R, y: CHART_H - 4, "text-anchor": "end"}, clock(t1)));
+    svg.appendChild(svgEl("text", {x: PAD_L, y: CHART_H - 4}, clock(t0, t1 - t0)));
+    svg.appendChild(svgEl("text", {x: CHART_W - PAD_R, y: CHART_H - 4, "text-anchor": "end"},
+                          clock(t1, t1 - t0)));
   }
   const legend = document.createElement("div");
   legend.className = "legend";
