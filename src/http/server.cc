@@ -5,6 +5,7 @@
 #include "common/port_owner.h"
 #include "http/responses.h"
 #include "http/tls.h"
+#include "http/wire.h"
 
 namespace axon::http {
 namespace {
@@ -194,8 +195,11 @@ asio::awaitable<bool> HttpServer::ReadRequest(Stream& stream, beast::flat_buffer
     if (ec) co_return false;
     buffer.commit(n);
   }
-  lowest.expires_after(options_.header_timeout);
-  co_await bhttp::async_read_header(stream, buffer, parser, redirect_error(use_awaitable, ec));
+  if (ParseBuffered(parser, buffer, ec)) co_return true;  // one read brought it all
+  if (!ec) {
+    lowest.expires_after(options_.header_timeout);
+    co_await bhttp::async_read_header(stream, buffer, parser, redirect_error(use_awaitable, ec));
+  }
   if (!ec && !parser.is_done()) {
     if (parser.get()[bhttp::field::expect] == "100-continue") {
       bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
@@ -264,7 +268,7 @@ asio::awaitable<bool> HttpServer::Reply(Stream& stream, Response response, bool 
   response.prepare_payload();
   beast::get_lowest_layer(stream).expires_after(options_.idle_timeout);
   beast::error_code ec;
-  co_await bhttp::async_write(stream, response, redirect_error(use_awaitable, ec));
+  co_await AsyncWriteMessage(stream, response, ec);
   co_return !ec && keep_alive;
 }
 

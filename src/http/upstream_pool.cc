@@ -3,11 +3,16 @@
 #include <algorithm>
 #include <limits>
 
+#include "http/wire.h"
+
 namespace axon::http {
 namespace {
 
 using asio::redirect_error;
 using asio::use_awaitable;
+
+// What the first read of an answer asks for; a longer answer is read on by bhttp::async_read.
+constexpr size_t kFirstRead = 4096;
 
 bool PeerClosedEarly(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
@@ -21,7 +26,7 @@ asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Exchange(
     Stream& stream, Request& request, std::chrono::milliseconds timeout, bool reused) {
   UpstreamResult result;
   stream.expires_after(timeout);
-  co_await bhttp::async_write(stream, request, redirect_error(use_awaitable, result.error));
+  co_await AsyncWriteMessage(stream, request, result.error);
   if (result.error) co_return result;
   result.maybe_delivered = true;
   beast::flat_buffer buffer;
@@ -29,7 +34,13 @@ asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Exchange(
   // Not boost::none: in Beast 1.74 that makes a Content-Length answer whose body arrives in a
   // later read fail with "body limit exceeded".
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-  co_await bhttp::async_read(stream, buffer, parser, redirect_error(use_awaitable, result.error));
+  // Usually the whole answer comes in one read and is parsed in place.
+  const size_t n = co_await stream.async_read_some(buffer.prepare(kFirstRead),
+                                                   redirect_error(use_awaitable, result.error));
+  buffer.commit(n);
+  if (!result.error && !ParseBuffered(parser, buffer, result.error) && !result.error) {
+    co_await bhttp::async_read(stream, buffer, parser, redirect_error(use_awaitable, result.error));
+  }
   if (!result.error) {
     result.response = parser.release();
   } else if (reused && PeerClosedEarly(result.error) && !parser.got_some()) {
