@@ -1,4 +1,4 @@
-// axon up | down
+// axon up | down | dashboard
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,7 +110,8 @@ void Up(UpFlags flags) {
     }
     std::cout << "Axon is already up: gateway " << existing.addresses().GatewayUrl()
               << ", operator " << existing.addresses().OperatorPeer().Describe() << " (state in "
-              << home.root.string() << ")\n";
+              << home.root.string() << ")\n"
+              << "dashboard: " << existing.DashboardUrl() << "\n";
     return;
   }
   auto& op = flags.op;
@@ -163,7 +164,18 @@ void Up(UpFlags flags) {
             << "\n"
             << "  operator: " << addresses.OperatorPeer().Describe() << " (pid "
             << info.value("pid", 0) << ")\n"
-            << "  state:    " << home.root.string() << "\n";
+            << "  state:    " << home.root.string() << "\n"
+            << "dashboard: " << client.DashboardUrl() << "\n";
+}
+
+void Dashboard() {
+  PlatformClient client(AxonHome::FromEnvironment());
+  if (!client.OperatorUp()) {
+    throw CliError{kExitNotRunning, "the Axon operator is not running at " +
+                                        client.addresses().OperatorPeer().Describe() +
+                                        "; start it with `axon up`"};
+  }
+  std::cout << "dashboard: " << client.DashboardUrl() << "\n";
 }
 
 void Down() {
@@ -191,6 +203,11 @@ void AddPlatformCommands(CLI::App& app) {
 
   app.add_subcommand("down", "drain and stop replicas, gateway and operator (state is kept)")
       ->callback(Down);
+
+  app.add_subcommand("dashboard",
+                     "print the link that opens the web dashboard, signed in (it holds the "
+                     "platform token: share it as you would the token)")
+      ->callback(Dashboard);
 }
 
 }  // namespace axon::cli

@@ -7,7 +7,7 @@
 
 namespace axon::cli {
 
-void AddPlatformCommands(CLI::App& app);  // up, down
+void AddPlatformCommands(CLI::App& app);  // up, down, dashboard
 void AddVersionCommand(CLI::App& app);    // version
 void AddApiCommands(CLI::App& app);       // deploy, get, describe, logs, refresh, rollback, delete
 void AddDeployCommand(CLI::App& app);     // deploy (called by AddApiCommands, in verb order)

@@ -2,6 +2,7 @@
 
 #include "common/files.h"
 #include "http/client.h"
+#include "http/url.h"
 
 namespace axon::cli {
 namespace {
@@ -57,6 +58,11 @@ http::Peer PlatformAddresses::OperatorPeer() const {
           .ca_file = ca_file};
 }
 
+std::string PlatformAddresses::OperatorUrl() const {
+  const http::Peer peer = OperatorPeer();
+  return (tls ? "https://" : "http://") + peer.host + ":" + std::to_string(peer.port);
+}
+
 http::Peer PlatformAddresses::GatewayPeer() const {
   return {.host = gateway_host == "0.0.0.0" ? "127.0.0.1" : gateway_host,
           .port = gateway_port,
@@ -78,6 +84,10 @@ std::optional<nlohmann::json> PlatformClient::OperatorHealth() const {
   if (!res.ok() || res->result_int() != 200) return std::nullopt;
   auto json = nlohmann::json::parse(res->body(), nullptr, false);
   return json.is_object() ? std::optional(std::move(json)) : std::nullopt;
+}
+
+std::string PlatformClient::DashboardUrl() const {
+  return addresses_.OperatorUrl() + "/login?token=" + http::PercentEncode(token_);
 }
 
 bool PlatformClient::OperatorUp() const { return OperatorHealth().has_value(); }

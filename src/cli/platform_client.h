@@ -35,7 +35,8 @@ struct PlatformAddresses {
   static PlatformAddresses FromJson(const nlohmann::json& j);
   std::string GatewayUrl() const;
   http::Peer OperatorPeer() const;
-  http::Peer GatewayPeer() const;  // 0.0.0.0 reached as 127.0.0.1
+  std::string OperatorUrl() const;  // http(s)://HOST:PORT of OperatorPeer()
+  http::Peer GatewayPeer() const;   // 0.0.0.0 reached as 127.0.0.1
 };
 
 // A failed call: the message for stderr and the exit code to return.
@@ -67,6 +68,8 @@ class PlatformClient {
   std::optional<nlohmann::json> OperatorHealth() const;
   // True if the gateway answers its health check.
   bool GatewayUp() const;
+  // The link that opens the web dashboard signed in: OPERATOR/login?token=TOKEN.
+  std::string DashboardUrl() const;
 
  private:
   AxonHome home_;

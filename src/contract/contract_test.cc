@@ -125,6 +125,7 @@ TEST(StatsTest, RoundTrip) {
   s.responses_4xx = 2;
   s.responses_5xx = 1;
   s.latency_us_total = 12345;
+  s.latency_buckets = {0, 4, 5, 0, 1};
   s.recent = {.window_ms = 60'000, .requests = 7, .p50_ms = 1.5, .p99_ms = 24.75};
   s.in_flight = 3;
   s.queued = 1;
@@ -140,6 +141,11 @@ TEST(StatsTest, RoundTrip) {
       nlohmann::json::parse(R"({"apis": {"a": {"recent": {"p99_ms": "slow"}}}})"));
   ASSERT_FALSE(bad_quantile.ok());
   EXPECT_EQ(bad_quantile.status().message(), "stats.apis.a.recent.p99_ms must be a number");
+  const auto bad_buckets = GatewayStatsFromJson(
+      nlohmann::json::parse(R"({"apis": {"a": {"latency_buckets": [1, -2]}}})"));
+  ASSERT_FALSE(bad_buckets.ok());
+  EXPECT_EQ(bad_buckets.status().message(),
+            "stats.apis.a.latency_buckets must hold counts (integers >= 0)");
 }
 
 TEST(ReplicaStatsTest, RoundTrip) {

@@ -123,6 +123,7 @@ struct OperatorFlags {
   int64_t ready_timeout_ms = 600'000;
   int64_t autoscale_ms = 10'000;
   int64_t sample_ms = 1000;
+  int64_t history_ms = 5000;
   int64_t hold_timeout_ms = 60'000;
   int64_t max_held = 1000;
   std::string tls_cert;
@@ -155,6 +156,8 @@ struct OperatorFlags {
       "a replica not ready this long after it started is replaced");
     v("--autoscale-ms", f.autoscale_ms, "how often the autoscaler decides each API's replicas");
     v("--sample-ms", f.sample_ms, "how often the gateway samples each API's in-flight requests");
+    v("--history-ms", f.history_ms,
+      "how often the dashboard's charts are sampled (720 samples per API: an hour at 5000)");
     v("--hold-timeout-ms", f.hold_timeout_ms,
       "how long the gateway holds a request while an API scales up from zero");
     v("--max-held", f.max_held,

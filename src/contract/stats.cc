@@ -14,6 +14,7 @@ json ApiToJson(const ApiStats& s) {
           {"4xx", s.responses_4xx},
           {"5xx", s.responses_5xx},
           {"latency_us_total", s.latency_us_total},
+          {"latency_buckets", s.latency_buckets},
           {"recent",
            {{"window_ms", s.recent.window_ms},
             {"requests", s.recent.requests},
@@ -48,6 +49,15 @@ StatusOr<ApiStats> ApiFromJson(const json& j, const std::string& where) {
       if (q == it->end()) continue;
       if (!q->is_number()) return InvalidArgument(where + ".recent." + key + " must be a number");
       *value = q->get<double>();
+    }
+  }
+  if (auto it = j.find("latency_buckets"); it != j.end()) {
+    if (!it->is_array()) return InvalidArgument(where + ".latency_buckets must be an array");
+    for (const auto& n : *it) {
+      if (!n.is_number_unsigned()) {
+        return InvalidArgument(where + ".latency_buckets must hold counts (integers >= 0)");
+      }
+      s.latency_buckets.push_back(n.get<uint64_t>());
     }
   }
   if (auto it = j.find("replica_in_flight"); it != j.end()) {

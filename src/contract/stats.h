@@ -1,8 +1,8 @@
 // The gateway's statistics as the operator reads them (GET /_axon/stats?after=UNIX_MS): per API,
 // responses by class since the API appeared at the gateway, the sum of their latencies, the
-// count and latency quantiles of the last minute, requests in flight now (per replica, and
-// waiting in the gateway's queue), and the in-flight samples the autoscaler averages. This
-// header is the one definition of that JSON.
+// latency histogram, the count and latency quantiles of the last minute, requests in flight now
+// (per replica, and waiting in the gateway's queue), and the in-flight samples the autoscaler
+// averages. This header is the one definition of that JSON.
 //
 // Plain values; copy freely. FromJson() never throws.
 #pragma once
@@ -39,6 +39,10 @@ struct ApiStats {
   uint64_t responses_4xx = 0;
   uint64_t responses_5xx = 0;
   uint64_t latency_us_total = 0;  // over every answered request
+  // Answers per latency bucket (common/histogram.h's kLatencyBoundsUs, +Inf last; not
+  // cumulative) since the API appeared at the gateway: the operator's dashboard history takes
+  // the quantiles of each sampling interval from the difference of two of these.
+  std::vector<uint64_t> latency_buckets;
   RecentStats recent;
   int64_t in_flight = 0;                             // now: sent to replicas plus queued
   int64_t queued = 0;                                // now: waiting in the gateway for a replica

@@ -275,7 +275,9 @@ contract::GatewayStats RouteTable::Stats(int64_t samples_after_unix_ms) const {
         }
       }
     }
-    entry.latency_us_total = s.Latency().sum;
+    HistogramSnapshot latency = s.Latency();
+    entry.latency_us_total = latency.sum;
+    entry.latency_buckets = std::move(latency.counts);
     const auto [recent, window_ms] = s.RecentLatency(now_ms);
     entry.recent = {.window_ms = window_ms,
                     .requests = recent.Count(),

@@ -1,5 +1,7 @@
 #include "operator/controller.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -44,6 +46,12 @@ int64_t UnixNow() {
       .count();
 }
 
+int64_t UnixNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Controller::Controller(ControllerOptions options, StateStore& store, ApiBackend& backend,
@@ -53,7 +61,8 @@ Controller::Controller(ControllerOptions options, StateStore& store, ApiBackend&
       backend_(backend),
       gateway_(gateway),
       bundles_(bundles),
-      clock_(clock) {}
+      clock_(clock),
+      history_(sysconf(_SC_CLK_TCK)) {}
 
 Status Controller::LoadFromStore() {
   std::lock_guard deploy_lock(deploy_mu_);
@@ -188,6 +197,8 @@ StatusOr<nlohmann::json> Controller::Apply(std::vector<StoredApi>& stored) {
   if (!actions.ok()) return actions.status();
   nlohmann::json result = nlohmann::json::array();
   for (size_t i = 0; i < stored.size(); ++i) {
+    // A new API's counters at the gateway start at zero: its history counts from there.
+    if ((*actions)[i] == DeployAction::kCreated) history_.Begin(stored[i].name, UnixNowMs());
     if (Status s = Activate(stored[i]); !s.ok()) return s;
     std::string endpoint;
     {
@@ -346,7 +357,9 @@ Status Controller::RevokeKey(const std::string& name, const std::string& id) {
 }
 
 void Controller::Tick() {
-  Autoscale();
+  const contract::GatewayStats stats = gateway_.Stats(samples_seen_unix_ms_);
+  Autoscale(stats);
+  SampleHistory(stats);
   {
     std::lock_guard lock(mu_);
     ApplyTargetsLocked();

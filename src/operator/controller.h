@@ -14,7 +14,7 @@
 //     is held across their disk I/O (hashing and copying folders, SQLite writes);
 //   - mu_ guards the in-memory state and is never held across disk or network I/O, so that
 //     `axon get`, describe and the reconcile loop are not held up by a deploy of a big model.
-// Lock order: deploy_mu_, then mu_, then the backend's own lock.
+// Lock order: deploy_mu_, then mu_, then the backend's own lock or history_'s.
 #pragma once
 
 #include <chrono>
@@ -32,6 +32,7 @@
 #include "contract/routes.h"
 #include "contract/stats.h"
 #include "operator/api_backend.h"
+#include "operator/api_history.h"
 #include "operator/api_logs.h"
 #include "operator/api_runtime.h"
 #include "operator/bundles.h"
@@ -47,6 +48,7 @@ struct ControllerOptions {
   // Scale to zero: how long, and how many, requests the gateway holds for an API at zero.
   std::chrono::milliseconds hold_timeout{60'000};
   int64_t max_held = 1000;
+  std::chrono::milliseconds history_interval{5'000};  // the dashboard's sampling (api_history.h)
 };
 
 class Controller {
@@ -83,6 +85,10 @@ class Controller {
   std::string Metrics() const;
   // The API's log lines (operator/api_logs.h).
   StatusOr<nlohmann::json> Logs(const std::string& name, const LogQuery& query) const;
+  // The API's kept versions, newest first: [{"version", "updated_at", "bundle", "current"}].
+  StatusOr<nlohmann::json> Versions(const std::string& name) const;
+  // The API's recent history for the dashboard (ApiHistory::Json).
+  StatusOr<nlohmann::json> History(const std::string& name) const;
 
   // One reconcile pass.
   void Tick();
@@ -90,7 +96,10 @@ class Controller {
  private:
   // Feeds the gateway's in-flight samples to each API's autoscaler and, once per
   // autoscale_interval, applies its decisions.
-  void Autoscale();
+  void Autoscale(const contract::GatewayStats& stats);
+  // Once per history_interval: a sampling pass of every API into history_, with the CPU and
+  // memory of local replicas from /proc (read without mu_). controller_history.cc.
+  void SampleHistory(const contract::GatewayStats& stats);
   contract::RouteTable RoutesLocked() const;
   // Hands every API that runs replicas (not a TrafficSplitter) to the backend. mu_ held.
   void ApplyTargetsLocked();
@@ -121,6 +130,8 @@ class Controller {
   mutable std::mutex mu_;
   std::map<std::string, ApiRuntime> apis_;  // guarded by mu_
   TimePoint next_autoscale_{};              // reconcile thread only
+  TimePoint next_history_{};                // reconcile thread only
+  ApiHistory history_;                      // its own lock
   int64_t samples_seen_unix_ms_ = 0;        // reconcile thread only
 };
 

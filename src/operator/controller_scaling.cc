@@ -5,8 +5,7 @@
 
 namespace axon::operator_ {
 
-void Controller::Autoscale() {
-  const contract::GatewayStats stats = gateway_.Stats(samples_seen_unix_ms_);
+void Controller::Autoscale(const contract::GatewayStats& stats) {
   const auto unix_now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();

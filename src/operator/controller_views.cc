@@ -80,6 +80,9 @@ nlohmann::json Controller::SummaryLocked(const ApiRuntime& api, const ApiObserva
       {"requests_per_s", static_cast<double>(s.recent.requests) * 1000.0 /
                              static_cast<double>(std::max<int64_t>(s.recent.window_ms, 1000))},
   };
+  // 5XX share of the answers of the last minute, from the dashboard's samples.
+  const double error_rate = history_.ErrorRate(api.spec.name, 60'000);
+  out["error_rate"] = error_rate < 0 ? nlohmann::json(nullptr) : nlohmann::json(error_rate);
   if (!api.spec.RunsReplicas()) out["apis"] = SplitTargetsJson(api.spec);
   return out;
 }
@@ -163,6 +166,26 @@ StatusOr<nlohmann::json> Controller::Logs(const std::string& name, const LogQuer
     if (!apis_.contains(name)) return NotFound("no api named " + name + " (see `axon get`)");
   }
   return ReadApiLog(options_.home.ApiLog(name), query);
+}
+
+StatusOr<nlohmann::json> Controller::Versions(const std::string& name) const {
+  int64_t current = 0;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = apis_.find(name);
+    if (it == apis_.end()) return NotFound("no api named " + name + " (see `axon get`)");
+    current = it->second.version;
+  }
+  auto history = store_.History(name);  // SQLite: without mu_
+  if (!history.ok()) return history.status();
+  nlohmann::json out = nlohmann::json::array();
+  for (auto v = history->rbegin(); v != history->rend(); ++v) {
+    out.push_back({{"version", v->version},
+                   {"updated_at", v->updated_at},
+                   {"bundle", v->bundle},
+                   {"current", v->version == current}});
+  }
+  return out;
 }
 
 }  // namespace axon::operator_

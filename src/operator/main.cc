@@ -180,7 +180,8 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
        .request_timeout = std::chrono::milliseconds(flags.request_timeout_ms),
        .autoscale_interval = std::chrono::milliseconds(flags.autoscale_ms),
        .hold_timeout = std::chrono::milliseconds(flags.hold_timeout_ms),
-       .max_held = flags.max_held},
+       .max_held = flags.max_held,
+       .history_interval = std::chrono::milliseconds(std::max<int64_t>(flags.history_ms, 100))},
       store, backend, gateway, bundles, clock);
   if (Status s = controller.LoadFromStore(); !s.ok()) {
     spdlog::error("{}", s.message());

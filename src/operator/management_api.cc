@@ -6,6 +6,7 @@
 #include "http/run_on.h"
 #include "http/url.h"
 #include "operator/bundle_server.h"
+#include "operator/dashboard.h"
 
 namespace axon::operator_ {
 namespace {
@@ -57,6 +58,12 @@ http::asio::awaitable<Response> ManagementApi::Handle(http::Request& request) {
   co_return co_await http::RunOn<Response>(workers_, [this, &request] { return Route(request); });
 }
 
+ManagementApi::Caller ManagementApi::Identify(const http::Request& request) const {
+  if (http::SecretsEqual(http::BearerToken(request), token_)) return Caller::kToken;
+  if (HasSession(request, token_)) return Caller::kSession;
+  return Caller::kNobody;
+}
+
 Response ManagementApi::Route(http::Request& request) {
   const std::string path(http::TargetPath(request.target()));
   const auto method = request.method();
@@ -65,8 +72,15 @@ Response ManagementApi::Route(http::Request& request) {
     return ServeBundle(*bundles_, token_, request,
                        std::string_view(path).substr(bundles_prefix.size()));
   }
-  if (!http::SecretsEqual(http::BearerToken(request), token_)) {
+  const Caller caller = Identify(request);
+  if (IsDashboardPath(path)) return DashboardRoute(request, token_, caller != Caller::kNobody);
+  if (caller == Caller::kNobody) {
     return http::JsonError(401, "missing or wrong token; the CLI reads it from $AXON_HOME/token");
+  }
+  if (caller == Caller::kSession && method != bhttp::verb::get) {
+    return http::JsonError(403, "a dashboard session only reads; " +
+                                    std::string(request.method_string()) + " " + path +
+                                    " needs the token (the CLI reads it from $AXON_HOME/token)");
   }
   if (path == "/v1/info" && method == bhttp::verb::get) return http::JsonResponse(200, info_);
   if (path == "/metrics" && method == bhttp::verb::get) {
@@ -117,6 +131,12 @@ Response ManagementApi::ApiRoute(http::Request& request, const std::string& name
   }
   if (action.starts_with("keys/") && method == bhttp::verb::delete_) {
     return FromStatus(controller_.RevokeKey(name, action.substr(5)));
+  }
+  if (action == "versions" && method == bhttp::verb::get) {
+    return FromStatusOr(controller_.Versions(name));
+  }
+  if (action == "history" && method == bhttp::verb::get) {
+    return FromStatusOr(controller_.History(name));
   }
   if (action == "logs" && method == bhttp::verb::get) {
     const LogQuery logs = ParseLogQuery(http::TargetQuery(request.target()));

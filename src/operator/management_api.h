@@ -1,5 +1,6 @@
-// The operator's management API, used by the axon CLI. Every path but /healthz needs the
-// platform token as a bearer token (401 otherwise).
+// The operator's management API, used by the axon CLI and the web dashboard. Every path but
+// /healthz, the dashboard's sign-in and its files needs the platform token as a bearer token,
+// or (GET only) the dashboard's session cookie (operator/dashboard.h); 401 otherwise.
 //
 //   GET    /healthz                      liveness and identity (no token): {"status",
 //                                        "axon_home", "pid"}, so `axon up` can tell whose
@@ -14,12 +15,17 @@
 //   POST   /v1/apis/NAME/refresh         replace every replica
 //   POST   /v1/apis/NAME/rollback?version=N   redeploy version N (default: the previous one)
 //   GET    /v1/apis/NAME/logs?offset=N   log text from byte N (or ?tail=N lines)
+//   GET    /v1/apis/NAME/versions        the kept versions, newest first
+//   GET    /v1/apis/NAME/history         the last hour, sampled, for the dashboard's charts
 //   GET    /v1/apis/NAME/keys            the API's keys (ids and dates)
 //   POST   /v1/apis/NAME/keys            a new key, shown once: {"id", "key"}
 //   DELETE /v1/apis/NAME/keys/ID         revoke a key
 //   POST   /v1/shutdown                  stop the platform (see operator main)
 //   GET    /v1/bundles/HASH[/files/PATH] a bundle, for replicas in pods; takes the bundle's
 //                                        key instead of the token (contract/bundles.h)
+//   GET    / and /apis/NAME              the dashboard (the login form without a session)
+//   GET    /login?token=T, POST /login   sign in: a session cookie, then the dashboard
+//   GET    /logout, /dashboard/FILE      sign out; the dashboard's scripts and styles
 //
 // Threading: Handle() runs on the server's I/O thread. /healthz is answered there at once;
 // everything else runs on the API's own worker threads (`workers` of them), so a deploy that
@@ -48,6 +54,11 @@ class ManagementApi {
   http::asio::awaitable<http::Response> Handle(http::Request& request);
 
  private:
+  // Who sent a request: the token (may call anything), a dashboard session (GET only), or
+  // neither. The one place that checks the management API's credentials.
+  enum class Caller { kNobody, kSession, kToken };
+  Caller Identify(const http::Request& request) const;
+
   http::Response Route(http::Request& request);
   http::Response ApiRoute(http::Request& request, const std::string& name,
                           const std::string& action);

@@ -300,6 +300,7 @@ def platform(request, tmp_path):
     marker = request.node.get_closest_marker("up_args")
     extra = [str(a) for a in marker.args] if marker else []
     result = p.up(*extra)
+    p.up_output = result.stdout
     try:
         assert result.returncode == 0, f"axon up failed: {result.stdout}{result.stderr}"
         wait_for(lambda: requests.get(p.gateway_url + "/_axon/healthz", timeout=1).ok,
