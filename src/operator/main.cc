@@ -117,7 +117,7 @@ class HeldWatch {
 
  private:
   static constexpr auto kWait = 1s;
-  static constexpr auto kRetry = 500ms;  // after a failure (the gateway restarts, say)
+  static constexpr auto kRetry = 200ms;  // after a failure (the gateway is starting, say)
 
   void Run(const operator_::GatewayLink& gateway, ReconcileLoop& loop) {
     int64_t seen = -1;  // the first answer says how many were held before
@@ -128,7 +128,9 @@ class HeldWatch {
         std::this_thread::sleep_for(kRetry);
         continue;
       }
-      if (seen >= 0 && *held != seen) loop.Wake();  // more held, or a restarted gateway
+      // More held since the last answer, or a restarted gateway; on the first answer, any
+      // held at all (they may have come before this thread could ask).
+      if (*held != std::max<int64_t>(seen, 0)) loop.Wake();
       seen = *held;
     }
   }
