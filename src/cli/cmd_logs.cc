@@ -1,7 +1,7 @@
 // axon logs: an API's log lines (common/log_line.h), rendered for a terminal or printed as
 // they are (-o json), filtered by time (--since) and replica (--replica), and followed (-f)
 // across replica restarts: every replica of the API, old and new, appends to the same file,
-// which the operator serves by byte offset.
+// which the operator serves piece by piece, its rotated copies included (operator/api_logs.h).
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -63,31 +63,20 @@ void Logs(const LogsOptions& o) {
   if (!o.replica.empty()) filters += "&replica=" + http::PercentEncode(o.replica);
   const std::string base = "/v1/apis/" + o.api + "/logs?";
   const bool raw = o.output == "json";
-  int64_t offset = 0;
-  if (since_ms > 0 && !o.tail_given) {
-    // Every line since then: read the file from the top, a chunk at a time.
-    for (;;) {
-      const auto chunk =
-          client.Call(bhttp::verb::get, fmt::format("{}offset={}{}", base, offset, filters));
-      PrintLines(chunk["text"].get<std::string>(), raw);
-      const int64_t next = chunk["offset"].get<int64_t>();
-      const bool progressed = next != offset;
-      offset = next;
-      if (!progressed || offset >= chunk["size"].get<int64_t>()) break;
+  auto chunk = client.Call(bhttp::verb::get,
+                           since_ms > 0 && !o.tail_given
+                               ? base + "from=start" + filters  // every line since then
+                               : fmt::format("{}tail={}{}", base, o.tail, filters));
+  PrintLines(chunk["text"].get<std::string>(), raw);
+  // The rest of what is there now, a chunk at a time; then follow until interrupted or until
+  // the API goes away (bounded by nothing but the user).
+  for (;;) {
+    if (!chunk["more"].get<bool>()) {
+      if (!o.follow) break;
+      std::this_thread::sleep_for(500ms);
     }
-  } else {
-    const auto chunk =
-        client.Call(bhttp::verb::get, fmt::format("{}tail={}{}", base, o.tail, filters));
+    chunk = client.Call(bhttp::verb::get, base + chunk["next"].get<std::string>() + filters);
     PrintLines(chunk["text"].get<std::string>(), raw);
-    offset = chunk["offset"].get<int64_t>();
-  }
-  // Follow until interrupted or until the API goes away; bounded by nothing but the user.
-  while (o.follow) {
-    std::this_thread::sleep_for(500ms);
-    const auto chunk =
-        client.Call(bhttp::verb::get, fmt::format("{}offset={}{}", base, offset, filters));
-    PrintLines(chunk["text"].get<std::string>(), raw);
-    offset = chunk["offset"].get<int64_t>();
   }
 }
 

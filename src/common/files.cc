@@ -37,14 +37,20 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view conte
 }
 
 std::string TailFile(const std::filesystem::path& path, size_t max_lines) {
-  if (max_lines == 0) return "";
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";
   in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  const std::streamoff start = std::max<std::streamoff>(0, size - 64 * 1024);
+  return TailText(in, in.tellg(), max_lines);
+}
+
+std::string TailText(std::istream& in, std::streamoff end, size_t max_lines) {
+  if (max_lines == 0 || end <= 0) return "";
+  const std::streamoff start = std::max<std::streamoff>(0, end - 64 * 1024);
+  in.clear();
   in.seekg(start);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text(static_cast<size_t>(end - start), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
   size_t pos = text.size();
   if (pos > 0 && text[pos - 1] == '\n') --pos;
   for (size_t lines = 0; pos > 0; --pos) {

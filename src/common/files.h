@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <istream>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,8 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view conte
 // The last `max_lines` lines of a file (fewer if it is shorter), whole lines from its last
 // 64 KiB only; "" when it does not exist.
 std::string TailFile(const std::filesystem::path& path, size_t max_lines);
+// The same for the first `end` bytes of `in` (a file opened in binary mode).
+std::string TailText(std::istream& in, std::streamoff end, size_t max_lines);
 // `n` random bytes from the kernel, hex-encoded.
 std::string RandomHex(size_t n);
 

@@ -17,6 +17,12 @@ HistogramSnapshot HistogramSnapshot::Minus(const HistogramSnapshot& earlier) con
   return out;
 }
 
+void HistogramSnapshot::Add(const HistogramSnapshot& other) {
+  if (counts.size() < other.counts.size()) counts.resize(other.counts.size());
+  for (size_t i = 0; i < other.counts.size(); ++i) counts[i] += other.counts[i];
+  sum += other.sum;
+}
+
 double HistogramSnapshot::Quantile(double q) const {
   const uint64_t total = Count();
   if (total == 0) return -1;

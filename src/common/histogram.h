@@ -26,6 +26,8 @@ struct HistogramSnapshot {
   uint64_t Count() const;
   // The observations since `earlier` (a snapshot of the same histogram taken before).
   HistogramSnapshot Minus(const HistogramSnapshot& earlier) const;
+  // Adds the observations of `other`, a snapshot with the same bounds (of another process).
+  void Add(const HistogramSnapshot& other);
   // The q-quantile (0 < q < 1) interpolated linearly inside its bucket, as Prometheus's
   // histogram_quantile does; a quantile in the +Inf bucket is the highest bound. -1 when the
   // snapshot holds no observation.

@@ -68,18 +68,21 @@ ParsedLogLine ParseLogLine(std::string_view line);
 std::string HumanLogLine(const ParsedLogLine& line);
 
 // Which lines `axon logs --since/--replica` keep. A line that is not structured has no time and
-// no replica: it is kept when the structured line before it was (`KeepsRaw()` starts false).
+// no replica: it is kept when the structured line before it was. `raw_kept` carries that
+// decision from one piece of a file to the next (false at the start of a file).
 class LogFilter {
  public:
-  LogFilter(int64_t since_ms, std::string replica)
-      : since_ms_(since_ms), replica_(std::move(replica)) {}
+  LogFilter(int64_t since_ms, std::string replica, bool raw_kept = false)
+      : since_ms_(since_ms), replica_(std::move(replica)), keep_raw_(raw_kept) {}
   bool Active() const { return since_ms_ > 0 || !replica_.empty(); }
   bool Keep(const ParsedLogLine& line);
+  // Whether a plain line that came next would be kept.
+  bool raw_kept() const { return keep_raw_; }
 
  private:
   int64_t since_ms_;     // 0 = any time
   std::string replica_;  // "" = every replica
-  bool keep_raw_ = false;
+  bool keep_raw_;
 };
 
 }  // namespace axon

@@ -55,6 +55,19 @@ TEST(Histogram, MinusLeavesTheObservationsInBetween) {
   EXPECT_EQ(delta.sum, 60u);
 }
 
+TEST(Histogram, AddSumsTheObservationsOfTwoSnapshots) {
+  Histogram a(kBounds);
+  Histogram b(kBounds);
+  a.Observe(5);
+  b.Observe(30);
+  b.Observe(1000);
+  HistogramSnapshot total = a.Snapshot();
+  total.Add(b.Snapshot());
+  EXPECT_EQ(total.counts, (std::vector<uint64_t>{1, 0, 1, 1}));
+  EXPECT_EQ(total.sum, 1035u);
+  EXPECT_EQ(total.Count(), 3u);
+}
+
 TEST(Exposition, WritesHelpTypeAndEscapedLabels) {
   Exposition out;
   out.Family("axon_things_total", "counter", "Things seen.\nSecond line \\ here");

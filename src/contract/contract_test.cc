@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "contract/flags.h"
+#include "contract/replica_stats.h"
 #include "contract/routes.h"
 #include "contract/stats.h"
 
@@ -140,6 +141,36 @@ TEST(StatsTest, RoundTrip) {
       nlohmann::json::parse(R"({"apis": {"a": {"recent": {"p99_ms": "slow"}}}})"));
   ASSERT_FALSE(bad_quantile.ok());
   EXPECT_EQ(bad_quantile.status().message(), "stats.apis.a.recent.p99_ms must be a number");
+}
+
+TEST(ReplicaStatsTest, RoundTrip) {
+  ReplicaStats stats;
+  EXPECT_TRUE(ReplicaStatsFromJson(ToJson(stats)).ok());  // no batching: empty histograms
+  stats.batching = true;
+  Histogram sizes(kBatchSizeBounds);
+  for (uint64_t n : {1, 3, 8, 8, 700}) sizes.Observe(n);
+  stats.batch_size = sizes.Snapshot();
+  Histogram waits(kLatencyBoundsUs);
+  for (uint64_t us : {0, 150, 90'000'000}) waits.Observe(us);
+  stats.queue_wait_us = waits.Snapshot();
+  auto parsed = ReplicaStatsFromJson(nlohmann::json::parse(ToJson(stats).dump()));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_TRUE(parsed->batching);
+  EXPECT_EQ(parsed->batch_size.counts, stats.batch_size.counts);
+  EXPECT_EQ(parsed->batch_size.sum, 720u);
+  EXPECT_EQ(parsed->batch_size.Count(), 5u);
+  EXPECT_EQ(parsed->queue_wait_us.counts, stats.queue_wait_us.counts);
+  EXPECT_EQ(parsed->queue_wait_us.sum, stats.queue_wait_us.sum);
+
+  auto json = ToJson(stats);
+  json["batch_size"]["counts"].push_back(1);
+  auto bad = ReplicaStatsFromJson(json);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "stats.batch_size.counts must have 11 buckets");
+  json = ToJson(stats);
+  json["queue_wait_us"]["counts"][0] = -2;
+  EXPECT_FALSE(ReplicaStatsFromJson(json).ok());
+  EXPECT_FALSE(ReplicaStatsFromJson(nlohmann::json::array()).ok());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "common/exposition.h"
 #include "http/client.h"
 #include "operator/controller.h"
+#include "operator/replica_scrape.h"
 
 namespace axon::operator_ {
 namespace {
@@ -50,19 +51,14 @@ std::string Controller::Metrics() const {
       for (const auto& r : o.replicas) {
         own.Sample("axon_replica_restarts_total", {{"api", api->spec.name}, {"replica", r.id}},
                    static_cast<double>(r.restarts));
-        if (r.port == 0 && r.socket.empty()) continue;
-        replicas.push_back({.host = r.host.empty() ? "127.0.0.1" : r.host,
-                            .port = r.port,
-                            .unix_socket = r.socket});
+        if (auto peer = ReplicaPeer(r)) replicas.push_back(std::move(*peer));
       }
     }
   }
   // Network I/O from here on, without the lock.
   std::vector<std::string> texts{own.Take(), gateway_.Metrics()};
-  for (const auto& peer : replicas) {
-    auto res = http::Fetch(peer, http::MakeRequest(http::bhttp::verb::get, "/metrics"),
-                           kReplicaScrapeTimeout);
-    if (res.ok() && res->result_int() == 200) texts.push_back(res->body());
+  for (auto& text : FetchFromReplicas(replicas, "/metrics", kReplicaScrapeTimeout)) {
+    if (!text.empty()) texts.push_back(std::move(text));
   }
   return MergeExpositions(texts);
 }

@@ -1,10 +1,13 @@
 // Controller's read-only views: the `axon get`, `describe` and `logs` answers.
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <limits>
 
 #include "common/files.h"
+#include "contract/replica_stats.h"
 #include "operator/controller.h"
+#include "operator/replica_scrape.h"
 #include "operator/splitters.h"
 
 namespace axon::operator_ {
@@ -13,7 +16,36 @@ namespace {
 // Statistics without in-flight samples (the views do not need them).
 constexpr int64_t kNoSamples = std::numeric_limits<int64_t>::max();
 
+// A replica that does not answer within this is left out of `describe`'s batching figures.
+constexpr auto kReplicaStatsTimeout = std::chrono::milliseconds(500);
+
 std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// The mean of the observations divided by `unit`, or null without any.
+nlohmann::json Mean(const HistogramSnapshot& h, double unit) {
+  const uint64_t n = h.Count();
+  if (n == 0) return nullptr;
+  return static_cast<double>(h.sum) / static_cast<double>(n) / unit;
+}
+
+nlohmann::json Quantile(const HistogramSnapshot& h, double q, double unit) {
+  const double value = h.Quantile(q);
+  return value < 0 ? nlohmann::json(nullptr) : nlohmann::json(value / unit);
+}
+
+// `axon describe`'s batching figures: over every batch the API's ready replicas ran since they
+// started (quantiles interpolated inside histogram buckets, as Prometheus does).
+nlohmann::json BatchingJson(const contract::ReplicaStats& total, int reporting) {
+  return {{"replicas_reporting", reporting},
+          {"batches", total.batch_size.Count()},
+          {"requests", total.queue_wait_us.Count()},
+          {"mean_batch_size", Mean(total.batch_size, 1)},
+          {"p50_batch_size", Quantile(total.batch_size, 0.5, 1)},
+          {"p99_batch_size", Quantile(total.batch_size, 0.99, 1)},
+          {"mean_queue_wait_ms", Mean(total.queue_wait_us, 1000)},
+          {"p50_queue_wait_ms", Quantile(total.queue_wait_us, 0.5, 1000)},
+          {"p99_queue_wait_ms", Quantile(total.queue_wait_us, 0.99, 1000)}};
+}
 
 }  // namespace
 
@@ -64,33 +96,64 @@ nlohmann::json Controller::List() const {
 
 StatusOr<nlohmann::json> Controller::Describe(const std::string& name) const {
   const contract::GatewayStats stats = gateway_.Stats(kNoSamples);
-  std::lock_guard lock(mu_);
-  auto it = apis_.find(name);
-  if (it == apis_.end()) return NotFound("no api named " + name + " (see `axon get`)");
-  const ApiRuntime& api = it->second;
-  const ApiObservation observed = backend_.Observe(name);
-  nlohmann::json out = SummaryLocked(api, observed, stats);
-  out["error"] = observed.error;
-  out["autoscaling"] = api.last_scaling;
-  out["spec"] = spec::ToJson(api.spec);
-  const auto api_stats = stats.apis.find(name);
-  nlohmann::json replicas = nlohmann::json::array();
-  for (const auto& r : observed.replicas) {
-    int64_t in_flight = 0;
-    if (api_stats != stats.apis.end()) {
-      const auto found = api_stats->second.replica_in_flight.find(r.id);
-      if (found != api_stats->second.replica_in_flight.end()) in_flight = found->second;
+  nlohmann::json out;
+  std::vector<http::Peer> batching_replicas;  // ready replicas, when the API batches
+  std::vector<size_t> batching_rows;          // their rows in out["replicas"]
+  {
+    std::lock_guard lock(mu_);
+    auto it = apis_.find(name);
+    if (it == apis_.end()) return NotFound("no api named " + name + " (see `axon get`)");
+    const ApiRuntime& api = it->second;
+    const ApiObservation observed = backend_.Observe(name);
+    out = SummaryLocked(api, observed, stats);
+    out["error"] = observed.error;
+    out["autoscaling"] = api.last_scaling;
+    out["spec"] = spec::ToJson(api.spec);
+    const auto api_stats = stats.apis.find(name);
+    const bool batching = api.spec.predictor.server_side_batching.enabled();
+    nlohmann::json replicas = nlohmann::json::array();
+    for (const auto& r : observed.replicas) {
+      int64_t in_flight = 0;
+      if (api_stats != stats.apis.end()) {
+        const auto found = api_stats->second.replica_in_flight.find(r.id);
+        if (found != api_stats->second.replica_in_flight.end()) in_flight = found->second;
+      }
+      if (batching && r.state == ReplicaState::kReady) {
+        if (auto peer = ReplicaPeer(r)) {
+          batching_replicas.push_back(std::move(*peer));
+          batching_rows.push_back(replicas.size());
+        }
+      }
+      replicas.push_back({{"id", r.id},
+                          {"version", r.version},
+                          {"state", ReplicaStateName(r.state)},
+                          {"pid", r.pid},
+                          {"port", r.port},
+                          {"restarts", r.restarts},
+                          {"in_flight", in_flight},
+                          {"last_failure", FirstLine(r.last_failure)}});
     }
-    replicas.push_back({{"id", r.id},
-                        {"version", r.version},
-                        {"state", ReplicaStateName(r.state)},
-                        {"pid", r.pid},
-                        {"port", r.port},
-                        {"restarts", r.restarts},
-                        {"in_flight", in_flight},
-                        {"last_failure", FirstLine(r.last_failure)}});
+    out["replicas"] = std::move(replicas);
+    out["batching"] = nullptr;
+    if (batching) out["batching"] = {{"replicas_reporting", 0}};
   }
-  out["replicas"] = std::move(replicas);
+  // Batch sizes and queue wait, asked of the ready replicas without the lock.
+  if (!batching_replicas.empty()) {
+    contract::ReplicaStats total;
+    int reporting = 0;
+    const auto bodies = FetchFromReplicas(batching_replicas, "/stats", kReplicaStatsTimeout);
+    for (size_t i = 0; i < bodies.size(); ++i) {
+      auto parsed = contract::ReplicaStatsFromJson(
+          nlohmann::json::parse(bodies[i], nullptr, /*allow_exceptions=*/false));
+      if (!parsed.ok()) continue;  // did not answer (in time), or not a replica of this build
+      ++reporting;
+      total.batch_size.Add(parsed->batch_size);
+      total.queue_wait_us.Add(parsed->queue_wait_us);
+      out["replicas"][batching_rows[i]]["batches"] = parsed->batch_size.Count();
+      out["replicas"][batching_rows[i]]["mean_batch_size"] = Mean(parsed->batch_size, 1);
+    }
+    out["batching"] = BatchingJson(total, reporting);
+  }
   return out;
 }
 

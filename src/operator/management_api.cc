@@ -119,13 +119,7 @@ Response ManagementApi::ApiRoute(http::Request& request, const std::string& name
     return FromStatus(controller_.RevokeKey(name, action.substr(5)));
   }
   if (action == "logs" && method == bhttp::verb::get) {
-    const auto query = http::TargetQuery(request.target());
-    LogQuery logs{.offset = QueryInt(query, "offset", -1),
-                  .tail = QueryInt(query, "tail", 100),
-                  .since_ms = QueryInt(query, "since_ms", 0)};
-    for (const auto& [k, v] : http::ParseQuery(query)) {
-      if (k == "replica") logs.replica = v;
-    }
+    const LogQuery logs = ParseLogQuery(http::TargetQuery(request.target()));
     return FromStatusOr(controller_.Logs(name, logs));
   }
   return http::JsonError(404, "no management endpoint " + std::string(request.method_string()) +

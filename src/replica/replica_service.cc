@@ -88,6 +88,11 @@ void ReplicaService::Stop() {
 void ReplicaService::RunBatch(std::vector<BatchedCall>& batch) {
   Predictor* predictor = owned_.get();
   batch_sizes_.Observe(batch.size());
+  const auto started = std::chrono::steady_clock::now();
+  for (const auto& call : batch) {
+    queue_wait_us_.Observe(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(started - call.submitted).count()));
+  }
   std::vector<const PredictRequest*> requests;
   requests.reserve(batch.size());
   for (const auto& call : batch) requests.push_back(call.request);
@@ -117,12 +122,14 @@ http::asio::awaitable<PredictResponse> ReplicaService::Run(Predictor* predictor,
   namespace asio = http::asio;
   auto initiate = [this, &call](auto handler) {
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    batcher_->Submit({&call, [shared](PredictResponse answer) {
+    batcher_->Submit({&call,
+                      [shared](PredictResponse answer) {
                         auto io = asio::get_associated_executor(*shared);
                         asio::post(io, [shared, answer = std::move(answer)]() mutable {
                           std::move (*shared)(std::move(answer));
                         });
-                      }});
+                      },
+                      std::chrono::steady_clock::now()});
   };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(PredictResponse)>(
       std::move(initiate), asio::use_awaitable);
@@ -139,6 +146,10 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
   if (path == "/metrics") {
     if (request.method() != bhttp::verb::get) co_return http::JsonError(405, "use GET");
     co_return http::TextResponse(200, Metrics(), kExpositionContentType);
+  }
+  if (path == "/stats") {
+    if (request.method() != bhttp::verb::get) co_return http::JsonError(405, "use GET");
+    co_return http::JsonResponse(200, contract::ToJson(Stats()));
   }
   if (path != "/predict" && path != "/metadata" && path != protocol::v2::kReplicaInferPath) {
     co_return http::JsonError(404, "no such path " + std::string(path));
@@ -199,12 +210,26 @@ std::string ReplicaService::Metrics() const {
   out.Family("axon_batch_size", "histogram",
              "Requests per batch a replica ran (APIs with server_side_batching).");
   if (batcher_) out.Histogram("axon_batch_size", labels, batch_sizes_.Snapshot());
+  out.Family("axon_batch_queue_wait_seconds", "histogram",
+             "Time a request waited in a replica's batch queue before its batch ran (APIs with "
+             "server_side_batching).");
+  if (batcher_) {
+    out.Histogram("axon_batch_queue_wait_seconds", labels, queue_wait_us_.Snapshot(), 1e6);
+  }
   out.Family("axon_model_load_seconds", "gauge",
              "How long a replica took to load its predictor (set once it is ready).");
   if (const int64_t ms = load_time_ms_.load(std::memory_order_relaxed); ms >= 0) {
     out.Sample("axon_model_load_seconds", labels, static_cast<double>(ms) / 1000.0);
   }
   return out.Take();
+}
+
+contract::ReplicaStats ReplicaService::Stats() const {
+  contract::ReplicaStats stats;
+  stats.batching = batcher_ != nullptr;
+  stats.batch_size = batch_sizes_.Snapshot();
+  stats.queue_wait_us = queue_wait_us_.Snapshot();
+  return stats;
 }
 
 }  // namespace axon::replica

@@ -2,7 +2,9 @@
 // POST /predict and GET /predict (run on execution threads), POST /v2/infer (an Open Inference
 // Protocol request, also run on execution threads; see v2_infer.h), GET /metadata (the model's
 // inputs and outputs, for predictors that have a model), GET /metrics (the replica's Prometheus
-// metrics: predictor errors, batch sizes, model load time; docs/observability.md).
+// metrics: predictor errors, batch sizes, batch queue wait, model load time;
+// docs/observability.md), GET /stats (batch sizes and batch queue wait for `axon describe`;
+// contract/replica_stats.h).
 //
 // With server_side_batching, predict calls go through a Batcher whose workers are the execution
 // threads; without it, each call runs on its own on the execution pool.
@@ -17,6 +19,7 @@
 #include <string>
 
 #include "common/histogram.h"
+#include "contract/replica_stats.h"
 #include "http/beast.h"
 #include "replica/batcher.h"
 #include "replica/predictor.h"
@@ -44,11 +47,13 @@ class ReplicaService {
   struct BatchedCall {
     const PredictRequest* request;
     std::function<void(PredictResponse)> resume;
+    std::chrono::steady_clock::time_point submitted;
   };
 
   http::asio::awaitable<PredictResponse> Run(Predictor* predictor, const PredictRequest& call);
   void RunBatch(std::vector<BatchedCall>& batch);
   std::string Metrics() const;
+  contract::ReplicaStats Stats() const;
 
   const std::string api_name_;
   const std::string api_version_;
@@ -61,7 +66,10 @@ class ReplicaService {
   // Failed answers of the predictor (or of the replica around it), 4xx and 5xx.
   std::atomic<uint64_t> errors_4xx_{0};
   std::atomic<uint64_t> errors_5xx_{0};
-  Histogram batch_sizes_{kBatchSizeBounds};  // with server_side_batching only
+  // With server_side_batching only: requests per batch, and how long each request waited in
+  // the batch queue (microseconds).
+  Histogram batch_sizes_{kBatchSizeBounds};
+  Histogram queue_wait_us_{kLatencyBoundsUs};
 };
 
 }  // namespace axon::replica

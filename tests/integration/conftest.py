@@ -318,8 +318,8 @@ def axon_home(tmp_path):
     """An AXON_HOME with no platform running, whose saved addresses point at free ports."""
     home = tmp_path / "axon-home"
     home.mkdir()
-    operator_port, gateway_port = free_ports(2)
+    operator_port, gateway_port, grpc_port = free_ports(3)
     (home / "platform.json").write_text(json.dumps({
         "operator_host": "127.0.0.1", "operator_port": operator_port,
-        "gateway_host": "127.0.0.1", "gateway_port": gateway_port}))
+        "gateway_host": "127.0.0.1", "gateway_port": gateway_port, "grpc_port": grpc_port}))
     return home

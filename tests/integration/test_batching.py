@@ -130,6 +130,11 @@ def test_adaptive_batching_gathers_what_queues_while_the_model_runs(platform):
         assert res.headers["X-Axon-Batch-Size"] == str(res.json()["batch"])
     assert max(batches) <= 4, batches
     assert max(batches) > 1, batches  # ten senders and one 0.3 s worker do share batches
+    # `axon describe` counts the same batches: each of size k gave k answers saying k.
+    shown = platform.describe("adaptive")["batching"]
+    assert shown["requests"] == 11, shown
+    assert shown["batches"] == 1 + round(sum(1 / b for b in batches)), (shown, batches)
+    assert shown["p99_batch_size"] <= 4
 
 
 def test_python_predictor_returning_the_wrong_length_is_a_500(platform):

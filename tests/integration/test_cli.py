@@ -258,10 +258,10 @@ def test_up_on_a_busy_port_fails_and_leaves_nothing_running(tmp_path, busy):
     blocker.listen()
     try:
         taken = blocker.getsockname()[1]
-        free = free_ports(1)[0]
+        free, grpc_port = free_ports(2)
         operator_port, gateway_port = (taken, free) if busy == "operator" else (free, taken)
         res = run_axon(home, "up", "--port", operator_port, "--gateway-port", gateway_port,
-                       "--tick-ms", 100)
+                       "--grpc-port", grpc_port, "--tick-ms", 100)
         try:
             assert res.returncode == EXIT_FAILED, (res.stdout, res.stderr)
             assert "Axon is up" not in res.stdout

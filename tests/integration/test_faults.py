@@ -238,7 +238,9 @@ def test_a_full_filesystem_fails_the_deploy_and_serving_goes_on(small_filesystem
 
 def test_a_corrupt_state_store_is_a_clear_error_at_up(axon_home):
     (axon_home / "state.db").write_bytes(b"this is not a database" * 500)
-    res = run_axon(axon_home, "up")
+    operator_port, gateway_port, grpc_port = free_ports(3)
+    res = run_axon(axon_home, "up", "--port", operator_port, "--gateway-port", gateway_port,
+                   "--grpc-port", grpc_port)
     try:
         assert res.returncode != 0
         assert "is unreadable" in res.stderr, res.stderr

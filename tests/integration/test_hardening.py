@@ -152,14 +152,15 @@ def test_errors_and_metadata_show_no_server_paths(platform, mlp_model):
 def test_a_second_platform_on_busy_ports_names_the_holder(platform, tmp_path):
     other = tmp_path / "other-home"
     res = run_axon(other, "up", "--port", platform.operator_port, "--gateway-port",
-                   platform.gateway_port)
+                   platform.gateway_port, "--grpc-port", platform.grpc_port)
     assert res.returncode == 1, res.stdout + res.stderr
     assert f"AXON_HOME={platform.home}" in res.stderr, res.stderr
     assert "axon down" in res.stderr
     assert "already up" not in res.stdout
     # Only the gateway port taken: named the same way.
-    operator_port, = free_ports(1)
-    res = run_axon(other, "up", "--port", operator_port, "--gateway-port", platform.gateway_port)
+    operator_port, grpc_port = free_ports(2)
+    res = run_axon(other, "up", "--port", operator_port, "--gateway-port", platform.gateway_port,
+                   "--grpc-port", grpc_port)
     assert res.returncode == 1
     assert "gateway port" in res.stderr and f"AXON_HOME={platform.home}" in res.stderr
 
@@ -186,8 +187,9 @@ def test_a_port_held_by_another_program_is_named(axon_home):
         """)], stdout=subprocess.PIPE, text=True)
     try:
         port = int(holder.stdout.readline())
-        operator_port, = free_ports(1)
-        res = run_axon(axon_home, "up", "--port", operator_port, "--gateway-port", port)
+        operator_port, grpc_port = free_ports(2)
+        res = run_axon(axon_home, "up", "--port", operator_port, "--gateway-port", port,
+                       "--grpc-port", grpc_port)
         assert res.returncode == 1
         assert f"gateway port {port} is in use by pid {holder.pid}" in res.stderr, res.stderr
         assert "--gateway-port" in res.stderr
@@ -445,9 +447,10 @@ def make_certificate(folder):
 def test_tls_on_the_gateway_and_the_management_api(tmp_path):
     cert, key = make_certificate(tmp_path / "tls")
     home = tmp_path / "home"
-    operator_port, gateway_port = free_ports(2)
+    operator_port, gateway_port, grpc_port = free_ports(3)
     up = run_axon(home, "up", "--port", operator_port, "--gateway-port", gateway_port,
-                  "--tick-ms", 100, "--drain-ms", 2000, "--tls-cert", cert, "--tls-key", key)
+                  "--grpc-port", grpc_port, "--tick-ms", 100, "--drain-ms", 2000,
+                  "--tls-cert", cert, "--tls-key", key)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         assert f"https://127.0.0.1:{gateway_port}" in up.stdout

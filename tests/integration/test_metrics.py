@@ -126,8 +126,21 @@ def test_counters_and_histograms_match_the_requests_sent(apis):
     assert delta("axon_batch_size_count", **theirs) == 4
     assert delta("axon_batch_size_bucket", **theirs, le="1") == 4
     assert delta("axon_batch_size_sum", **theirs) == 4
+    assert delta("axon_batch_queue_wait_seconds_count", **theirs) == 4
     assert not any(name == "axon_batch_size_count" and dict(labels)["api"] == "scored"
                    for name, labels in after)  # no batching, no batch sizes
+
+    # `axon describe` shows the same batches (the warm-up request's too), asked of the replica.
+    batching = platform.describe("batched")["batching"]
+    assert batching["replicas_reporting"] == 1
+    assert batching["batches"] == batching["requests"] == 5, batching
+    assert batching["mean_batch_size"] == 1
+    assert 0 < batching["p99_batch_size"] <= 1
+    assert batching["p50_queue_wait_ms"] >= 0
+    assert platform.describe("scored")["batching"] is None
+    shown = platform.axon("describe", "batched").stdout
+    assert "batching: 5 batches, 1 requests each on average" in shown, shown
+    assert "batching" not in platform.axon("describe", "scored").stdout
 
     # Histogram buckets are cumulative and end at the count.
     buckets = sorted((float(dict(labels)["le"]), v) for (name, labels), v in after.items()

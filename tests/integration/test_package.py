@@ -157,11 +157,12 @@ def test_install_run_from_the_installed_files_and_purge(machine_install, tmp_pat
     home = tmp_path / "home"
     work = tmp_path / "work"
     shutil.copytree("/usr/share/doc/axon/examples", work)
-    operator_port, gateway_port = free_ports(2)
+    operator_port, gateway_port, grpc_port = free_ports(3)
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AXON_HOME": str(home),
            "LANG": "C.UTF-8"}
     try:
         run("/usr/bin/axon", "up", "--port", operator_port, "--gateway-port", gateway_port,
+            "--grpc-port", grpc_port,
             "--tick-ms", 100, "--drain-ms", 3000, env=env, cwd=work)
         operator_pid = int((home / "run" / "operator.pid").read_text())
         assert os.readlink(f"/proc/{operator_pid}/exe") == "/usr/libexec/axon/axon-operator"

@@ -216,10 +216,10 @@ class Client:
             *lines, pending = pending.split("\n")
             for line in lines:
                 yield line + "\n"
-            time.sleep(_FOLLOW_INTERVAL)
+            if not chunk["more"]:
+                time.sleep(_FOLLOW_INTERVAL)
             try:
-                chunk = self._call(
-                    "GET", f"/v1/apis/{_quote(name)}/logs?offset={int(chunk['offset'])}")
+                chunk = self._call("GET", f"/v1/apis/{_quote(name)}/logs?{chunk['next']}")
             except ApiError as e:
                 if e.status == 404:  # the API was deleted: the log has ended
                     if pending:
