@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import procstat, report, servers, wrk
+from harness import coldstart, procstat, report, servers, wrk
 
 BENCH = pathlib.Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -43,13 +43,16 @@ NATIVE = [name for name, s in SCENARIOS.items() if "type" in s]
 MLP_X = [round(i / 64, 3) for i in range(64)]
 V2_SCENARIOS = {"mlp-v2-json": "json", "mlp-v2-binary": "binary", "mlp-v2-grpc": "grpc"}
 V2_API = "mlp-torchscript"
+# Scale from zero: a native API, a Python API, and one that imports numpy.
+COLD_START = ["mlp-torchscript", "python-echo", "python-numpy"]
 MODES = {
     "full": {"conns": [1, 16, 64, 128, 256], "seconds": 10, "workers": [1, 2],
-             "scenarios": list(SCENARIOS), "v2": list(V2_SCENARIOS)},
+             "scenarios": list(SCENARIOS), "v2": list(V2_SCENARIOS), "cold_rounds": 7},
     "quick": {"conns": [1, 64, 128], "seconds": 3, "workers": [2], "scenarios": list(SCENARIOS),
-              "v2": list(V2_SCENARIOS)},
+              "v2": list(V2_SCENARIOS), "cold_rounds": 5},
     "smoke": {"conns": [4], "seconds": 1, "workers": [1],
-              "scenarios": ["python-echo", "mlp-torchscript"], "v2": list(V2_SCENARIOS)},
+              "scenarios": ["python-echo", "mlp-torchscript"], "v2": list(V2_SCENARIOS),
+              "cold_rounds": 1},
 }
 REPLICAS = 2  # Axon replicas per API, matched by the 2-worker FastAPI baseline
 
@@ -169,7 +172,10 @@ def in_process(rows, bin_dir, scenario, model_paths):
                      "latency_ms": {"50": ns / 1e6}, "errors": 0, "cpu_per_1k": {}})
 
 
-def spec_yaml(scenarios, model_paths):
+def spec_yaml(scenarios, model_paths, autoscaling=None):
+    """The spec of `scenarios`; `autoscaling`: its YAML block, else REPLICAS fixed replicas."""
+    autoscaling = autoscaling or (f"  autoscaling:\n    min_replicas: {REPLICAS}\n"
+                                  f"    max_replicas: {REPLICAS}\n")
     apis = []
     for name in scenarios:
         s = SCENARIOS[name]
@@ -178,11 +184,20 @@ def spec_yaml(scenarios, model_paths):
         apis.append(f"""- name: {name}
   kind: RealtimeAPI
   predictor:
-{predictor}  autoscaling:
-    min_replicas: {REPLICAS}
-    max_replicas: {REPLICAS}
-""")
+{predictor}{autoscaling}""")
     return "".join(apis)
+
+
+def run_cold_start(scenarios, rounds, bin_dir, home, model_paths):
+    """Scale from zero (harness/coldstart.py) on a platform of its own with the default tick;
+    returns the results by scenario."""
+    pathlib.Path(home).mkdir(parents=True, exist_ok=True)
+    spec = pathlib.Path(home) / "coldstart.yaml"
+    spec.write_text(spec_yaml(scenarios, model_paths, coldstart.AUTOSCALING))
+    with servers.AxonPlatform(bin_dir, pathlib.Path(home) / "axon-coldstart",
+                              coldstart.UP_ARGS) as platform:
+        platform.deploy(spec, scenarios)
+        return coldstart.measure(platform, {s: SCENARIOS[s]["body"] for s in scenarios}, rounds)
 
 
 def run_axon(rows, rss, mode, bin_dir, home, model_paths):
@@ -285,6 +300,8 @@ def main():
         model_paths = build_models(mode["scenarios"], home)
         run_axon(rows, rss, mode, bin_dir, home, model_paths)
         run_baselines(rows, mode, bin_dir, model_paths)
+        cold_scenarios = [s for s in COLD_START if s in mode["scenarios"]]
+        cold = run_cold_start(cold_scenarios, mode["cold_rounds"], bin_dir, home, model_paths)
         out = pathlib.Path(args.out) if args.out else (
             pathlib.Path(home) if args.smoke else BENCH / "results")
         out.mkdir(parents=True, exist_ok=True)
@@ -294,10 +311,12 @@ def main():
         commands = [" ".join(["bench/run", *sys.argv[1:]]),
                     " ".join(wrk.command("URL", 64, mode["seconds"], "bench/post.lua"))]
         md, png = report.write(out / f"{stem}.md", rows, rss, summarize(rows, mode), commands,
-                               f"Axon bench ({name}), {datetime.date.today().isoformat()}, {sha}")
+                               f"Axon bench ({name}), {datetime.date.today().isoformat()}, {sha}",
+                               [("Cold start (scale from zero)", coldstart.table(cold))])
         print(f"report: {md}\nchart:  {png}")
         print(md.read_text().split("## Results")[0].split("## Summary")[1])
-    errors = sum(r["errors"] for r in rows)
+    errors = sum(r["errors"] for r in rows) + sum(
+        x["errors"] for x in coldstart.summary(cold).values())
     if errors:
         print(f"bench: {errors} failed requests (non-2xx or socket errors)", file=sys.stderr)
         return 1

@@ -58,7 +58,8 @@ unset multiplot
     data.unlink()
 
 
-def write(path, rows, rss, summary, commands, title):
+def write(path, rows, rss, summary, commands, title, sections=()):
+    """`sections`: more (title, Markdown) parts, after the peak memory."""
     path = pathlib.Path(path)
     m = machine()
     parts = [f"# {title}", "",
@@ -69,6 +70,8 @@ def write(path, rows, rss, summary, commands, title):
              "## Peak memory (VmHWM)", "",
              "| process | peak RSS MiB |", "|---|---:|",
              *[f"| {name} | {mb:.1f} |" for name, mb in rss.items()], ""]
+    for heading, text in sections:
+        parts += [f"## {heading}", "", text, ""]
     png = path.with_suffix(".png")
     conns = 64 if any(r["conns"] == 64 for r in rows) else max(r["conns"] or 0 for r in rows)
     chart(rows, conns, png)

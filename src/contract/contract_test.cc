@@ -57,6 +57,7 @@ TEST(FlagsTest, OperatorFlagsRoundTrip) {
   flags.gateway_port = 2;
   flags.gateway_threads = 4;
   flags.tick_ms = 50;
+  flags.starting_tick_ms = 5;
   flags.ready_timeout_ms = 99;
   flags.max_held = 7;
   flags.limits.header_timeout_ms = 3;

@@ -118,6 +118,7 @@ struct OperatorFlags {
   int gateway_threads = 2;
   ClientLimits limits;  // the gateway's and the management API's
   int64_t tick_ms = 200;
+  int64_t starting_tick_ms = 20;
   int64_t drain_ms = 30'000;
   int64_t request_timeout_ms = 60'000;
   int64_t ready_timeout_ms = 600'000;
@@ -148,6 +149,8 @@ struct OperatorFlags {
     v("--gateway-threads", f.gateway_threads, "gateway I/O threads");
     ClientLimits::Fields(f.limits, v);
     v("--tick-ms", f.tick_ms, "reconcile period of the operator");
+    v("--starting-tick-ms", f.starting_tick_ms,
+      "reconcile period while a replica is starting: how soon it is routed once ready");
     v("--drain-ms", f.drain_ms, "how long stopping replicas may finish requests");
     v("--request-timeout-ms", f.request_timeout_ms,
       "default time the gateway gives a request, queueing included (504 after); "

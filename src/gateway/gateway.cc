@@ -1,5 +1,6 @@
 #include "gateway/gateway.h"
 
+#include <algorithm>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -314,6 +315,7 @@ asio::awaitable<ReplicaTarget*> Gateway::Admit(std::shared_ptr<const RouteTable>
       error = Error(503, FullMessage(*api), request_id);
       co_return nullptr;
     }
+    if (for_start) NoteHeld();
     const auto deadline = start + (for_start ? api->hold_timeout : api->timeout);
     // Replicas passed over after a failure may be fine after all: look again when that ends.
     waiter->timer.expires_at(
@@ -383,6 +385,32 @@ asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, ReplicaTarget*& 
   }
 }
 
+void Gateway::NoteHeld() {
+  held_count_.fetch_add(1, std::memory_order_seq_cst);
+  held_watchers_.WakeAll();
+}
+
+asio::awaitable<Response> Gateway::WaitForHeld(int64_t after, std::chrono::milliseconds wait) {
+  constexpr int64_t kMaxWatchers = 16;  // the operator needs one
+  auto count = [this] { return held_count_.load(std::memory_order_seq_cst); };
+  if (count() > after || wait.count() == 0) co_return http::JsonResponse(200, {{"held", count()}});
+  auto waiter = std::make_shared<ApiQueue::Waiter>(co_await asio::this_coro::executor);
+  // The check runs under the queue's lock, which NoteHeld() takes after counting: either it
+  // sees the new count or NoteHeld() sees the waiter.
+  const auto outcome =
+      held_watchers_.Enqueue(waiter, kMaxWatchers, [&] { return count() > after; });
+  if (outcome == ApiQueue::Outcome::kFull) {
+    co_return http::JsonError(503, "too many requests wait on /_axon/held");
+  }
+  if (outcome == ApiQueue::Outcome::kQueued) {
+    waiter->timer.expires_after(wait);
+    http::beast::error_code ec;
+    co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    held_watchers_.Remove(waiter);
+  }
+  co_return http::JsonResponse(200, {{"held", count()}});
+}
+
 asio::awaitable<Response> Gateway::HandleAdmin(Request& request) {
   const std::string_view path = http::TargetPath(request.target());
   if (path == "/_axon/healthz") co_return http::JsonResponse(200, {{"status", "ok"}});
@@ -398,6 +426,16 @@ asio::awaitable<Response> Gateway::HandleAdmin(Request& request) {
   }
   if (path == "/_axon/metrics" && request.method() == bhttp::verb::get) {
     co_return http::TextResponse(200, routes_.load()->Metrics(), kExpositionContentType);
+  }
+  if (path == "/_axon/held" && request.method() == bhttp::verb::get) {
+    int64_t after = -1;
+    int64_t wait_ms = 0;
+    for (const auto& [k, v] : http::ParseQuery(http::TargetQuery(request.target()))) {
+      if (k == "after") after = std::atoll(v.c_str());
+      if (k == "wait_ms")
+        wait_ms = std::clamp<int64_t>(std::atoll(v.c_str()), 0, kMaxHeldWait.count());
+    }
+    co_return co_await WaitForHeld(after, std::chrono::milliseconds(wait_ms));
   }
   if (path == "/_axon/routes" && request.method() == bhttp::verb::put) {
     const auto json = nlohmann::json::parse(request.body(), nullptr, false);

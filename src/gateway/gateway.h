@@ -9,8 +9,12 @@
 //
 // Two faces: Handle() serves the public port (predictions and GET /_axon/healthz);
 // HandleAdmin() serves the admin listener, which only the operator reaches and which takes the
-// platform token: PUT /_axon/routes (a new route table), GET /_axon/stats, and GET
-// /_axon/metrics (Prometheus text; docs/observability.md).
+// platform token: PUT /_axon/routes (a new route table), GET /_axon/stats, GET
+// /_axon/metrics (Prometheus text; docs/observability.md), and GET /_axon/held?after=N&wait_ms=M:
+// answers {"held": count} once more than N requests have been held for an API with no ready
+// replica since the gateway started (at once if that is already so), or after M ms (at most
+// kMaxHeldWait) with the count as it is; the operator waits on it so that an API at zero
+// replicas starts one as soon as a request comes, not at its next reconcile tick.
 //
 // Threading: Handle() runs on the public server's I/O threads concurrently; it reads the route
 // table through an atomic snapshot and uses thread_local connection pools, so it takes no lock.
@@ -24,6 +28,7 @@
 
 #include "contract/routes.h"
 #include "contract/stats.h"
+#include "gateway/api_queue.h"
 #include "gateway/route_table.h"
 #include "http/beast.h"
 #include "http/upstream_pool.h"
@@ -94,10 +99,21 @@ class Gateway {
                                              std::shared_ptr<ApiShared> splitter,
                                              http::Request request, std::string request_id);
 
+  // GET /_axon/held (see above).
+  http::asio::awaitable<http::Response> WaitForHeld(int64_t after, std::chrono::milliseconds wait);
+  // A request was just queued for an API with no ready replica: counts it and wakes the
+  // requests waiting on /_axon/held.
+  void NoteHeld();
+
   const std::string token_;
   const std::filesystem::path routes_file_;
   std::atomic<std::shared_ptr<const RouteTable>> routes_;
+  std::atomic<int64_t> held_count_{0};  // requests held for an API with no ready replica
+  ApiQueue held_watchers_;              // admin requests waiting on /_axon/held
 };
+
+// The longest wait GET /_axon/held accepts.
+inline constexpr std::chrono::milliseconds kMaxHeldWait{30'000};
 
 // A fresh request id: 16 hex digits, unique per process with overwhelming probability.
 std::string NewRequestId();

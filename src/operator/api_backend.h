@@ -4,8 +4,8 @@
 // Local mode: LocalBackend (child processes of the operator). A Kubernetes backend maps the
 // same calls onto a Deployment per version and leaves restarts and rollouts to the cluster.
 //
-// Threading: Apply(), Remove() and Observe() may be called from any thread and do no I/O
-// (they record desired state or copy observed state under the backend's own lock);
+// Threading: Apply(), Remove(), Observe() and Starting() may be called from any thread and do
+// no I/O (they record desired state or copy observed state under the backend's own lock);
 // Reconcile(), RoutesPublished() and StopAll() run on the controller's reconcile thread only
 // and may block on I/O (probes, process signals), never while holding the controller's lock.
 #pragma once
@@ -78,6 +78,9 @@ class ApiBackend {
   // Stops (draining) and forgets every replica of `api`.
   virtual void Remove(const std::string& api) = 0;
   virtual ApiObservation Observe(const std::string& api) const = 0;
+  // True while a replica this backend probes itself has started and is not ready yet: the
+  // reconcile loop then runs faster, so that the replica is routed soon after it gets ready.
+  virtual bool Starting() const = 0;
   // One pass towards the applied targets: reap, restart, probe, scale, roll.
   virtual void Reconcile() = 0;
   // The gateway has (routed = true) or could not be given (false) a route table built from

@@ -50,11 +50,24 @@ int64_t Autoscaler::Recommend(double avg, int64_t current, std::string& why) con
   return rec;
 }
 
-ScalingDecision Autoscaler::Decide(TimePoint now, int64_t current) {
+ScalingDecision Autoscaler::Decide(TimePoint now, int64_t current, int64_t held) {
+  ScalingDecision decision = DecideFromSamples(now, current);
+  if (decision.desired == 0 && held > 0 && spec_.max_replicas > 0) {
+    decision.desired = 1;
+    decision.reason += fmt::format("; {} held request{} keep{} 1", held, held == 1 ? "" : "s",
+                                   held == 1 ? "s" : "");
+  }
+  if (decision.reason.starts_with(kNoSamples)) return decision;
+  decision.reason =
+      fmt::format("{} -> {} replicas: {}", current, decision.desired, decision.reason);
+  return decision;
+}
+
+ScalingDecision Autoscaler::DecideFromSamples(TimePoint now, int64_t current) {
   const double avg = WindowAverage(now);
   if (avg < 0) {
     const int64_t kept = std::clamp(current, spec_.min_replicas, spec_.max_replicas);
-    return {kept, "no in-flight samples yet"};
+    return {kept, std::string(kNoSamples)};
   }
   ScalingDecision decision;
   const int64_t rec = Recommend(avg, current, decision.reason);
@@ -84,8 +97,6 @@ ScalingDecision Autoscaler::Decide(TimePoint now, int64_t current) {
       decision.reason += fmt::format("; upscale stabilization allows {}", decision.desired);
     }
   }
-  decision.reason =
-      fmt::format("{} -> {} replicas: {}", current, decision.desired, decision.reason);
   return decision;
 }
 

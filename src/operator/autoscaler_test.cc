@@ -45,6 +45,31 @@ TEST(AutoscalerTest, NoSamplesKeepsCurrentWithinBounds) {
   EXPECT_EQ(a.Decide(clock.Now(), 0).desired, 1);  // min_replicas
 }
 
+// Regression: a request held for an API that had just been woken from zero (its samples not
+// showing it yet) met a decision of 0 in the same pass, which put the API back to zero.
+TEST(AutoscalerTest, HeldRequestsKeepOneReplica) {
+  auto s = Plain();
+  s.min_replicas = 0;
+  FakeClock clock;
+  Autoscaler a(s);
+  a.AddSample(clock.Now(), 0);
+  EXPECT_EQ(a.Decide(clock.Now(), 1).desired, 0);
+  const ScalingDecision held = a.Decide(clock.Now(), 1, /*held=*/2);
+  EXPECT_EQ(held.desired, 1);
+  EXPECT_EQ(held.reason,
+            "1 -> 1 replicas: avg in-flight 0.00 / target 1 = 0.00; 2 held requests "
+            "keep 1");
+  EXPECT_EQ(a.Decide(clock.Now(), 0, 1).desired, 1);  // at zero already: woken
+
+  Autoscaler fresh(s);  // no samples yet
+  EXPECT_EQ(fresh.Decide(clock.Now(), 0, 1).desired, 1);
+  EXPECT_EQ(fresh.Decide(clock.Now(), 0).desired, 0);
+  s.max_replicas = 0;  // an API turned off stays off
+  Autoscaler off(s);
+  off.AddSample(clock.Now(), 0);
+  EXPECT_EQ(off.Decide(clock.Now(), 0, 5).desired, 0);
+}
+
 TEST(AutoscalerTest, WindowAveragesOnlyRecentSamples) {
   auto s = Plain();
   FakeClock clock;

@@ -92,6 +92,9 @@ class Controller {
 
   // One reconcile pass.
   void Tick();
+  // True while a replica has started and is not ready yet (ApiBackend::Starting): the next
+  // pass should come soon, to route it as soon as it is ready.
+  bool ReplicasStarting() const { return backend_.Starting(); }
 
  private:
   // Feeds the gateway's in-flight samples to each API's autoscaler and, once per

@@ -33,7 +33,9 @@ void Controller::Autoscale(const contract::GatewayStats& stats) {
   next_autoscale_ = now + options_.autoscale_interval;
   for (auto& [name, api] : apis_) {
     if (!api.spec.RunsReplicas()) continue;  // a TrafficSplitter: its APIs scale
-    ScalingDecision decision = api.autoscaler->Decide(now, api.requested);
+    const auto it = stats.apis.find(name);
+    const int64_t held = it != stats.apis.end() ? it->second.queued : 0;
+    ScalingDecision decision = api.autoscaler->Decide(now, api.requested, held);
     if (decision.desired != api.requested) {
       spdlog::info("autoscaler: api {}: {}", name, decision.reason);
       api.requested = decision.desired;

@@ -128,6 +128,25 @@ contract::GatewayStats GatewayLink::Stats(int64_t samples_after_unix_ms) const {
   return std::move(stats).value();
 }
 
+StatusOr<int64_t> GatewayLink::WaitForHeld(int64_t after, std::chrono::milliseconds wait) const {
+  auto res = http::Fetch(admin_,
+                         http::MakeRequest(bhttp::verb::get,
+                                           "/_axon/held?after=" + std::to_string(after) +
+                                               "&wait_ms=" + std::to_string(wait.count()),
+                                           options_.token),
+                         wait + 1s);
+  if (!res.ok()) return res.status();
+  if (res->result_int() != 200) {
+    return Unavailable("GET /_axon/held: the gateway answered " +
+                       std::to_string(res->result_int()));
+  }
+  const auto json = nlohmann::json::parse(res->body(), nullptr, false);
+  if (!json.is_object() || !json.contains("held") || !json["held"].is_number_integer()) {
+    return Internal("GET /_axon/held: unreadable answer from the gateway");
+  }
+  return json["held"].get<int64_t>();
+}
+
 std::string GatewayLink::Metrics() const {
   auto res = http::Fetch(admin_,
                          http::MakeRequest(bhttp::verb::get, "/_axon/metrics", options_.token), 1s);

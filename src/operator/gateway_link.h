@@ -3,7 +3,8 @@
 // started), pushes route tables and reads statistics over the gateway's admin listener.
 //
 // Threading: Sync() and Stop() from the reconcile thread only (they may block up to ~5 s while
-// a gateway starts); Stats() and Metrics() from any thread (block up to 1 s).
+// a gateway starts); Stats() and Metrics() from any thread (block up to 1 s); WaitForHeld()
+// from any thread (blocks up to its wait and 1 s more).
 #pragma once
 
 #include <sys/types.h>
@@ -40,6 +41,9 @@ class GatewayLink {
   contract::GatewayStats Stats(int64_t samples_after_unix_ms = 0) const;
   // The gateway's Prometheus metrics (text); "" if it cannot be reached.
   std::string Metrics() const;
+  // How many requests the gateway has held for an API with no ready replica, once that is
+  // more than `after` or `wait` has passed (GET /_axon/held); an error if it cannot be asked.
+  StatusOr<int64_t> WaitForHeld(int64_t after, std::chrono::milliseconds wait) const;
   // Stops the gateway, letting requests in flight finish within the drain time.
   void Stop();
 

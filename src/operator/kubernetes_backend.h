@@ -70,6 +70,8 @@ class KubernetesBackend final : public ApiBackend {
   void Apply(const ApiTarget& target) override;
   void Remove(const std::string& api) override;
   ApiObservation Observe(const std::string& api) const override;
+  // False: pods take seconds to start, and their readiness arrives by the watch.
+  bool Starting() const override { return false; }
   void Reconcile() override;
   void RoutesPublished(bool) override {}
   // The APIs keep running in the cluster when the operator stops; waits for calls in flight.

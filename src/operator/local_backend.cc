@@ -158,6 +158,16 @@ ApiObservation LocalBackend::Observe(const std::string& name) const {
   return out;
 }
 
+bool LocalBackend::Starting() const {
+  std::lock_guard lock(mu_);
+  for (const auto& [name, api] : apis_) {
+    for (const auto& slot : api.slots) {
+      if (slot.state == ReplicaState::kStarting && !slot.timed_out) return true;
+    }
+  }
+  return false;
+}
+
 void LocalBackend::Reconcile() {
   std::vector<Probe> probes;
   {

@@ -53,6 +53,7 @@ class LocalBackend final : public ApiBackend {
   void Apply(const ApiTarget& target) override;
   void Remove(const std::string& api) override;
   ApiObservation Observe(const std::string& api) const override;
+  bool Starting() const override;
   void Reconcile() override;
   void RoutesPublished(bool routed) override;
   void StopAll() override;

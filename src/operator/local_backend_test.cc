@@ -113,6 +113,31 @@ TEST_F(LocalBackendTest, StartsReplicasAndRoutesThemOnceReady) {
   EXPECT_EQ(store_->Replicas()->size(), 2U);  // saved for a restarted operator
 }
 
+// Starting() tells the reconcile loop to tick fast: while a replica has started and is not
+// ready, and not once it is ready, has stopped, or was killed for taking too long.
+TEST_F(LocalBackendTest, StartingHoldsWhileAReplicaLoads) {
+  EXPECT_FALSE(backend_->Starting());
+  backend_->Apply(Target(1));
+  EXPECT_FALSE(backend_->Starting());  // nothing started before the pass
+  Pass();
+  EXPECT_TRUE(backend_->Starting());
+  Pass();
+  EXPECT_TRUE(backend_->Starting());  // still loading
+  processes_.MakeAllReady();
+  Pass();
+  EXPECT_FALSE(backend_->Starting());
+
+  backend_->Apply(Target(2));
+  Pass();
+  EXPECT_TRUE(backend_->Starting());
+  clock_.Advance(61s);
+  Pass();  // the new one timed out: killed, no longer worth probing
+  EXPECT_FALSE(backend_->Starting());
+  backend_->Apply(Target(0));
+  Pass();
+  EXPECT_FALSE(backend_->Starting());
+}
+
 // A replica whose predictor hangs while loading is replaced after ready_timeout, and the
 // reason is shown.
 TEST_F(LocalBackendTest, AReplicaNotReadyInTimeIsReplaced) {

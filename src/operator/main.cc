@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <thread>
 
@@ -36,12 +37,16 @@ using namespace axon;
 constexpr uintmax_t kMaxLogBytes = 10 * 1024 * 1024;
 constexpr int kRotatedLogs = 3;
 
-// Runs Controller::Tick() every `period` on its own thread until destroyed.
+// Runs Controller::Tick() every `period` on its own thread until destroyed; every
+// `starting_period` (if shorter) while a replica is starting, so that it is routed soon after
+// it is ready.
 class ReconcileLoop {
  public:
   ReconcileLoop(operator_::Controller& controller, const AxonHome& home,
-                std::chrono::milliseconds period)
-      : thread_([this, &controller, home, period] { Run(controller, home, period); }) {}
+                std::chrono::milliseconds period, std::chrono::milliseconds starting_period)
+      : thread_([this, &controller, home, period, starting_period] {
+          Run(controller, home, period, std::min(period, starting_period));
+        }) {}
   ~ReconcileLoop() {
     {
       std::lock_guard lock(mu_);
@@ -53,9 +58,18 @@ class ReconcileLoop {
   ReconcileLoop(const ReconcileLoop&) = delete;
   ReconcileLoop& operator=(const ReconcileLoop&) = delete;
 
+  // Starts the next pass now (or right after the one running). Any thread.
+  void Wake() {
+    {
+      std::lock_guard lock(mu_);
+      wake_ = true;
+    }
+    cv_.notify_all();
+  }
+
  private:
   void Run(operator_::Controller& controller, const AxonHome& home,
-           std::chrono::milliseconds period) {
+           std::chrono::milliseconds period, std::chrono::milliseconds starting_period) {
     auto next_rotation = std::chrono::steady_clock::now();
     std::unique_lock lock(mu_);
     while (!stop_) {
@@ -73,14 +87,55 @@ class ReconcileLoop {
       } catch (const std::exception& e) {
         spdlog::error("reconcile pass failed: {}", e.what());
       }
+      const bool starting = controller.ReplicasStarting();
       lock.lock();
-      cv_.wait_for(lock, period, [this] { return stop_; });
+      cv_.wait_for(lock, starting ? starting_period : period, [this] { return stop_ || wake_; });
+      wake_ = false;
     }
   }
 
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;  // guarded by mu_
+  bool wake_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+// Wakes `loop` as soon as the gateway holds a new request for an API with no ready replica
+// (GatewayLink::WaitForHeld), so that an API at zero replicas starts one at once rather than at
+// the next tick. Its own thread, until destroyed (which may take up to kWait).
+class HeldWatch {
+ public:
+  HeldWatch(const operator_::GatewayLink& gateway, ReconcileLoop& loop)
+      : thread_([this, &gateway, &loop] { Run(gateway, loop); }) {}
+  ~HeldWatch() {
+    stop_.store(true);
+    thread_.join();
+  }
+  HeldWatch(const HeldWatch&) = delete;
+  HeldWatch& operator=(const HeldWatch&) = delete;
+
+ private:
+  static constexpr auto kWait = 1s;
+  static constexpr auto kRetry = 200ms;  // after a failure (the gateway is starting, say)
+
+  void Run(const operator_::GatewayLink& gateway, ReconcileLoop& loop) {
+    int64_t seen = -1;  // the first answer says how many were held before
+    while (!stop_.load()) {
+      auto held = gateway.WaitForHeld(seen, kWait);
+      if (!held.ok()) {
+        seen = -1;  // a restarted gateway counts from 0 again
+        std::this_thread::sleep_for(kRetry);
+        continue;
+      }
+      // More held since the last answer, or a restarted gateway; on the first answer, any
+      // held at all (they may have come before this thread could ask).
+      if (*held != std::max<int64_t>(seen, 0)) loop.Wake();
+      seen = *held;
+    }
+  }
+
+  std::atomic<bool> stop_{false};
   std::thread thread_;
 };
 
@@ -215,7 +270,9 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
   spdlog::info("management API on {}:{}; state in {}", flags.host, (*server)->port(),
                home.root.string());
   {
-    ReconcileLoop loop(controller, home, std::chrono::milliseconds(flags.tick_ms));
+    ReconcileLoop loop(controller, home, std::chrono::milliseconds(flags.tick_ms),
+                       std::chrono::milliseconds(flags.starting_tick_ms));
+    HeldWatch held_watch(gateway, loop);
     const int sig = WaitForTerminationSignal();
     spdlog::info("signal {}: stopping the platform", sig);
   }

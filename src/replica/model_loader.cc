@@ -3,9 +3,12 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <system_error>
+
+#include <spdlog/spdlog.h>
 
 #include "common/install_layout.h"
 
@@ -77,6 +80,7 @@ StatusOr<ModelEntryPointFn> EntryPointFor(const std::string& type) {
   std::lock_guard lock(mu);
   if (auto it = loaded.find(type); it != loaded.end()) return it->second;
   const fs::path module = ModulePath(type);
+  const auto start = std::chrono::steady_clock::now();
   void* handle = dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     return Internal("cannot load the " + type + " runtime " + module.string() + ": " + dlerror() +
@@ -84,6 +88,10 @@ StatusOr<ModelEntryPointFn> EntryPointFor(const std::string& type) {
   }
   auto fn = reinterpret_cast<ModelEntryPointFn>(dlsym(handle, kModelEntryPoint));
   if (fn == nullptr) return Internal(module.string() + " lacks " + kModelEntryPoint);
+  spdlog::info("{} runtime loaded in {} ms", type,
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - start)
+                   .count());
   loaded[type] = fn;
   return fn;
 }

@@ -66,3 +66,24 @@ def test_a_held_request_times_out_with_503_when_no_replica_can_start(platform):
     # Answered when the hold times out, or as soon as the replica failed to load.
     error = res.json()["error"]
     assert "after waiting 500 ms" in error or "(status: error)" in error, error
+
+
+def test_a_held_request_starts_a_replica_without_waiting_for_a_tick(platform):
+    spec = write_api(platform.work_dir / "dozy", "dozy", PREDICTOR, ZERO)
+    platform.deploy(spec)
+    platform.wait_routed("dozy")
+    platform.axon_ok("down")
+    # A reconcile tick far longer than the hold timeout: the request is answered only if the
+    # gateway's word (GET /_axon/held) starts the replica, and the probes while it starts
+    # (--starting-tick-ms) route it. The first pass at start-up routes the API at zero.
+    up = platform.axon("up", "--port", platform.operator_port, "--gateway-port",
+                       platform.gateway_port, "--grpc-port", platform.grpc_port, "--tick-ms",
+                       600000, "--hold-timeout-ms", 20000, "--drain-ms", 3000)
+    assert up.returncode == 0, up.stdout + up.stderr
+    platform.wait_routed("dozy")
+    assert replicas(platform, "dozy") == []
+
+    res = platform.predict("/dozy", {"woken": True}, timeout=25)
+    assert res.status_code == 200, res.text
+    assert res.json() == {"echo": {"woken": True}}
+    assert platform.describe("dozy")["requested"] == 1
