@@ -4,6 +4,7 @@
 // Environment: AXON_BENCH_MODEL_TYPE (torchscript | onnx | xgboost), AXON_BENCH_MODEL_PATH
 // (a model file or folder, as model_path in a spec) and AXON_BENCH_BODY (a V1 request body).
 #include <benchmark/benchmark.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -25,6 +26,8 @@ const char* Env(const char* name) {
 // Never destroyed: XGBoost frees boosters badly from exit handlers, after its own statics.
 axon::replica::Model& LoadedModel() {
   static auto* loaded = new axon::replica::LoadedModel([] {
+    // Standard output is the benchmark's JSON: the loader's info lines would break it.
+    spdlog::set_level(spdlog::level::warn);
     axon::spec::ModelSpec spec;
     spec.type = Env("AXON_BENCH_MODEL_TYPE");
     spec.model_path = Env("AXON_BENCH_MODEL_PATH");
