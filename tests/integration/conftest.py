@@ -113,6 +113,25 @@ def platform_pids(home):
     return pids
 
 
+# A Python predictor whose answer the request picks: "refuse" is a 400, "fail" a 500, anything
+# else 200 {"ok": payload}.
+OUTCOME_PREDICTOR = """\
+    class Refused(Exception):
+        status_code = 400
+
+    class PythonPredictor:
+        def __init__(self, config):
+            pass
+
+        def predict(self, payload):
+            if payload == "refuse":
+                raise Refused("asked to refuse")
+            if payload == "fail":
+                raise RuntimeError("asked to fail")
+            return {"ok": payload}
+    """
+
+
 def write_api(directory, name, predictor_source, spec_extra="", file_name="axon.yaml"):
     """Writes DIRECTORY/predictor.py and a one-API spec DIRECTORY/FILE_NAME; returns the spec.
 

@@ -15,28 +15,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import BIN_DIR, HTTP_TIMEOUT, wait_for, write_api
+from conftest import BIN_DIR, HTTP_TIMEOUT, OUTCOME_PREDICTOR, wait_for, write_api
 
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking"]
 ARTIFACTS = Path(os.environ.get("AXON_TEST_ARTIFACTS", BIN_DIR.parent / "test-artifacts"))
 
-PREDICTOR = """\
-    class Refused(Exception):
-        status_code = 400
-
-    class PythonPredictor:
-        def __init__(self, config):
-            pass
-
-        def predict(self, payload):
-            if payload == "refuse":
-                raise Refused("asked to refuse")
-            if payload == "fail":
-                raise RuntimeError("asked to fail")
-            return {"ok": payload}
-    """
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None,
                                     reason="chromium is not installed (scripts/setup)")
@@ -92,7 +77,7 @@ def totals(platform, name):
 def test_dashboard_shows_the_api_list_and_charts_of_known_traffic(platform, tmp_path):
     link = dashboard_link(platform)
     assert f"dashboard: {link}\n" in platform.up_output  # `axon up` printed the same line
-    platform.deploy(write_api(platform.work_dir / "scored", "scored", PREDICTOR))
+    platform.deploy(write_api(platform.work_dir / "scored", "scored", OUTCOME_PREDICTOR))
     platform.wait_live("scored")
     assert platform.predict_when_routed("/scored", "warm", "text/plain").status_code == 200
     before = totals(platform, "scored")

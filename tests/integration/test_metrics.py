@@ -13,23 +13,10 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import HTTP_TIMEOUT, write_api
+from conftest import HTTP_TIMEOUT, OUTCOME_PREDICTOR, write_api
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SCORED_PREDICTOR = """\
-    class Refused(Exception):
-        status_code = 400
-
-    class PythonPredictor:
-        def __init__(self, config):
-            pass
-
-        def predict(self, payload):
-            if payload == "refuse":
-                raise Refused("asked to refuse")
-            return {"ok": payload}
-    """
 
 BATCHED_PREDICTOR = """\
     class PythonPredictor:
@@ -67,7 +54,7 @@ def exported_names(text):
 
 @pytest.fixture
 def apis(platform):
-    scored = write_api(platform.work_dir / "scored", "scored", SCORED_PREDICTOR)
+    scored = write_api(platform.work_dir / "scored", "scored", OUTCOME_PREDICTOR)
     batched = write_api(platform.work_dir / "batched", "batched", BATCHED_PREDICTOR,
                         "  server_side_batching: {max_batch_size: 4}\n")
     platform.deploy(scored)
