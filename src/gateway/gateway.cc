@@ -1,6 +1,7 @@
 #include "gateway/gateway.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -37,6 +38,26 @@ void StripHopByHop(bhttp::fields& fields) {
     fields.erase(f);
   }
 }
+
+// A replica's streamed answer on its way to the client: the head gets the gateway's changes
+// (hop-by-hop fields removed, X-Request-ID set), the pieces pass as they are.
+class ToClient final : public http::BodyWriter {
+ public:
+  ToClient(http::BodyWriter& client, std::string_view request_id)
+      : client_(client), request_id_(request_id) {}
+  void Begin(Response head) override {
+    StripHopByHop(head);
+    head.set(kRequestIdHeader, request_id_);
+    client_.Begin(std::move(head));
+  }
+  asio::awaitable<bool> Write(std::string_view piece) override { return client_.Write(piece); }
+  void Abort() override { client_.Abort(); }
+  bool began() const override { return client_.began(); }
+
+ private:
+  http::BodyWriter& client_;
+  const std::string_view request_id_;
+};
 
 // {"error": message, "request_id": id}, with the id also in X-Request-ID.
 Response Error(int status, std::string_view message, std::string_view request_id) {
@@ -146,7 +167,7 @@ void Gateway::SampleInFlight(int64_t unix_ms) const {
   for (const auto& api : table->apis()) api->shared->stats.AddSample(unix_ms, api->InFlight());
 }
 
-asio::awaitable<Response> Gateway::Handle(Request& request) {
+asio::awaitable<Response> Gateway::Handle(Request& request, http::BodyWriter* writer) {
   const std::string_view target(request.target().data(), request.target().size());
   const std::string_view path = http::TargetPath(target);
   if (path == "/_axon/healthz") co_return http::JsonResponse(200, {{"status", "ok"}});
@@ -178,13 +199,14 @@ asio::awaitable<Response> Gateway::Handle(Request& request) {
                     request_id);
   }
   co_return co_await Dispatch(std::move(table), api, 0, request, request_id, replica_path,
-                              /*prediction=*/replica_path != kMetadataSuffix);
+                              /*prediction=*/replica_path != kMetadataSuffix, writer);
 }
 
 asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> table,
                                             const ApiRoute* api, int64_t version, Request& request,
                                             const std::string& request_id,
-                                            std::string_view replica_path, bool prediction) {
+                                            std::string_view replica_path, bool prediction,
+                                            http::BodyWriter* writer) {
   const auto start = Clock::now();
   // A TrafficSplitter counts each request in its own statistics and in those of the API it
   // goes to; a copy may go to its shadow.
@@ -274,8 +296,8 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
   if (prediction && api->request_log != nullptr) {
     forwarded_path = http::TargetPath({request.target().data(), request.target().size()});
   }
-  Response response =
-      co_await Forward(*api, replica, ThreadUpstreams(*table), request, request_id, replica_path);
+  Response response = co_await Forward(*api, replica, ThreadUpstreams(*table), request, request_id,
+                                       replica_path, writer);
   record(api, response.result_int(), replica);
   response.set(kRequestIdHeader, request_id);
   co_return response;
@@ -343,7 +365,8 @@ asio::awaitable<ReplicaTarget*> Gateway::Admit(std::shared_ptr<const RouteTable>
 asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, ReplicaTarget*& replica,
                                            Upstreams& upstreams, Request& request,
                                            const std::string& request_id,
-                                           std::string_view replica_path) {
+                                           std::string_view replica_path,
+                                           http::BodyWriter* writer) {
   const std::string_view query = http::TargetQuery(request.target());
   std::string target(replica_path);
   if (!query.empty()) (target += '?') += query;
@@ -352,15 +375,27 @@ asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, ReplicaTarget*& 
   request.set(kRequestIdHeader, request_id);
   request.keep_alive(true);
   request.prepare_payload();
+  std::optional<ToClient> to_client;
+  if (writer != nullptr) to_client.emplace(*writer, request_id);
+  http::BodyWriter* relay = to_client ? &*to_client : nullptr;
   for (int attempt = 0;; ++attempt) {
     // (No co_await inside ?: here: g++ 12 destroys the temporaries of such an expression twice.)
     http::UpstreamResult result;
     if (replica->local_endpoint) {
-      result = co_await upstreams.local.Send(*replica->local_endpoint, request, api.timeout);
+      result = co_await upstreams.local.Send(*replica->local_endpoint, request, api.timeout, relay);
     } else {
-      result = co_await upstreams.tcp.Send(replica->endpoint, request, api.timeout);
+      result = co_await upstreams.tcp.Send(replica->endpoint, request, api.timeout, relay);
     }
     api.Release(replica);
+    if (result.streamed) {  // passed on to the client already; a broken stream is only logged
+      if (result.error && result.error != asio::error::connection_aborted) {
+        LogForRequest(spdlog::level::warn, request_id,
+                      fmt::format("request {}: the streamed answer of replica {} of api {} "
+                                  "ended early: {}",
+                                  request_id, replica->id, api.name(), result.error.message()));
+      }
+      co_return std::move(result.response);
+    }
     if (result.error && result.error != http::beast::error::timeout) {
       replica->Avoid(kAvoidAfterFailure);  // until the operator's next route table says more
     }

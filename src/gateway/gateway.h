@@ -4,6 +4,13 @@
 // replica is busy or while an API scaled to zero starts one (503 when the queue is full or the
 // wait too long), enforces the API's timeout (504) and keeps per-API statistics.
 //
+// A replica's streamed answer (chunked: a Python predict() that yields) is passed on to the
+// client as it comes, through the BodyWriter given to Handle(), with backpressure; the replica
+// stays counted in flight until the stream ends, and the statistics count the request then,
+// with the whole stream's duration as its latency. The API's timeout bounds the wait for the
+// answer's head and then each wait for more of it, never the whole stream. Without a writer
+// (gRPC, /v2), answers are read whole.
+//
 // Handle() also serves the Open Inference Protocol's HTTP paths under /v2 (v2_http.cc; each
 // API is a model of its name, its versions the API versions of its ready replicas).
 //
@@ -31,6 +38,7 @@
 #include "gateway/api_queue.h"
 #include "gateway/route_table.h"
 #include "http/beast.h"
+#include "http/body_writer.h"
 #include "http/upstream_pool.h"
 
 namespace axon::gateway {
@@ -41,7 +49,9 @@ class Gateway {
   // gateway serves at once, before the operator pushes a fresh one.
   Gateway(std::string token, std::filesystem::path routes_file);
 
-  http::asio::awaitable<http::Response> Handle(http::Request& request);
+  // `writer`: where a streamed answer goes (null: read every answer whole).
+  http::asio::awaitable<http::Response> Handle(http::Request& request,
+                                               http::BodyWriter* writer = nullptr);
   http::asio::awaitable<http::Response> HandleAdmin(http::Request& request);
 
   // Replaces the route table and wakes every waiting request to look again. Thread-safe.
@@ -61,12 +71,13 @@ class Gateway {
   // Checks the API key, admits the request (see Admit) and forwards it to a replica of `api`
   // (of API version `version` only, unless 0) as `replica_path`. A `prediction` may wait in the
   // API's queue and is counted in its statistics; anything else (metadata) neither waits nor
-  // wakes an API at zero replicas. `api` belongs to `table`.
+  // wakes an API at zero replicas. `api` belongs to `table`. `writer` as for Handle().
   http::asio::awaitable<http::Response> Dispatch(std::shared_ptr<const RouteTable> table,
                                                  const ApiRoute* api, int64_t version,
                                                  http::Request& request,
                                                  const std::string& request_id,
-                                                 std::string_view replica_path, bool prediction);
+                                                 std::string_view replica_path, bool prediction,
+                                                 http::BodyWriter* writer = nullptr);
   // The Open Inference Protocol's paths (/v2...), in v2_http.cc.
   http::asio::awaitable<http::Response> HandleV2(http::Request& request,
                                                  const std::string& request_id);
@@ -81,11 +92,13 @@ class Gateway {
                                               const std::string& request_id, http::Response& error);
   // Sends `request` to `replica` (or, if it was certainly not delivered, once to another) as
   // `replica_path` (/predict or /metadata); releases the replica(s) it used. `replica` ends as
-  // the one that answered last.
+  // the one that answered last. A streamed answer goes to `writer` (if not null) as it comes;
+  // the Response returned then is its head.
   http::asio::awaitable<http::Response> Forward(const ApiRoute& api, ReplicaTarget*& replica,
                                                 Upstreams& upstreams, http::Request& request,
                                                 const std::string& request_id,
-                                                std::string_view replica_path);
+                                                std::string_view replica_path,
+                                                http::BodyWriter* writer);
 
   // A TrafficSplitter's shadow (shadow.cc): starts sending a copy of `request` to `shadow` and
   // returns at once, or drops the copy when kMaxShadowInFlight copies of the splitter are on

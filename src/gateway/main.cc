@@ -73,7 +73,9 @@ int main(int argc, char** argv) {
       .tls_cert_file = flags.tls_cert,
       .tls_key_file = flags.tls_key};
   auto server = axon::http::HttpServer::Create(
-      options, [&gateway](axon::http::Request& req) { return gateway.Handle(req); });
+      options, [&gateway](axon::http::Request& req, axon::http::BodyWriter& writer) {
+        return gateway.Handle(req, &writer);
+      });
   if (!server.ok()) {
     spdlog::error("{}", server.status().message());
     return 1;

@@ -53,7 +53,8 @@ asio::awaitable<void> Gateway::ShadowExchange(std::shared_ptr<const RouteTable> 
     co_return;
   }
   const http::Response response =
-      co_await Forward(shadow, replica, ThreadUpstreams(*table), request, request_id, "/predict");
+      co_await Forward(shadow, replica, ThreadUpstreams(*table), request, request_id, "/predict",
+                       /*writer=*/nullptr);  // a copy's answer is read whole
   shadow.shared->stats.Record(response.result_int(),
                               std::chrono::duration_cast<std::chrono::microseconds>(
                                   std::chrono::steady_clock::now() - start),

@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <span>
+
 #include <spdlog/spdlog.h>
 
 #include "common/port_owner.h"
@@ -39,6 +41,76 @@ asio::awaitable<void> AnchorTimers() {
   }
 }
 
+// The BodyWriter of one streamed answer on `Stream`: the head is sent with the first piece; each
+// piece is one chunk in one gathered write (an HTTP/1.0 client gets the bytes alone, and the
+// connection closes at the end).
+template <typename Stream>
+class StreamBodyWriter final : public BodyWriter {
+ public:
+  StreamBodyWriter(Stream& stream, std::chrono::milliseconds idle_timeout, unsigned version,
+                   bool keep_alive)
+      : stream_(stream),
+        idle_timeout_(idle_timeout),
+        version_(version),
+        keep_alive_(keep_alive && version >= 11) {}
+
+  void Begin(Response head) override {
+    head.version(version_);
+    head.erase(bhttp::field::content_length);
+    head.erase(bhttp::field::transfer_encoding);
+    if (version_ >= 11) head.set(bhttp::field::transfer_encoding, "chunked");
+    head.keep_alive(keep_alive_);
+    AppendHead(head, head_);
+    began_ = true;
+  }
+
+  asio::awaitable<bool> Write(std::string_view piece) override {
+    if (failed_ || !began_) co_return false;
+    if (piece.empty()) co_return true;
+    co_return co_await Send(piece, /*last=*/false);
+  }
+
+  void Abort() override { failed_ = true; }
+  bool began() const override { return began_; }
+
+  // Ends the body after the handler returned. True when the connection may serve another
+  // request.
+  asio::awaitable<bool> End() {
+    if (failed_) co_return false;
+    co_return co_await Send({}, /*last=*/true) && keep_alive_;
+  }
+
+ private:
+  asio::awaitable<bool> Send(std::string_view piece, bool last) {
+    const bool chunked = version_ >= 11;
+    const ChunkSizeLine size(piece.size());
+    std::array<asio::const_buffer, 4> buffers{asio::buffer(head_.data(), head_.size())};
+    size_t count = 1;
+    if (!piece.empty()) {
+      if (chunked) buffers[count++] = asio::buffer(size.view().data(), size.view().size());
+      buffers[count++] = asio::buffer(piece.data(), piece.size());
+      if (chunked) buffers[count++] = asio::buffer(kChunkEnd.data(), kChunkEnd.size());
+    } else if (last && chunked) {
+      buffers[count++] = asio::buffer(kLastChunk.data(), kLastChunk.size());
+    }
+    beast::get_lowest_layer(stream_).expires_after(idle_timeout_);
+    beast::error_code ec;
+    co_await asio::async_write(stream_, std::span(buffers.data(), count),
+                               redirect_error(use_awaitable, ec));
+    head_.clear();
+    if (ec) failed_ = true;
+    co_return !ec;
+  }
+
+  Stream& stream_;
+  const std::chrono::milliseconds idle_timeout_;
+  const unsigned version_;
+  const bool keep_alive_;
+  HeadBuffer head_;  // not yet sent
+  bool began_ = false;
+  bool failed_ = false;
+};
+
 void RunLoggingExceptions(asio::io_context& io) {
   auto guard = asio::make_work_guard(io);
   for (;;) {
@@ -53,8 +125,10 @@ void RunLoggingExceptions(asio::io_context& io) {
 
 }  // namespace
 
-HttpServer::HttpServer(ServerOptions options, Handler handler)
-    : options_(std::move(options)), handler_(std::move(handler)) {}
+HttpServer::HttpServer(ServerOptions options, Handler handler, StreamingHandler streaming_handler)
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      streaming_handler_(std::move(streaming_handler)) {}
 
 HttpServer::~HttpServer() {
   Shutdown(std::chrono::milliseconds(0));
@@ -63,7 +137,16 @@ HttpServer::~HttpServer() {
 
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const ServerOptions& options,
                                                          Handler handler) {
-  std::unique_ptr<HttpServer> server(new HttpServer(options, std::move(handler)));
+  return Finish(std::unique_ptr<HttpServer>(new HttpServer(options, std::move(handler), {})));
+}
+
+StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const ServerOptions& options,
+                                                         StreamingHandler handler) {
+  return Finish(std::unique_ptr<HttpServer>(new HttpServer(options, {}, std::move(handler))));
+}
+
+StatusOr<std::unique_ptr<HttpServer>> HttpServer::Finish(std::unique_ptr<HttpServer> server) {
+  const ServerOptions& options = server->options_;
   if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
     if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
       return InvalidArgument("TLS needs both a certificate and a key file");
@@ -230,14 +313,16 @@ asio::awaitable<bool> HttpServer::ReadRequest(Stream& stream, beast::flat_buffer
   co_return false;
 }
 
-asio::awaitable<Response> HttpServer::CallHandler(Request& request) {
+asio::awaitable<Response> HttpServer::CallHandler(Request& request, BodyWriter* writer) {
   InFlightGuard guard(in_flight_);
   try {
-    co_return co_await handler_(request);
+    if (writer == nullptr) co_return co_await handler_(request);
+    co_return co_await streaming_handler_(request, *writer);
   } catch (const std::exception& e) {
     spdlog::error("handler failed on {} {}: {}", std::string(request.method_string()),
                   std::string(request.target()), e.what());
   }
+  if (writer != nullptr && writer->began()) writer->Abort();  // too late for an answer
   co_return JsonError(500, "internal error");
 }
 
@@ -254,7 +339,18 @@ asio::awaitable<void> HttpServer::Serve(Stream stream) {
     const bool keep_alive = request.keep_alive();
     const unsigned version = request.version();
     beast::get_lowest_layer(stream).expires_never();
-    Response response = co_await CallHandler(request);
+    Response response;
+    if (streaming_handler_) {
+      StreamBodyWriter<Stream> writer(stream, options_.idle_timeout, version,
+                                      keep_alive && !draining_);
+      response = co_await CallHandler(request, &writer);
+      if (writer.began()) {
+        if (!co_await writer.End()) break;
+        continue;
+      }
+    } else {
+      response = co_await CallHandler(request, nullptr);
+    }
     if (!co_await Reply(stream, std::move(response), keep_alive && !draining_, version)) break;
   }
   co_await Close(stream);

@@ -11,6 +11,11 @@
 // within idle_timeout. `Expect: 100-continue` is answered. An exception from the handler is
 // logged and answered 500; none escapes an I/O thread.
 //
+// A StreamingHandler may also send its answer in pieces through the BodyWriter it is given
+// (body_writer.h): chunked transfer coding, written as it is produced; the connection is kept
+// alive afterwards as for any answer. A plain Handler's answers take no other path than before:
+// one gathered write each (wire.h).
+//
 // Threading: Create(), Start() and Wait() from one owning thread; Shutdown() from any thread
 // but the server's own I/O threads (it blocks while draining). The handler runs on the I/O
 // thread that owns the connection and must not block it.
@@ -27,10 +32,12 @@
 
 #include "common/status.h"
 #include "http/beast.h"
+#include "http/body_writer.h"
 
 namespace axon::http {
 
 using Handler = std::function<asio::awaitable<Response>(Request&)>;
+using StreamingHandler = std::function<asio::awaitable<Response>(Request&, BodyWriter&)>;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -57,6 +64,8 @@ class HttpServer {
   // and, for a busy port, the process that holds it.
   static StatusOr<std::unique_ptr<HttpServer>> Create(const ServerOptions& options,
                                                       Handler handler);
+  static StatusOr<std::unique_ptr<HttpServer>> Create(const ServerOptions& options,
+                                                      StreamingHandler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -83,7 +92,8 @@ class HttpServer {
     std::unique_ptr<local_stream::acceptor> local_acceptor;  // first worker only, if any
     std::thread thread;
   };
-  HttpServer(ServerOptions options, Handler handler);
+  HttpServer(ServerOptions options, Handler handler, StreamingHandler streaming_handler);
+  static StatusOr<std::unique_ptr<HttpServer>> Finish(std::unique_ptr<HttpServer> server);
   Status Listen();
   Status ListenTcp(Worker& worker, const asio::ip::address& address);
   Status ListenLocal(Worker& worker);
@@ -99,10 +109,12 @@ class HttpServer {
   asio::awaitable<bool> Reply(Stream& stream, Response response, bool keep_alive, unsigned version);
   template <typename Stream>
   asio::awaitable<void> Close(Stream& stream);
-  asio::awaitable<Response> CallHandler(Request& request);
+  // `writer`: for the streaming handler (null with a plain one).
+  asio::awaitable<Response> CallHandler(Request& request, BodyWriter* writer);
 
   const ServerOptions options_;
-  const Handler handler_;
+  const Handler handler_;  // one of the two is set
+  const StreamingHandler streaming_handler_;
   std::shared_ptr<TlsContext> tls_;  // null without TLS
   uint16_t port_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -19,11 +19,43 @@ bool PeerClosedEarly(const beast::error_code& ec) {
          ec == asio::error::broken_pipe || ec == asio::error::eof;
 }
 
+// Passes a chunked answer on to `relay` as it arrives: what `parser` has of the body, then what
+// each further read brings. Each read waits at most `timeout`.
+template <typename Stream>
+asio::awaitable<void> Relay(Stream& stream, beast::flat_buffer& buffer,
+                            bhttp::response_parser<bhttp::string_body>& parser,
+                            std::chrono::milliseconds timeout, BodyWriter& relay,
+                            UpstreamResult& result) {
+  constexpr size_t kRead = 16 * 1024;
+  result.streamed = true;
+  result.response.base() = parser.get().base();
+  relay.Begin(result.response);
+  std::string& body = parser.get().body();  // the parser appends; sent pieces are cleared
+  for (;;) {
+    if (!co_await relay.Write(body)) {  // the client went away: the replica's connection closes
+      result.error = asio::error::connection_aborted;
+      co_return;
+    }
+    body.clear();
+    if (parser.is_done()) co_return;
+    stream.expires_after(timeout);
+    const size_t n = co_await stream.async_read_some(buffer.prepare(kRead),
+                                                     redirect_error(use_awaitable, result.error));
+    buffer.commit(n);
+    if (!result.error) ParseBuffered(parser, buffer, result.error);
+    if (result.error) {
+      relay.Abort();  // the replica failed or stalled: the client sees the answer cut short
+      co_return;
+    }
+  }
+}
+
 }  // namespace
 
 template <typename Protocol>
 asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Exchange(
-    Stream& stream, Request& request, std::chrono::milliseconds timeout, bool reused) {
+    Stream& stream, Request& request, std::chrono::milliseconds timeout, bool reused,
+    BodyWriter* relay) {
   UpstreamResult result;
   stream.expires_after(timeout);
   co_await AsyncWriteMessage(stream, request, result.error);
@@ -39,7 +71,20 @@ asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Exchange(
                                                    redirect_error(use_awaitable, result.error));
   buffer.commit(n);
   if (!result.error && !ParseBuffered(parser, buffer, result.error) && !result.error) {
-    co_await bhttp::async_read(stream, buffer, parser, redirect_error(use_awaitable, result.error));
+    if (relay != nullptr) {  // a streamed answer is passed on as it comes
+      if (!parser.is_header_done()) {
+        co_await bhttp::async_read_header(stream, buffer, parser,
+                                          redirect_error(use_awaitable, result.error));
+      }
+      if (!result.error && parser.chunked() && !parser.is_done()) {
+        co_await Relay(stream, buffer, parser, timeout, *relay, result);
+        co_return result;
+      }
+    }
+    if (!result.error) {
+      co_await bhttp::async_read(stream, buffer, parser,
+                                 redirect_error(use_awaitable, result.error));
+    }
   }
   if (!result.error) {
     result.response = parser.release();
@@ -53,15 +98,17 @@ asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Exchange(
 }
 
 template <typename Protocol>
-asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Send(
-    const Endpoint& endpoint, Request& request, std::chrono::milliseconds timeout) {
+asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Send(const Endpoint& endpoint,
+                                                                  Request& request,
+                                                                  std::chrono::milliseconds timeout,
+                                                                  BodyWriter* relay) {
   // A pooled connection may have been closed by the replica while idle; if so, the exchange
   // fails before any answer and we go on to a fresh connection.
   for (auto it = idle_.find(endpoint); it != idle_.end() && !it->second.empty();
        it = idle_.find(endpoint)) {
     Stream stream = std::move(it->second.back());
     it->second.pop_back();
-    UpstreamResult result = co_await Exchange(stream, request, timeout, /*reused=*/true);
+    UpstreamResult result = co_await Exchange(stream, request, timeout, /*reused=*/true, relay);
     if (!result.error) {
       Release(endpoint, std::move(stream), result.response);
       co_return result;
@@ -77,7 +124,7 @@ asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Send(
     beast::error_code ignored;
     stream.socket().set_option(tcp::no_delay(true), ignored);
   }
-  result = co_await Exchange(stream, request, timeout, /*reused=*/false);
+  result = co_await Exchange(stream, request, timeout, /*reused=*/false, relay);
   if (!result.error) Release(endpoint, std::move(stream), result.response);
   co_return result;
 }

@@ -2,6 +2,13 @@
 // request over them, over TCP or over Unix domain sockets (local mode: cheaper than loopback
 // TCP). Not thread-safe: each I/O thread owns its pools (thread_local), so the request path
 // takes no lock.
+//
+// Streamed answers: given a BodyWriter, an answer in the chunked transfer coding that has not
+// arrived whole with its head is relayed to the writer as it comes: the next bytes are read
+// from the replica only once the last ones were written (backpressure), and each wait for more
+// is bounded by the timeout again (a stream that makes progress is never cut). When the
+// writer's receiver goes away, the connection to the replica is closed, which stops the
+// replica's producer.
 #pragma once
 
 #include <chrono>
@@ -11,6 +18,7 @@
 #include <vector>
 
 #include "http/beast.h"
+#include "http/body_writer.h"
 
 namespace axon::http {
 
@@ -21,6 +29,9 @@ struct UpstreamResult {
   // keep-alive connection turned out closed before any byte of the answer): safe to send
   // elsewhere.
   bool maybe_delivered = false;
+  // The answer was relayed to the BodyWriter (`response` holds its head only); `error`, if
+  // set, says why it ended early.
+  bool streamed = false;
 };
 
 template <typename Protocol>
@@ -30,9 +41,11 @@ class BasicUpstreamPool {
   using Stream = beast::basic_stream<Protocol>;
 
   // Sends `request` to `endpoint` and reads the answer, all within `timeout`. A stale pooled
-  // connection is replaced transparently.
+  // connection is replaced transparently. With a `relay`, a chunked answer that does not come
+  // whole in the first read is passed on to it as it arrives (see above).
   asio::awaitable<UpstreamResult> Send(const Endpoint& endpoint, Request& request,
-                                       std::chrono::milliseconds timeout);
+                                       std::chrono::milliseconds timeout,
+                                       BodyWriter* relay = nullptr);
   // Drops idle connections to endpoints that are no longer in `live` (replicas that left).
   void Prune(const std::vector<Endpoint>& live);
 
@@ -40,7 +53,8 @@ class BasicUpstreamPool {
 
  private:
   asio::awaitable<UpstreamResult> Exchange(Stream& stream, Request& request,
-                                           std::chrono::milliseconds timeout, bool reused);
+                                           std::chrono::milliseconds timeout, bool reused,
+                                           BodyWriter* relay);
   // Keeps `stream` for reuse when the replica allows keep-alive.
   void Release(const Endpoint& endpoint, Stream stream, const Response& response);
   // Asio's operator< on a Unix socket endpoint builds two strings for every comparison (an

@@ -25,6 +25,19 @@ void AppendFields(const bhttp::fields& fields, HeadBuffer& out) {
 
 }  // namespace
 
+ChunkSizeLine::ChunkSizeLine(size_t bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  char reversed[2 * sizeof(size_t)];
+  size_t digits = 0;
+  do {
+    reversed[digits++] = kDigits[bytes & 0xfU];
+    bytes >>= 4;
+  } while (bytes != 0);
+  while (digits > 0) text_[size_++] = reversed[--digits];
+  text_[size_++] = '\r';
+  text_[size_++] = '\n';
+}
+
 void AppendHead(const Request& request, HeadBuffer& out) {
   Append(out, request.method_string());
   Append(out, " ");

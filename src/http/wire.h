@@ -10,11 +10,17 @@
 // in place (ParseBuffered), without a composed read operation; otherwise the caller goes on with
 // bhttp::async_read, which takes up where the parser stopped.
 //
+// Streaming (body_writer.h): ChunkSizeLine, kChunkEnd and kLastChunk frame a body sent in pieces
+// in the chunked transfer coding (RFC 9112, section 7.1): each chunk is its size in hex and
+// CRLF, its bytes, CRLF; the last chunk is "0" CRLF CRLF (no trailer fields).
+//
 // The message must be ready to send: prepare_payload() called, or Content-Length set by hand.
 // Stateless; thread-safe. The message and the stream must outlive the write.
 #pragma once
 
 #include <array>
+#include <cstddef>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -26,6 +32,19 @@ namespace axon::http {
 using HeadBuffer = fmt::basic_memory_buffer<char, 1024>;
 void AppendHead(const Request& request, HeadBuffer& out);
 void AppendHead(const Response& response, HeadBuffer& out);
+
+// The size line of a chunk of `bytes` bytes: lowercase hex digits without leading zeros, CRLF.
+class ChunkSizeLine {
+ public:
+  explicit ChunkSizeLine(size_t bytes);
+  std::string_view view() const { return {text_.data(), size_}; }
+
+ private:
+  std::array<char, 2 * sizeof(size_t) + 2> text_;
+  size_t size_ = 0;
+};
+inline constexpr std::string_view kChunkEnd = "\r\n";
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 // Feeds what `buffer` holds to `parser` (header and body at once), consuming what it used. True
 // once the message is complete. False when more bytes are needed (`ec` clear) or on an error such

@@ -161,7 +161,9 @@ int main(int argc, char** argv) {
                                                  .unix_socket = flags.unix_socket,
                                                  .max_body_bytes = flags.max_body_bytes};
   auto server = axon::http::HttpServer::Create(
-      server_options, [&service](axon::http::Request& req) { return service.Handle(req); });
+      server_options, [&service](axon::http::Request& req, axon::http::BodyWriter& writer) {
+        return service.Handle(req, writer);
+      });
   if (!server.ok()) {
     ReportFailure(flags, server.status().message());
     return 1;

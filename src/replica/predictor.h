@@ -7,6 +7,7 @@
 // GIL).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,6 +44,8 @@ struct PredictRequest {
   std::string_view model_version;
 };
 
+class AnswerStream;
+
 struct PredictResponse {
   int status = 200;
   std::string body;  // the answer; unused when `error` is set
@@ -54,6 +57,8 @@ struct PredictResponse {
   std::optional<std::string> error;
   // A failure's detail for the API's log (logged under the request id), never sent.
   std::string log_detail;
+  // Set when the answer is streamed (then `body` is unused): its items, produced one by one.
+  std::shared_ptr<AnswerStream> stream;
 
   // A failure whose message is fit for the client as it is (our own words).
   static PredictResponse Error(int status, std::string message) {
@@ -69,6 +74,20 @@ struct PredictResponse {
     r.log_detail = std::move(detail);
     return r;
   }
+};
+
+// A streamed answer: a Python predict() that returned a generator (or another iterator).
+// Next() and Close() are called from execution threads, one call at a time, never
+// concurrently; Close() exactly once, last, whether or not Next() reached the end (the client
+// may have gone away). Close() releases what the stream holds (it stops the generator).
+class AnswerStream {
+ public:
+  virtual ~AnswerStream() = default;
+  // The next item, as `body` and `content_type` (text/plain, application/octet-stream, or
+  // application/x-ndjson for one JSON value); a failure as PredictResponse::Error/Failure
+  // (which ends the stream); nullopt at the end.
+  virtual std::optional<PredictResponse> Next() = 0;
+  virtual void Close() = 0;
 };
 
 class Predictor {

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "http/responses.h"
 #include "http/run_on.h"
+#include "http/sse.h"
 #include "http/url.h"
 #include "protocol/v2_types.h"
 
@@ -15,6 +16,8 @@ namespace bhttp = http::bhttp;
 namespace {
 
 constexpr std::string_view kRequestIdHeader = "X-Request-ID";
+constexpr std::string_view kNdjsonType = "application/x-ndjson";
+constexpr std::string_view kTextType = "text/plain; charset=utf-8";
 
 // An exception that escaped a predictor (a bug, or memory exhausted) is a 500 for its requests;
 // the replica keeps serving.
@@ -32,6 +35,43 @@ PredictResponse SafePredict(Predictor* predictor, const PredictRequest& call) {
   }
 }
 
+std::optional<PredictResponse> SafeNext(AnswerStream& stream) {
+  try {
+    return stream.Next();
+  } catch (const std::exception& e) {
+    return EscapedException(e.what());
+  } catch (...) {
+    return EscapedException("unknown exception");
+  }
+}
+
+void SafeClose(AnswerStream& stream) {
+  try {
+    stream.Close();
+  } catch (const std::exception& e) {
+    spdlog::error("closing a streamed answer failed: {}", e.what());
+  }
+}
+
+// {"error": message, "request_id": id} (without an id when there is none).
+nlohmann::json ErrorBody(const PredictResponse& answer, std::string_view request_id) {
+  nlohmann::json body = {{"error", *answer.error}};
+  if (!request_id.empty()) body["request_id"] = request_id;
+  return body;
+}
+
+// One item of a streamed answer as it goes on the wire: an event, or its bytes (a JSON value
+// followed by a newline: newline-delimited JSON).
+void FrameItem(const PredictResponse& item, bool events, std::string& out) {
+  out.clear();
+  if (events) {
+    http::AppendEvent(item.body, {}, out);
+    return;
+  }
+  out = item.body;
+  if (item.content_type == kNdjsonType) out += '\n';
+}
+
 // The HTTP answer for `answer`: failures as {"error", "request_id"}, their detail logged.
 http::Response ToResponse(PredictResponse answer, std::string_view request_id) {
   if (!answer.error) {
@@ -43,14 +83,7 @@ http::Response ToResponse(PredictResponse answer, std::string_view request_id) {
     for (const auto& [name, value] : answer.headers) response.set(name, value);
     return response;
   }
-  if (!answer.log_detail.empty()) {
-    LogForRequest(
-        spdlog::level::err, request_id,
-        fmt::format("request {}: {}", request_id.empty() ? "-" : request_id, answer.log_detail));
-  }
-  nlohmann::json body = {{"error", *answer.error}};
-  if (!request_id.empty()) body["request_id"] = request_id;
-  return http::JsonResponse(answer.status, body);
+  return http::JsonResponse(answer.status, ErrorBody(answer, request_id));
 }
 
 }  // namespace
@@ -135,7 +168,70 @@ http::asio::awaitable<PredictResponse> ReplicaService::Run(Predictor* predictor,
       std::move(initiate), asio::use_awaitable);
 }
 
-http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& request) {
+void ReplicaService::NoteFailure(const PredictResponse& answer, std::string_view request_id) {
+  (answer.status >= 500 ? errors_5xx_ : errors_4xx_).fetch_add(1);
+  if (!answer.log_detail.empty()) {
+    LogForRequest(
+        spdlog::level::err, request_id,
+        fmt::format("request {}: {}", request_id.empty() ? "-" : request_id, answer.log_detail));
+  }
+}
+
+http::asio::awaitable<http::Response> ReplicaService::StreamAnswer(
+    std::shared_ptr<AnswerStream> stream, bool events, std::string_view request_id,
+    http::BodyWriter& writer) {
+  auto next = [this, &stream] {
+    return http::RunOn<std::optional<PredictResponse>>(execution_,
+                                                       [&stream] { return SafeNext(*stream); });
+  };
+  auto close = [this, &stream] {
+    return http::RunOn<bool>(execution_, [&stream] {
+      SafeClose(*stream);
+      return true;
+    });
+  };
+  std::optional<PredictResponse> item = co_await next();
+  if (!item || item->error) {  // nothing to stream: an ordinary answer
+    co_await close();
+    if (!item) co_return http::TextResponse(200, "", events ? http::kEventStreamType : kTextType);
+    NoteFailure(*item, request_id);
+    co_return ToResponse(std::move(*item), request_id);
+  }
+  http::Response head =
+      http::TextResponse(200, "", events ? http::kEventStreamType : item->content_type);
+  if (events) head.set(bhttp::field::cache_control, "no-cache");
+  writer.Begin(std::move(head));
+  std::string piece;
+  for (;;) {
+    FrameItem(*item, events, piece);
+    if (!co_await writer.Write(piece)) {
+      LogForRequest(spdlog::level::info, request_id,
+                    fmt::format("request {}: the client went away; the streamed answer stops",
+                                request_id.empty() ? "-" : request_id));
+      break;
+    }
+    item = co_await next();
+    if (!item) break;
+    if (item->error) {
+      NoteFailure(*item, request_id);
+      if (events) {
+        piece.clear();
+        http::AppendEvent(ErrorBody(*item, request_id)
+                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                          "error", piece);
+        co_await writer.Write(piece);
+      } else {
+        writer.Abort();
+      }
+      break;
+    }
+  }
+  co_await close();
+  co_return http::Response();  // not sent: the answer went through `writer`
+}
+
+http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& request,
+                                                             http::BodyWriter& writer) {
   const std::string_view path = http::TargetPath(request.target());
   Predictor* predictor = predictor_.load(std::memory_order_acquire);
   if (path == "/healthz") {
@@ -188,7 +284,12 @@ http::asio::awaitable<http::Response> ReplicaService::Handle(http::Request& requ
     call.headers.emplace_back(field.name_string(), field.value());
   }
   PredictResponse answer = co_await Run(predictor, call);
-  if (answer.error) (answer.status >= 500 ? errors_5xx_ : errors_4xx_).fetch_add(1);
+  if (answer.stream) {
+    co_return co_await StreamAnswer(std::move(answer.stream),
+                                    http::AcceptsEventStream(request[bhttp::field::accept]),
+                                    request_id, writer);
+  }
+  if (answer.error) NoteFailure(answer, request_id);
   co_return ToResponse(std::move(answer), request_id);
 }
 

@@ -9,6 +9,15 @@
 // With server_side_batching, predict calls go through a Batcher whose workers are the execution
 // threads; without it, each call runs on its own on the execution pool.
 //
+// A streamed answer (PredictResponse::stream) is sent through the BodyWriter as its items come:
+// each item is produced on an execution thread (one at a time, so other requests run in
+// between) and written before the next is asked for. The first item decides: a failure before
+// it is an ordinary error answer, and the answer's content type is the first item's, or
+// text/event-stream (one event per item) when the request's Accept header asks for it. A
+// failure after it ends the stream: with an `error` event for event streams, otherwise by
+// closing the connection without the last chunk; its detail goes to the log only. When the
+// client goes away the stream is closed at once (a generator's close()).
+//
 // Threading: Handle() runs on I/O threads; SetPredictor() once from the loading thread. The
 // predictor pointer is published with release/acquire ordering.
 #pragma once
@@ -21,6 +30,7 @@
 #include "common/histogram.h"
 #include "contract/replica_stats.h"
 #include "http/beast.h"
+#include "http/body_writer.h"
 #include "replica/batcher.h"
 #include "replica/predictor.h"
 #include "spec/api_spec.h"
@@ -40,7 +50,7 @@ class ReplicaService {
   // Joins the execution threads and destroys the predictor; call after the server stopped.
   void Stop();
 
-  http::asio::awaitable<http::Response> Handle(http::Request& request);
+  http::asio::awaitable<http::Response> Handle(http::Request& request, http::BodyWriter& writer);
 
  private:
   // A predict call waiting in the batcher, and how to resume its coroutine with the answer.
@@ -52,6 +62,12 @@ class ReplicaService {
 
   http::asio::awaitable<PredictResponse> Run(Predictor* predictor, const PredictRequest& call);
   void RunBatch(std::vector<BatchedCall>& batch);
+  // Sends `stream` through `writer` (see above); returns the answer when nothing was streamed.
+  http::asio::awaitable<http::Response> StreamAnswer(std::shared_ptr<AnswerStream> stream,
+                                                     bool events, std::string_view request_id,
+                                                     http::BodyWriter& writer);
+  // Counts a failed answer and logs its detail (if any) under the request id.
+  void NoteFailure(const PredictResponse& answer, std::string_view request_id);
   std::string Metrics() const;
   contract::ReplicaStats Stats() const;
 

@@ -1,6 +1,7 @@
 # Axon's Python-side glue, embedded into axon-replica at build time. It loads the user's
 # PythonPredictor and turns one HTTP request into one call, so the C++ side only moves bytes.
 import codecs
+import collections.abc
 import functools
 import importlib.util
 import inspect
@@ -248,6 +249,10 @@ def _decode(body, content_type):
 def _to_json(value):
     if hasattr(value, "tolist"):  # numpy arrays and scalars
         return value.tolist()
+    if isinstance(value, collections.abc.Iterator):
+        raise TypeError(f"predict() returned a {type(value).__name__} inside its answer, which is "
+                        f"not JSON serializable; to stream, return the iterator itself (without "
+                        f"server_side_batching)")
     raise TypeError(f"predict() returned a {type(value).__name__}, which is not JSON serializable")
 
 
@@ -260,6 +265,55 @@ def _encode(result):
         return 200, bytes(result), "application/octet-stream"
     return (200, json.dumps(result, default=_to_json, allow_nan=False).encode("utf-8"),
             "application/json")
+
+
+def _encode_item(item):
+    """One item of a streamed answer: (200, bytes, content type); a JSON value (a dict, ...) is
+    newline-delimited JSON."""
+    if isinstance(item, str):
+        return 200, item.encode("utf-8"), "text/plain; charset=utf-8"
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return 200, bytes(item), "application/octet-stream"
+    return (200, json.dumps(item, default=_to_json, allow_nan=False).encode("utf-8"),
+            "application/x-ndjson")
+
+
+class _Stream:
+    """A predict() or get() that returned an iterator (a generator): the replica asks for its
+    items one by one, on any execution thread, and sends each as it comes."""
+
+    def __init__(self, iterator, request_id, where):
+        self._iterator = iterator
+        self._request_id = request_id
+        self._where = where
+
+    def next(self):
+        """The next item as (200, bytes, content type); None at the end; (status, None, message)
+        for a failure (logged). Never raises."""
+        _working_on([self._request_id])
+        try:
+            return _encode_item(next(self._iterator))
+        except StopIteration:
+            return None
+        except Exception as e:
+            return _failure(e, self._where, [self._request_id])
+        finally:
+            _handling.request_id = ""
+
+    def close(self):
+        """Stops the iterator: a generator's close() runs its finally blocks. Never raises."""
+        iterator, self._iterator = self._iterator, None
+        close = getattr(iterator, "close", None)
+        if not callable(close):
+            return
+        _working_on([self._request_id])
+        try:
+            close()
+        except Exception as e:
+            print(f"request {self._request_id}: closing the iterator of {self._where} raised "
+                  f"{_describe(e)}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+        finally:
+            _handling.request_id = ""
 
 
 def _error(status, message):
@@ -333,8 +387,8 @@ def handle_batch(loaded, bodies, content_types, query_params, headers):
 
 @_forgets_requests
 def handle(loaded, is_get, body, content_type, query_params, headers):
-    """Returns (status, body bytes, content type) for one request, or (status, None, error
-    message) for a failure; never raises."""
+    """Returns (status, body bytes, content type) for one request, (status, None, error
+    message) for a failure, or (200, _Stream, None) for an iterator to stream; never raises."""
     request_id = headers.get("X-Request-ID", "-")
     _working_on([request_id])
     try:
@@ -350,6 +404,8 @@ def handle(loaded, is_get, body, content_type, query_params, headers):
             values = {"payload": _decode(body, content_type) if "payload" in names else None,
                       "query_params": query_params, "headers": headers}
         result = fn(**{name: values[name] for name in names})
+        if isinstance(result, collections.abc.Iterator):  # streamed: (200, _Stream, None)
+            return 200, _Stream(result, request_id, "get()" if is_get else "predict()"), None
         return _encode(result)
     except _BadRequest as e:
         return _error(400, str(e))

@@ -1,5 +1,6 @@
 #include "backends/python/python_predictor.h"
 
+#include <cstdio>
 #include <optional>
 
 #include <pybind11/embed.h>
@@ -87,6 +88,41 @@ replica::PredictResponse FromGlue(const py::tuple& answer) {
 replica::PredictResponse GlueFailed(const py::error_already_set& e) {
   return replica::PredictResponse::Failure(500, std::string("python glue failed: ") + e.what());
 }
+
+// A predict() that returned an iterator, through the glue's _Stream: each call takes the GIL.
+// Close() drops the Python object; one never closed (a stream cut off by the process's exit) is
+// leaked rather than released without a live interpreter.
+class PythonAnswerStream final : public replica::AnswerStream {
+ public:
+  PythonAnswerStream(PyInterpreterState* interpreter, py::object stream)
+      : interpreter_(interpreter), stream_(std::move(stream)) {}
+  ~PythonAnswerStream() override { stream_.release(); }
+
+  std::optional<replica::PredictResponse> Next() override {
+    ThreadGil gil(interpreter_);
+    try {
+      const py::object item = stream_.attr("next")();
+      if (item.is_none()) return std::nullopt;
+      return FromGlue(item);
+    } catch (const py::error_already_set& e) {  // a bug in the glue itself
+      return GlueFailed(e);
+    }
+  }
+
+  void Close() override {
+    ThreadGil gil(interpreter_);
+    try {
+      stream_.attr("close")();
+    } catch (const py::error_already_set& e) {  // a bug in the glue itself
+      std::fprintf(stderr, "closing a streamed answer failed: %s\n", e.what());
+    }
+    stream_ = py::object();
+  }
+
+ private:
+  PyInterpreterState* const interpreter_;
+  py::object stream_;
+};
 
 // Owns the interpreter. Between calls no thread holds the GIL; Predict() takes it.
 class PythonPredictor final : public replica::Predictor {
@@ -194,9 +230,15 @@ class PythonPredictor final : public replica::Predictor {
     }
     ThreadGil gil(interpreter_state_);
     try {
-      return FromGlue(handle_(
+      const py::tuple answer = handle_(
           loaded_, request.is_get, py::bytes(request.body.data(), request.body.size()),
-          Utf8(request.content_type), ToDict(request.query_params), ToDict(request.headers)));
+          Utf8(request.content_type), ToDict(request.query_params), ToDict(request.headers));
+      if (answer[2].is_none()) {  // an iterator: streamed
+        replica::PredictResponse streamed;
+        streamed.stream = std::make_shared<PythonAnswerStream>(interpreter_state_, answer[1]);
+        return streamed;
+      }
+      return FromGlue(answer);
     } catch (const py::error_already_set& e) {  // a bug in the glue itself
       return GlueFailed(e);
     }
