@@ -20,12 +20,15 @@ namespace {
 namespace asio = http::asio;
 namespace bhttp = http::bhttp;
 
+// One io_context for every exchange of the test: the gateway's connection pools are per thread
+// and keep idle connections, which must not outlive the io_context they were made on.
 http::Response Send(Gateway& gateway, http::Request request) {
-  asio::io_context io;
+  static asio::io_context io;
   http::Response response;
   asio::co_spawn(
       io, [&]() -> asio::awaitable<void> { response = co_await gateway.Handle(request); },
       asio::detached);
+  io.restart();
   io.run();
   return response;
 }

@@ -104,10 +104,13 @@ void AsyncDispatcher::Run() {
 
 void AsyncDispatcher::Dispatch(int64_t now_ms) {
   const std::vector<AsyncApiView> apis = apis_();
+  const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
+  std::erase_if(avoid_, [now](const auto& entry) { return entry.second <= now; });
   for (const AsyncApiView& api : apis) {
     bool empty = false;
     for (const ReplicaStatus& replica : api.ready) {
+      if (avoid_.contains(replica.id)) continue;
       while (!empty && !stop_ && in_flight_ < options_.max_in_flight &&
              busy_[replica.id] < api.per_replica) {
         const int64_t deadline = now_ms + (api.timeout + options_.lease_margin).count();
@@ -150,6 +153,9 @@ void AsyncDispatcher::Send(const AsyncApiView& api, const ReplicaStatus& replica
   }
   {
     std::lock_guard lock(mu_);
+    if (!answer.ok()) {
+      avoid_[replica.id] = std::chrono::steady_clock::now() + options_.avoid_after_failure;
+    }
     --busy_[replica.id];
     if (busy_[replica.id] <= 0) busy_.erase(replica.id);
     --in_flight_;

@@ -44,6 +44,7 @@ class AsyncDispatcher {
     std::chrono::milliseconds expiry_check{1'000};
     std::chrono::milliseconds retention_sweep{1'000};
     int64_t max_in_flight = 256;
+    std::chrono::milliseconds avoid_after_failure{2'000};  // a replica that did not answer
   };
   // `apis` lists the AsyncAPIs with their ready replicas (Controller::AsyncApis); `queue` must
   // outlive the dispatcher.
@@ -80,9 +81,13 @@ class AsyncDispatcher {
   bool stop_ = false;                    // guarded by mu_
   bool wake_ = false;                    // guarded by mu_
   std::map<std::string, int64_t> busy_;  // replica id -> requests sent to it; guarded by mu_
-  int64_t in_flight_ = 0;                // guarded by mu_
-  std::list<Exchange> exchanges_;        // guarded by mu_
-  std::thread loop_;                     // last: starts once the rest is built
+  // Replica id -> until when (steady clock) it gets no request: it did not answer the last one
+  // (it died, most likely, and the backend has not seen it yet). Without this, a dead replica
+  // still listed as ready would use up every attempt of the requests sent to it at once.
+  std::map<std::string, std::chrono::steady_clock::time_point> avoid_;  // guarded by mu_
+  int64_t in_flight_ = 0;                                               // guarded by mu_
+  std::list<Exchange> exchanges_;                                       // guarded by mu_
+  std::thread loop_;  // last: starts once the rest is built
 };
 
 }  // namespace axon::operator_
