@@ -89,6 +89,7 @@ RouteTable SampleRoutes() {
   api.replicas.clear();
   api.request_log.clear();
   api.request_log_per_million = 0;
+  api.async = true;
   table.apis.push_back(api);
   return table;
 }

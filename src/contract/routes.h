@@ -59,6 +59,10 @@ struct ApiRoute {
   // Non-empty for a TrafficSplitter, which has no replicas: its requests go to these APIs (the
   // weights of those that are not the shadow sum to 100; at most one shadow).
   std::vector<SplitRoute> split;
+  // An AsyncAPI: its one "replica" is the operator's async listener, which stores each
+  // submission (POST /_axon/async/NAME) and answers its status (GET /_axon/async/NAME/ID); the
+  // API's own replicas are fed from the queue by the operator and are not in the table.
+  bool async = false;
   bool operator==(const ApiRoute&) const = default;
 };
 

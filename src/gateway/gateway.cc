@@ -26,6 +26,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kRequestIdHeader = "X-Request-ID";
 constexpr std::string_view kApiKeyHeader = "X-API-Key";
 constexpr std::string_view kMetadataSuffix = "/metadata";
+// Where the operator's async listener takes an AsyncAPI's requests (operator/async_requests.h).
+constexpr std::string_view kAsyncPath = "/_axon/async/";
 // How long a replica whose connection failed is passed over: a few reconcile ticks.
 constexpr std::chrono::milliseconds kAvoidAfterFailure{2000};
 
@@ -186,6 +188,10 @@ asio::awaitable<Response> Gateway::Handle(Request& request, http::BodyWriter* wr
     api = table->Find(path.substr(0, path.size() - kMetadataSuffix.size()));
     replica_path = kMetadataSuffix;
   }
+  if (api == nullptr || api->spec.async) {  // an AsyncAPI: /<endpoint> or /<endpoint>/<id>
+    std::optional<Response> answer = co_await HandleAsync(table, api, path, request, request_id);
+    if (answer) co_return std::move(*answer);
+  }
   if (api == nullptr) {
     co_return Error(404, "no API is deployed at " + std::string(path), request_id);
   }
@@ -200,6 +206,34 @@ asio::awaitable<Response> Gateway::Handle(Request& request, http::BodyWriter* wr
   }
   co_return co_await Dispatch(std::move(table), api, 0, request, request_id, replica_path,
                               /*prediction=*/replica_path != kMetadataSuffix, writer);
+}
+
+asio::awaitable<std::optional<Response>> Gateway::HandleAsync(
+    std::shared_ptr<const RouteTable> table, const ApiRoute* api, std::string_view path,
+    Request& request, const std::string& request_id) {
+  std::string id;
+  if (api == nullptr || api->spec.endpoint != path) {  // GET /<endpoint>/<id>
+    const size_t slash = path.rfind('/');
+    api =
+        slash > 0 && slash != std::string_view::npos ? table->Find(path.substr(0, slash)) : nullptr;
+    if (api == nullptr || !api->spec.async) co_return std::nullopt;
+    id = std::string(path.substr(slash + 1));
+    if (request.method() != bhttp::verb::get) {
+      co_return Error(405,
+                      "use GET to read request " + id + " of api " + api->name() +
+                          "; POST new requests to " + api->spec.endpoint,
+                      request_id);
+    }
+  } else if (request.method() != bhttp::verb::post) {
+    co_return Error(405,
+                    "api " + api->name() + " is an AsyncAPI: POST a request to " +
+                        api->spec.endpoint + " (it answers {\"id\"}), then GET " +
+                        api->spec.endpoint + "/<id> for its status and result",
+                    request_id);
+  }
+  const std::string target = std::string(kAsyncPath) + api->name() + (id.empty() ? "" : "/" + id);
+  co_return co_await Dispatch(std::move(table), api, 0, request, request_id, target,
+                              /*prediction=*/true);
 }
 
 asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> table,
@@ -272,6 +306,8 @@ asio::awaitable<Response> Gateway::Dispatch(std::shared_ptr<const RouteTable> ta
   if (shadow != nullptr) {
     SendShadow(table, *shadow, splitter, request, request_id, co_await asio::this_coro::executor);
   }
+  // The operator's async listener takes the platform token (the API's keys stay here).
+  if (api->spec.async) request.set(bhttp::field::authorization, "Bearer " + token_);
   Response error;
   ReplicaTarget* replica = nullptr;
   if (!prediction) {  // metadata never waits in the queue nor wakes an API at zero
@@ -406,6 +442,16 @@ asio::awaitable<Response> Gateway::Forward(const ApiRoute& api, ReplicaTarget*& 
     // Only a request that certainly never reached the replica may go to another one.
     ReplicaTarget* other =
         result.maybe_delivered || attempt > 0 ? nullptr : api.AcquireReplica(replica);
+    if (other == nullptr && api.spec.async) {
+      LogForRequest(spdlog::level::warn, request_id,
+                    fmt::format("request {}: the async listener of api {} failed: {}", request_id,
+                                api.name(), result.error.message()));
+      co_return Error(503,
+                      "api " + api.name() +
+                          " cannot take or read requests now: its queue is kept by the "
+                          "operator, which is not answering (restarting?); retry later",
+                      request_id);
+    }
     if (other == nullptr) {
       const bool timed_out = result.error == http::beast::error::timeout;
       const std::string why = timed_out ? "api " + api.name() + " did not answer within " +

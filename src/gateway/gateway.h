@@ -1,8 +1,10 @@
 // The data plane: routes POST/GET /<endpoint> to a ready replica of the API (fewest requests
 // in flight, over keep-alive connections) or, for a TrafficSplitter, to one of its APIs by
-// weight (with a copy to its shadow), checks API keys (401), queues requests while every
-// replica is busy or while an API scaled to zero starts one (503 when the queue is full or the
-// wait too long), enforces the API's timeout (504) and keeps per-API statistics.
+// weight (with a copy to its shadow), or, for an AsyncAPI, to the operator, which queues it
+// (POST /<endpoint>) and answers its status (GET /<endpoint>/<id>); checks API keys (401),
+// queues requests while every replica is busy or while an API scaled to zero starts one (503
+// when the queue is full or the wait too long), enforces the API's timeout (504) and keeps per-API
+// statistics.
 //
 // A replica's streamed answer (chunked: a Python predict() that yields) is passed on to the
 // client as it comes, through the BodyWriter given to Handle(), with backpressure; the replica
@@ -31,6 +33,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "contract/routes.h"
@@ -78,6 +81,12 @@ class Gateway {
                                                  const std::string& request_id,
                                                  std::string_view replica_path, bool prediction,
                                                  http::BodyWriter* writer = nullptr);
+  // An AsyncAPI's paths: POST /<endpoint> (a new request) and GET /<endpoint>/<id> (its
+  // status), forwarded to the operator's async listener. `api` is the route `path` found
+  // (null: none); nullopt when the path is not an AsyncAPI's.
+  http::asio::awaitable<std::optional<http::Response>> HandleAsync(
+      std::shared_ptr<const RouteTable> table, const ApiRoute* api, std::string_view path,
+      http::Request& request, const std::string& request_id);
   // The Open Inference Protocol's paths (/v2...), in v2_http.cc.
   http::asio::awaitable<http::Response> HandleV2(http::Request& request,
                                                  const std::string& request_id);

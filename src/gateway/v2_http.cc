@@ -106,6 +106,12 @@ http::asio::awaitable<Response> Gateway::HandleV2(http::Request& request,
     co_return http::JsonError(
         404, "no model named \"" + route.model + "\": the models are the deployed APIs, by name");
   }
+  if (api->spec.async) {
+    co_return http::JsonError(404, "api " + route.model +
+                                       " is an AsyncAPI, not a model of the Open Inference "
+                                       "Protocol: POST requests to " +
+                                       api->spec.endpoint + " and GET their results");
+  }
   int64_t version = 0;
   if (!route.version.empty()) {
     const std::optional<int64_t> v = ParseVersion(route.version);

@@ -277,6 +277,11 @@ Status Controller::Delete(const std::string& name) {
     }
   }
   if (Status s = store_.Delete(name); !s.ok() && s.code() != StatusCode::kNotFound) return s;
+  if (options_.work_queue != nullptr) {
+    if (Status s = options_.work_queue->DropQueue(name); !s.ok()) {
+      spdlog::warn("api {}: its queued requests stay in the work queue: {}", name, s.message());
+    }
+  }
   {
     std::lock_guard lock(mu_);
     apis_.erase(name);
@@ -357,7 +362,8 @@ Status Controller::RevokeKey(const std::string& name, const std::string& id) {
 }
 
 void Controller::Tick() {
-  const contract::GatewayStats stats = gateway_.Stats(samples_seen_unix_ms_);
+  contract::GatewayStats stats = gateway_.Stats(samples_seen_unix_ms_);
+  AddQueueDemand(stats);
   Autoscale(stats);
   SampleHistory(stats);
   {
@@ -413,6 +419,11 @@ contract::RouteTable Controller::RoutesLocked() const {
           std::max<int64_t>(1, std::llround(api.spec.logging.sample * 1'000'000));
     }
     AddSplit(api.spec, &route);
+    if (api.spec.IsAsync()) {
+      SetAsyncRouteLocked(api, &route);
+      table.apis.push_back(std::move(route));
+      continue;
+    }
     for (const auto& r : observed.replicas) {
       if (r.state != ReplicaState::kReady) continue;
       route.replicas.push_back(

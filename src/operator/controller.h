@@ -20,6 +20,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,7 @@
 #include "operator/bundles.h"
 #include "operator/gateway_link.h"
 #include "operator/state_store.h"
+#include "store/work_queue.h"
 
 namespace axon::operator_ {
 
@@ -49,6 +51,20 @@ struct ControllerOptions {
   std::chrono::milliseconds hold_timeout{60'000};
   int64_t max_held = 1000;
   std::chrono::milliseconds history_interval{5'000};  // the dashboard's sampling (api_history.h)
+  // AsyncAPIs: the queue of their requests (may be null: no AsyncAPI can take requests), and
+  // the operator's async listener ("@axon-async-..."), the gateway's upstream for them.
+  store::WorkQueue* work_queue = nullptr;
+  std::string async_listener;
+};
+
+// An AsyncAPI as its queue's listener and dispatcher see it (controller_async.cc).
+struct AsyncApiView {
+  std::string name;
+  int64_t version = 0;
+  spec::QueueSpec queue;
+  std::chrono::milliseconds timeout{60'000};  // one run of a request on a replica
+  int64_t per_replica = 1;                    // requests one replica runs at once
+  std::vector<ReplicaStatus> ready;           // ready replicas of any revision
 };
 
 class Controller {
@@ -90,6 +106,11 @@ class Controller {
   // The API's recent history for the dashboard (ApiHistory::Json).
   StatusOr<nlohmann::json> History(const std::string& name) const;
 
+  // The AsyncAPI `name`, or nullopt when no AsyncAPI has that name.
+  std::optional<AsyncApiView> AsyncApi(const std::string& name) const;
+  // Every AsyncAPI.
+  std::vector<AsyncApiView> AsyncApis() const;
+
   // One reconcile pass.
   void Tick();
   // True while a replica has started and is not ready yet (ApiBackend::Starting): the next
@@ -100,6 +121,13 @@ class Controller {
   // Feeds the gateway's in-flight samples to each API's autoscaler and, once per
   // autoscale_interval, applies its decisions.
   void Autoscale(const contract::GatewayStats& stats);
+  // An AsyncAPI's demand is its queue: replaces its in-flight count and samples with the
+  // requests waiting and running, and its queued count with those waiting
+  // (controller_async.cc). Reads the work queue; mu_ not held.
+  void AddQueueDemand(contract::GatewayStats& stats) const;
+  // The route of an AsyncAPI: its one upstream is the async listener. mu_ held.
+  void SetAsyncRouteLocked(const ApiRuntime& api, contract::ApiRoute* route) const;
+  AsyncApiView AsyncViewLocked(const std::string& name, const ApiRuntime& api) const;
   // Once per history_interval: a sampling pass of every API into history_, with the CPU and
   // memory of local replicas from /proc (read without mu_). controller_history.cc.
   void SampleHistory(const contract::GatewayStats& stats);

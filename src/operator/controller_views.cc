@@ -88,7 +88,8 @@ nlohmann::json Controller::SummaryLocked(const ApiRuntime& api, const ApiObserva
 }
 
 nlohmann::json Controller::List() const {
-  const contract::GatewayStats stats = gateway_.Stats(kNoSamples);
+  contract::GatewayStats stats = gateway_.Stats(kNoSamples);
+  AddQueueDemand(stats);  // an AsyncAPI's in_flight and queued are its queue's
   std::lock_guard lock(mu_);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [name, api] : apis_) {
@@ -98,7 +99,8 @@ nlohmann::json Controller::List() const {
 }
 
 StatusOr<nlohmann::json> Controller::Describe(const std::string& name) const {
-  const contract::GatewayStats stats = gateway_.Stats(kNoSamples);
+  contract::GatewayStats stats = gateway_.Stats(kNoSamples);
+  AddQueueDemand(stats);
   nlohmann::json out;
   std::vector<http::Peer> batching_replicas;  // ready replicas, when the API batches
   std::vector<size_t> batching_rows;          // their rows in out["replicas"]

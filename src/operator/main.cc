@@ -23,11 +23,14 @@
 #include "http/server.h"
 #include "kube/client.h"
 #include "kube/credentials.h"
+#include "operator/async_dispatcher.h"
+#include "operator/async_requests.h"
 #include "operator/bundles.h"
 #include "operator/controller.h"
 #include "operator/kubernetes_backend.h"
 #include "operator/local_backend.h"
 #include "operator/management_api.h"
+#include "store/sqlite_work_queue.h"
 
 namespace {
 
@@ -158,6 +161,11 @@ contract::GatewayFlags GatewayFlagsFor(const contract::OperatorFlags& f, const A
   return g;
 }
 
+// The abstract Unix socket of the operator's async listener (operator/async_requests.h).
+std::string AsyncListenerFor(const AxonHome& home) {
+  return "@axon-async-" + Sha256Hex(home.root.string()).substr(0, 16);
+}
+
 // Where replicas run: child processes (LocalBackend) or pods (KubernetesBackend).
 struct Backend {
   std::unique_ptr<operator_::ChildReplicaProcesses> processes;
@@ -215,7 +223,8 @@ StatusOr<Backend> MakeBackend(const contract::OperatorFlags& flags, const AxonHo
 
 // Runs the platform until SIGTERM/SIGINT; returns the exit code.
 int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std::string& token,
-          operator_::StateStore& store, const std::filesystem::path& gateway_binary,
+          operator_::StateStore& store, axon::store::WorkQueue& work_queue,
+          const std::filesystem::path& gateway_binary,
           const std::filesystem::path& replica_binary) {
   operator_::GatewayLink gateway({.binary = gateway_binary,
                                   .flags = GatewayFlagsFor(flags, home),
@@ -236,7 +245,9 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
        .autoscale_interval = std::chrono::milliseconds(flags.autoscale_ms),
        .hold_timeout = std::chrono::milliseconds(flags.hold_timeout_ms),
        .max_held = flags.max_held,
-       .history_interval = std::chrono::milliseconds(std::max<int64_t>(flags.history_ms, 100))},
+       .history_interval = std::chrono::milliseconds(std::max<int64_t>(flags.history_ms, 100)),
+       .work_queue = &work_queue,
+       .async_listener = AsyncListenerFor(home)},
       store, backend, gateway, bundles, clock);
   if (Status s = controller.LoadFromStore(); !s.ok()) {
     spdlog::error("{}", s.message());
@@ -265,6 +276,24 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
     spdlog::error("{}", server.status().message());
     return 1;
   }
+  // AsyncAPIs: requests stored by the async listener, fed to replicas by the dispatcher.
+  auto dispatcher = std::make_unique<operator_::AsyncDispatcher>(
+      operator_::AsyncDispatcher::Options{}, work_queue,
+      [&controller] { return controller.AsyncApis(); });
+  operator_::AsyncRequests async_requests(controller, work_queue, token,
+                                          [d = dispatcher.get()] { d->Wake(); });
+  auto async_server = http::HttpServer::Create(
+      {.listen_tcp = false,
+       .unix_socket = AsyncListenerFor(home),
+       .max_body_bytes = flags.limits.max_body_bytes,
+       .max_header_bytes = flags.limits.max_header_bytes,
+       .header_timeout = std::chrono::milliseconds(flags.limits.header_timeout_ms)},
+      [&async_requests](http::Request& req) { return async_requests.Handle(req); });
+  if (!async_server.ok()) {
+    spdlog::error("{}", async_server.status().message());
+    return 1;
+  }
+  (*async_server)->Start();
   (void)WriteFileAtomic(home.RunDir() / "operator.pid", std::to_string(getpid()));
   (*server)->Start();
   spdlog::info("management API on {}:{}; state in {}", flags.host, (*server)->port(),
@@ -276,6 +305,9 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
     const int sig = WaitForTerminationSignal();
     spdlog::info("signal {}: stopping the platform", sig);
   }
+  (*async_server)->Shutdown(1s);
+  (*async_server)->Wait();
+  dispatcher.reset();  // waits for the requests it is sending
   gateway.Stop();
   backend.StopAll();
   (*server)->Shutdown(1s);
@@ -314,6 +346,11 @@ int main(int argc, char** argv) {
     spdlog::error("{}", store.status().message());
     return 2;
   }
+  auto work_queue = axon::store::SqliteWorkQueue::Open(home.root / "queue.db");
+  if (!work_queue.ok()) {
+    spdlog::error("{}", work_queue.status().message());
+    return 2;
+  }
   std::error_code ec;
   std::filesystem::create_directories(home.LogDir(), ec);
   auto gateway_binary = ProgramPath("axon-gateway");
@@ -324,5 +361,5 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  return Serve(flags, home, *token, **store, *gateway_binary, *replica_binary);
+  return Serve(flags, home, *token, **store, **work_queue, *gateway_binary, *replica_binary);
 }

@@ -25,9 +25,9 @@ Status CheckSplitters(const std::vector<spec::ApiSpec>& apis,
     const auto it = deployed.find(api.name);
     if (it != deployed.end() && it->second.spec.kind != api.kind) {
       return AlreadyExists(Where(file, api.source_line, api.name) + "kind: api \"" + api.name +
-                           "\" is deployed as a " + it->second.spec.kind +
-                           "; delete it (axon delete " + api.name + ") before deploying a " +
-                           api.kind + " of that name");
+                           "\" is deployed as " + spec::KindWithArticle(it->second.spec.kind) +
+                           "; delete it (axon delete " + api.name + ") before deploying " +
+                           spec::KindWithArticle(api.kind) + " of that name");
     }
   }
   for (const auto& api : apis) {
@@ -43,7 +43,8 @@ Status CheckSplitters(const std::vector<spec::ApiSpec>& apis,
             "this file");
       }
       if (kind != spec::kRealtimeKind) {
-        return InvalidArgument(where + "api \"" + target.name + "\" is a " + kind +
+        return InvalidArgument(where + "api \"" + target.name + "\" is " +
+                               spec::KindWithArticle(kind) +
                                "; a TrafficSplitter sends requests to RealtimeAPIs only");
       }
     }

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "store/sqlite.h"
+
 namespace axon::operator_ {
 namespace {
 
@@ -51,53 +53,13 @@ constexpr const char* kAddedColumns[][3] = {
     {"replicas", "start_time", "INTEGER NOT NULL DEFAULT 0"},
 };
 
-// A prepared statement that finalizes itself and keeps the first error it meets.
-class Statement {
+constexpr char kWhat[] = "state store";
+
+// A statement on the state store (errors say "state store: ...").
+class Statement : public store::Statement {
  public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) Fail();
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& Bind(int i, const std::string& s) {
-    if (stmt_ != nullptr) {
-      sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    }
-    return *this;
-  }
-  Statement& Bind(int i, int64_t v) {
-    if (stmt_ != nullptr) sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  // True with a row to read; false at the end or on an error (see status()).
-  bool Next() {
-    if (!status_.ok()) return false;
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) Fail();
-    return false;
-  }
-  // Runs a statement that returns no rows.
-  Status Run() {
-    if (status_.ok() && sqlite3_step(stmt_) != SQLITE_DONE) Fail();
-    return status_;
-  }
-  const Status& status() const { return status_; }
-  std::string Text(int col) const {
-    const auto* p = sqlite3_column_text(stmt_, col);
-    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p));
-  }
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  Statement(sqlite3* db, const char* sql) : store::Statement(db, sql, kWhat) {}
   StoredApi Api() const { return {Text(0), Int(1), Text(2), Text(3), Text(5), Int(4)}; }
-
- private:
-  void Fail() { status_ = Internal(std::string("state store: ") + sqlite3_errmsg(db_)); }
-
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  Status status_;
 };
 
 int64_t UnixNow() {
@@ -106,59 +68,23 @@ int64_t UnixNow() {
       .count();
 }
 
-Status Unreadable(const std::filesystem::path& file, const std::string& why) {
-  return Internal("the state store " + file.string() + " is unreadable (" + why +
-                  "). Move it aside (mv " + file.string() + " " + file.string() +
-                  ".broken) to start with no APIs, or put back a copy you trust");
-}
-
-// Runs `body` in one immediate transaction: committed if it returns OK, rolled back otherwise.
-template <typename Body>
-Status Transaction(sqlite3* db, Body body) {
-  if (Status s = Statement(db, "BEGIN IMMEDIATE").Run(); !s.ok()) return s;
-  Status s = body();
-  if (s.ok()) s = Statement(db, "COMMIT").Run();
-  if (!s.ok()) (void)Statement(db, "ROLLBACK").Run();
-  return s;
-}
+using store::Transaction;
 
 }  // namespace
 
 StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::filesystem::path& file) {
-  std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
-  sqlite3* db = nullptr;
-  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) {
-    std::string why = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Internal("cannot open state store " + file.string() + ": " + why);
+  auto db = store::OpenDatabase(file, "the state store");
+  if (!db.ok()) return db.status();
+  std::unique_ptr<StateStore> state(new StateStore(*db));
+  if (Status s = state->Migrate(); !s.ok()) {
+    return store::Unreadable(file, "the state store", s.message());
   }
-  std::unique_ptr<StateStore> store(new StateStore(db));
-  sqlite3_busy_timeout(db, 5000);
-  if (Status s = store->Exec("PRAGMA journal_mode=WAL;"); !s.ok()) {
-    return Unreadable(file, s.message());
-  }
-  {
-    Statement check(db, "PRAGMA quick_check");
-    const bool row = check.Next();
-    if (!check.status().ok()) return Unreadable(file, check.status().message());
-    if (!row || check.Text(0) != "ok") return Unreadable(file, "integrity check: " + check.Text(0));
-  }
-  if (Status s = store->Migrate(); !s.ok()) return Unreadable(file, s.message());
-  return store;
+  return state;
 }
 
 StateStore::~StateStore() { sqlite3_close(db_); }
 
-Status StateStore::Exec(const char* sql) const {
-  char* error = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string why = error != nullptr ? error : sqlite3_errmsg(db_);
-    sqlite3_free(error);
-    return Internal("state store: " + why);
-  }
-  return OkStatus();
-}
+Status StateStore::Exec(const char* sql) const { return store::Exec(db_, sql, kWhat); }
 
 // Brings a database made by an earlier Axon up to kSchemaVersion.
 Status StateStore::Migrate() {

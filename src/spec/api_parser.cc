@@ -10,9 +10,9 @@
 namespace axon::spec {
 namespace {
 
-constexpr std::string_view kTopFields[] = {"name",       "kind",        "predictor",
-                                           "compute",    "autoscaling", "update_strategy",
-                                           "networking", "logging",     "node_groups"};
+constexpr std::string_view kTopFields[] = {
+    "name",       "kind",    "predictor",   "compute", "autoscaling", "update_strategy",
+    "networking", "logging", "node_groups", "queue"};
 constexpr std::string_view kTopUnsupported[] = {"pod", "handler"};
 constexpr std::string_view kPredictorFields[] = {"type",
                                                  "path",
@@ -63,6 +63,7 @@ constexpr std::string_view kSplitterTopFields[] = {
     "name",    "kind",        "networking",      "apis",    "predictor",
     "compute", "autoscaling", "update_strategy", "logging", "node_groups"};
 constexpr std::string_view kSplitTargetFields[] = {"name", "weight", "shadow"};
+constexpr std::string_view kQueueFields[] = {"max_attempts", "result_retention"};
 
 struct Section {
   std::string_view name;
@@ -70,7 +71,7 @@ struct Section {
   std::span<const std::string_view> unsupported;
 };
 
-constexpr std::array<Section, 13> kSections = {{
+constexpr std::array<Section, 14> kSections = {{
     {"", kTopFields, kTopUnsupported},
     {"predictor", kPredictorFields, kPredictorUnsupported},
     {"predictor.dependencies", kDependenciesFields, kDependenciesUnsupported},
@@ -82,12 +83,13 @@ constexpr std::array<Section, 13> kSections = {{
     {"update_strategy", kUpdateStrategyFields, {}},
     {"networking", kNetworkingFields, kNetworkingUnsupported},
     {"logging", kLoggingFields, {}},
+    {"queue", kQueueFields, {}},
     {"TrafficSplitter", kSplitterTopFields, kTopUnsupported},
     {"TrafficSplitter.apis", kSplitTargetFields, {}},
 }};
 
-constexpr std::string_view kSupportedKinds[] = {kRealtimeKind, kSplitterKind};
-constexpr std::string_view kLaterKinds[] = {"BatchAPI", "TaskAPI", "AsyncAPI"};
+constexpr std::string_view kSupportedKinds[] = {kRealtimeKind, kAsyncKind, kSplitterKind};
+constexpr std::string_view kLaterKinds[] = {"BatchAPI", "TaskAPI"};
 
 // A valid name close to `name` ("Iris_Model" -> "iris-model"), or "" if none.
 std::string FixName(std::string_view name) {
@@ -301,6 +303,7 @@ ParsedApi ParseApi(const YAML::Node& node, const std::string& label, const std::
                      &api.spec.autoscaling);
     ParseUpdateStrategy(top.Get("update_strategy"), errors, &api.spec.update_strategy);
     ParseLogging(top.Get("logging"), errors, &api.spec.logging);
+    ParseQueue(top.Get("queue"), api.spec.kind, errors, &api.spec.queue);
   }
   api.endpoint_line = line;
   ParseNetworking(networking, errors, &api);

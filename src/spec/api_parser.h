@@ -77,6 +77,10 @@ void CheckSplitterFields(const FieldMap& top, const FieldMap& networking, ErrorL
 // Whether the others exist is the operator's check (they may be deployed already).
 void CheckSplitTargetsInFile(const std::vector<ParsedApi>& apis, ErrorList& errors);
 
+// An AsyncAPI's `queue` (async_parser.cc): max_attempts and result_retention. Any other kind
+// that has the section gets an error that says it belongs to an AsyncAPI.
+void ParseQueue(const Field* section, const std::string& kind, ErrorList& errors, QueueSpec* out);
+
 // The schema of section `section` ("" for the API's top level, "tensor" for an entry of inputs
 // or outputs, "TrafficSplitter" and "TrafficSplitter.<section>" for a splitter's), with
 // misplaced-field hints.

@@ -208,6 +208,10 @@ nlohmann::json ToJson(const ApiSpec& spec) {
   if (spec.logging != LoggingSpec{}) {
     out["logging"] = {{"requests", spec.logging.requests}, {"sample", spec.logging.sample}};
   }
+  if (spec.IsAsync()) {
+    out["queue"] = {{"max_attempts", spec.queue.max_attempts},
+                    {"result_retention_ms", spec.queue.result_retention.count()}};
+  }
   return out;
 }
 
@@ -255,6 +259,9 @@ ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
   Read(j, "source_line", &spec.source_line);
   Read(j, "node_groups", &spec.node_groups);
   if (auto it = j.find("apis"); it != j.end()) spec.apis = SplitTargetsFromJson(*it);
+  const json& q = Section(j, "queue");
+  Read(q, "max_attempts", &spec.queue.max_attempts);
+  Read(q, "result_retention_ms", &spec.queue.result_retention);
   return spec;
 }
 

@@ -150,8 +150,21 @@ struct SplitTarget {
   }
 };
 
+// An AsyncAPI's queue: each request is stored, answered with an id at once, and run by a
+// replica later; at least once, up to max_attempts times when replicas die while running it.
+struct QueueSpec {
+  int64_t max_attempts = 3;                       // runs of a request before it fails
+  Millis result_retention{7LL * 24 * 3'600'000};  // how long a finished request is kept
+  bool operator==(const QueueSpec&) const = default;
+};
+
 inline constexpr std::string_view kRealtimeKind = "RealtimeAPI";
 inline constexpr std::string_view kSplitterKind = "TrafficSplitter";
+inline constexpr std::string_view kAsyncKind = "AsyncAPI";
+// "a RealtimeAPI", "an AsyncAPI": a kind in a sentence.
+inline std::string KindWithArticle(std::string_view kind) {
+  return (kind.starts_with('A') ? "an " : "a ") + std::string(kind);
+}
 
 struct ApiSpec {
   std::string name;
@@ -167,6 +180,7 @@ struct ApiSpec {
   std::vector<std::string> node_groups;
   // kind TrafficSplitter: where its requests go (it has no predictor and no replicas).
   std::vector<SplitTarget> apis;
+  QueueSpec queue;  // kind AsyncAPI
   // Where the API was declared (for messages); not part of equality.
   std::string source_file;
   int source_line = 0;
@@ -175,10 +189,12 @@ struct ApiSpec {
     return name == o.name && kind == o.kind && predictor == o.predictor && compute == o.compute &&
            autoscaling == o.autoscaling && update_strategy == o.update_strategy &&
            networking == o.networking && logging == o.logging && node_groups == o.node_groups &&
-           apis == o.apis;
+           apis == o.apis && queue == o.queue;
   }
   // Whether the API runs replicas of a predictor (a TrafficSplitter only routes).
   bool RunsReplicas() const { return kind != kSplitterKind; }
+  // Whether requests are queued and answered later (kind AsyncAPI).
+  bool IsAsync() const { return kind == kAsyncKind; }
 };
 
 // Lossless round trip through JSON (the state store and the management API use it).

@@ -590,7 +590,7 @@ TEST_F(SpecFileTest, UsesTheApiNameInErrorsFoundBeforeTheNameField) {
             (dir_ / "axon.yaml").string() +
                 ":2: api \"iris\": foo: unknown field; allowed "
                 "fields: \"name\", \"kind\", \"predictor\", \"compute\", \"autoscaling\", "
-                "\"update_strategy\", \"networking\", \"logging\", \"node_groups\"");
+                "\"update_strategy\", \"networking\", \"logging\", \"node_groups\", \"queue\"");
 }
 
 TEST_F(SpecFileTest, MissingFileIsAnError) {

@@ -167,7 +167,7 @@ void CheckSplitTargetsInFile(const std::vector<ParsedApi>& apis, ErrorList& erro
       if (it != by_name.end() && it->second->spec.kind != kRealtimeKind) {
         errors.Add(target.source_line, field,
                    "api \"" + target.name + "\" (line " + std::to_string(it->second->name_line) +
-                       ") is a " + it->second->spec.kind +
+                       ") is " + KindWithArticle(it->second->spec.kind) +
                        "; a TrafficSplitter sends requests to RealtimeAPIs only");
       }
     }

@@ -125,7 +125,7 @@ TEST(SplitterParserTest, SplitterCannotTargetAnotherSplitterOfTheFile) {
 }
 
 TEST(SplitterParserTest, OtherLaterKindsStillSayNotSupportedYet) {
-  EXPECT_NE(OnlyError("name: a\nkind: AsyncAPI\n").find("\"AsyncAPI\" is not supported yet"),
+  EXPECT_NE(OnlyError("name: a\nkind: TaskAPI\n").find("\"TaskAPI\" is not supported yet"),
             std::string::npos);
 }
 
