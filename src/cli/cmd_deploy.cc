@@ -1,4 +1,5 @@
-// axon deploy: sends a spec file to the operator, then shows each API's rollout until it is
+// axon deploy: sends a spec file to the operator (with its folder's files, to an env other than
+// `local`: cli/project_files.h), then shows each API's rollout until it is
 // live or fails (cli/rollout_watch.h), unless --no-wait.
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/durations.h"
 #include "cli/platform_client.h"
+#include "cli/project_files.h"
 #include "cli/rollout_watch.h"
 #include "common/files.h"
 
@@ -15,6 +17,10 @@ namespace axon::cli {
 namespace {
 
 namespace bhttp = http::bhttp;
+
+// What a deploy to a cluster may send: base64 makes it 4/3 larger, and the operator's
+// management API takes 10 MiB bodies by default (--max-body-bytes).
+constexpr uint64_t kMaxUploadBytes = 7 << 20;
 
 struct DeployOptions {
   std::string file = "axon.yaml";
@@ -43,9 +49,15 @@ void Deploy(const DeployOptions& o) {
   }
   const std::string absolute = std::filesystem::absolute(file).lexically_normal().string();
   const PlatformClient client(AxonHome::FromEnvironment());
+  nlohmann::json body = {{"file", absolute}, {"yaml", *yaml}};
+  if (!client.local()) {  // the operator cannot read this disk: the folder goes along
+    auto files = ProjectFiles(std::filesystem::path(absolute).parent_path(), kMaxUploadBytes);
+    if (!files.ok()) throw CliError{kExitBadInput, files.status().message()};
+    body["files"] = std::move(files).value();
+  }
   nlohmann::json results;
   try {
-    results = client.Call(bhttp::verb::post, "/v1/deploy", {{"file", absolute}, {"yaml", *yaml}});
+    results = client.Call(bhttp::verb::post, "/v1/deploy", body);
   } catch (CliError& e) {
     ReplaceAll(e.message, absolute, file);  // show the path as the user typed it
     throw;

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/cli_envs.h"
 #include "cli/commands.h"
 #include "cli/platform_client.h"
 #include "common/files.h"
@@ -101,7 +102,7 @@ std::string Absolute(const std::string& path) {
 void Up(UpFlags flags) {
   const AxonHome home = AxonHome::FromEnvironment();
   if (const std::string holder = HomeLock::Holder(home); !holder.empty()) {
-    PlatformClient existing(home);
+    PlatformClient existing(home, kLocalEnv);
     if (!existing.OperatorUp()) {
       throw CliError{kExitFailed, "an Axon operator holds AXON_HOME=" + home.root.string() + " (" +
                                       holder + ") but does not answer at " +
@@ -153,7 +154,7 @@ void Up(UpFlags flags) {
                            .env = {{"AXON_HOME", std::filesystem::absolute(home.root).string()}},
                            .output_file = home.LogDir() / "operator.log"});
   if (!pid.ok()) throw CliError{kExitFailed, pid.status().message()};
-  PlatformClient client(home);
+  PlatformClient client(home, kLocalEnv);
   WaitUntilUp(client, *pid);
   WaitForGateway(client);
   const auto info = client.Call(bhttp::verb::get, "/v1/info");
@@ -179,7 +180,7 @@ void Dashboard() {
 }
 
 void Down() {
-  PlatformClient client(AxonHome::FromEnvironment());
+  PlatformClient client(AxonHome::FromEnvironment(), kLocalEnv);
   if (!client.OperatorUp()) {
     std::cout << "Axon is not running.\n";
     return;
@@ -193,15 +194,17 @@ void Down() {
 
 void AddPlatformCommands(CLI::App& app) {
   auto flags = std::make_shared<UpFlags>();
-  auto* up =
-      app.add_subcommand("up", "start the local platform (operator and gateway) in the background");
+  auto* up = app.add_subcommand(
+      "up", "start the local platform (operator and gateway) in the background: the env `local`");
   contract::Register(*up, flags->op);
   up->add_option("--tls-ca", flags->tls_ca,
                  "CA certificate the CLI verifies the platform with (default: --tls-cert, for a "
                  "self-signed certificate)");
   up->callback([flags] { Up(*flags); });
 
-  app.add_subcommand("down", "drain and stop replicas, gateway and operator (state is kept)")
+  app.add_subcommand(
+         "down",
+         "drain and stop the local platform's replicas, gateway and operator (state is kept)")
       ->callback(Down);
 
   app.add_subcommand("dashboard",

@@ -15,6 +15,8 @@ void AddLogsCommand(CLI::App& app);       // logs (called by AddApiCommands, in 
 void AddPredictCommand(CLI::App& app);    // predict
 void AddImageCommands(CLI::App& app);     // image build
 void AddKeyCommands(CLI::App& app);       // keys create | list | revoke
+void AddEnvCommands(CLI::App& app);       // env add | list | use | remove
+void AddClusterCommands(CLI::App& app);   // cluster install | info | uninstall
 // completion; call last: the script it prints covers the verbs registered on `app` by then.
 void AddCompletionCommand(CLI::App& app);
 

@@ -8,8 +8,14 @@ int main(int argc, char** argv) {
   CLI::App app{
       "axon: deploy machine-learning models as autoscaled HTTP APIs.\n"
       "Start the local platform with `axon up`, then `axon deploy` an axon.yaml.\n"
+      "`axon env` switches between it (the env `local`) and clusters (`axon cluster install`).\n"
       "State lives in $AXON_HOME (default ~/.axon)."};
   app.require_subcommand(1);
+  // `--env NAME` before or after the verb: subcommands pass options they do not know up here.
+  app.fallthrough();
+  app.add_option_function<std::string>(
+      "--env", [](const std::string& name) { axon::cli::SelectEnv(name); },
+      "the env to talk to instead of the current one (see `axon env list`)");
   app.set_help_all_flag("--help-all", "help for every verb");
   axon::cli::AddPlatformCommands(app);
   axon::cli::AddVersionCommand(app);
@@ -17,6 +23,8 @@ int main(int argc, char** argv) {
   axon::cli::AddPredictCommand(app);
   axon::cli::AddKeyCommands(app);
   axon::cli::AddImageCommands(app);
+  axon::cli::AddEnvCommands(app);
+  axon::cli::AddClusterCommands(app);
   axon::cli::AddCompletionCommand(app);
   try {
     app.parse(argc, argv);

@@ -1,5 +1,6 @@
 #include "cli/platform_client.h"
 
+#include "cli/cli_envs.h"
 #include "common/files.h"
 #include "http/client.h"
 #include "http/url.h"
@@ -18,7 +19,21 @@ std::string ErrorText(const http::Response& res) {
   return "HTTP " + std::to_string(res.result_int()) + ": " + res.body();
 }
 
+std::string& SelectedEnvName() {
+  static std::string name;
+  return name;
+}
+
 }  // namespace
+
+void SelectEnv(std::string name) { SelectedEnvName() = std::move(name); }
+
+std::string SelectedEnv(const AxonHome& home) {
+  if (!SelectedEnvName().empty()) return SelectedEnvName();
+  auto envs = CliEnvs::Load(CliEnvsFile(home.root));
+  if (!envs.ok()) throw CliError{kExitBadInput, envs.status().message()};
+  return envs->current;
+}
 
 nlohmann::json PlatformAddresses::ToJson() const {
   return {{"operator_host", operator_host},
@@ -70,12 +85,44 @@ http::Peer PlatformAddresses::GatewayPeer() const {
           .ca_file = ca_file};
 }
 
-PlatformClient::PlatformClient(AxonHome home) : home_(std::move(home)) {
+PlatformClient::PlatformClient(AxonHome home, std::string env)
+    : home_(std::move(home)), env_(env.empty() ? SelectedEnv(home_) : std::move(env)) {
+  if (env_ != kLocalEnv) {
+    auto envs = CliEnvs::Load(CliEnvsFile(home_.root));
+    if (!envs.ok()) throw CliError{kExitBadInput, envs.status().message()};
+    const auto it = envs->envs.find(env_);
+    if (it == envs->envs.end()) {
+      throw CliError{kExitBadInput, "no env \"" + env_ +
+                                        "\": see `axon env list`, add one with `axon env add` or "
+                                        "`axon cluster install`"};
+    }
+    const auto op = ParseBaseUrl(it->second.operator_url, "env " + env_ + ": operator");
+    if (!op.ok()) throw CliError{kExitBadInput, op.status().message()};
+    addresses_.operator_host = op->host;
+    addresses_.operator_port = op->port;
+    addresses_.tls = op->tls;
+    addresses_.grpc_port = 0;
+    if (!it->second.gateway_url.empty()) {
+      const auto gw = ParseBaseUrl(it->second.gateway_url, "env " + env_ + ": gateway");
+      if (!gw.ok()) throw CliError{kExitBadInput, gw.status().message()};
+      addresses_.gateway_host = gw->host;
+      addresses_.gateway_port = gw->port;
+    } else {
+      addresses_.gateway_port = 0;
+    }
+    token_ = it->second.token;
+    return;
+  }
   if (auto saved = ReadFile(home_.ConfigFile()); saved.ok()) {
     const auto json = nlohmann::json::parse(*saved, nullptr, false);
     if (json.is_object()) addresses_ = PlatformAddresses::FromJson(json);
   }
   if (auto token = ReadFile(home_.TokenFile()); token.ok()) token_ = *token;
+}
+
+std::string PlatformClient::Hint() const {
+  if (local()) return "run `axon up`";
+  return "env " + env_ + "; check it with `axon env list` and `axon cluster info`";
 }
 
 std::optional<nlohmann::json> PlatformClient::OperatorHealth() const {
@@ -106,8 +153,8 @@ nlohmann::json PlatformClient::Call(bhttp::verb method, const std::string& targe
       120s);
   if (!res.ok()) {
     throw CliError{kExitNotRunning, "the Axon operator is not running at " +
-                                        addresses_.OperatorPeer().Describe() +
-                                        " (run `axon up`): " + res.status().message()};
+                                        addresses_.OperatorPeer().Describe() + " (" + Hint() +
+                                        "): " + res.status().message()};
   }
   if (res->result_int() / 100 != 2) {
     throw CliError{res->result_int() == 400 ? kExitBadInput : kExitFailed, ErrorText(*res)};
@@ -122,11 +169,16 @@ http::Response PlatformClient::Predict(const std::string& endpoint, std::string 
                                        const std::string& api_key) const {
   auto request = http::MakeRequest(bhttp::verb::post, endpoint, "", std::move(body), content_type);
   if (!api_key.empty()) request.set("X-API-Key", api_key);
+  if (addresses_.gateway_port == 0) {
+    throw CliError{kExitBadInput, "env " + env_ +
+                                      " names no gateway: add it again with `axon env add " + env_ +
+                                      " ... --gateway URL`"};
+  }
   auto res = http::Fetch(addresses_.GatewayPeer(), std::move(request), 120s);
   if (!res.ok()) {
     throw CliError{kExitNotRunning, "the Axon gateway is not reachable at " +
-                                        addresses_.GatewayUrl() +
-                                        " (run `axon up`): " + res.status().message()};
+                                        addresses_.GatewayUrl() + " (" + Hint() +
+                                        "): " + res.status().message()};
   }
   return std::move(res).value();
 }

@@ -1,5 +1,7 @@
-// How the CLI reaches the local platform: addresses from $AXON_HOME/platform.json (written by
-// `axon up`), the token from $AXON_HOME/token, requests to the operator and the gateway.
+// How the CLI reaches a platform: the env chosen with `--env NAME`, else the current one
+// (cli_envs.h). The env "local" is the platform `axon up` starts: addresses from
+// $AXON_HOME/platform.json, the token from $AXON_HOME/token; any other env names its operator
+// and gateway URLs and its token. Requests to the operator and the gateway.
 // Not thread-safe (the CLI is single-threaded).
 #pragma once
 
@@ -39,6 +41,12 @@ struct PlatformAddresses {
   http::Peer GatewayPeer() const;   // 0.0.0.0 reached as 127.0.0.1
 };
 
+// The env every PlatformClient uses from now on, instead of the current one (`--env NAME`);
+// "" for the current one.
+void SelectEnv(std::string name);
+// The env PlatformClient uses: the selected one, else the current one of `home`.
+std::string SelectedEnv(const AxonHome& home);
+
 // A failed call: the message for stderr and the exit code to return.
 struct CliError {
   int exit_code;
@@ -47,9 +55,13 @@ struct CliError {
 
 class PlatformClient {
  public:
-  explicit PlatformClient(AxonHome home);
+  // `env`: the env to reach; "" for SelectedEnv(). Throws CliError for an env that is not
+  // defined or a malformed env file.
+  explicit PlatformClient(AxonHome home, std::string env = "");
 
   const AxonHome& home() const { return home_; }
+  const std::string& env() const { return env_; }
+  bool local() const { return env_ == "local"; }
   const PlatformAddresses& addresses() const { return addresses_; }
 
   // Calls the management API; a non-2xx answer becomes a CliError with its "error" text.
@@ -72,7 +84,11 @@ class PlatformClient {
   std::string DashboardUrl() const;
 
  private:
+  // "(run `axon up`)" locally; what to check for another env.
+  std::string Hint() const;
+
   AxonHome home_;
+  std::string env_;
   PlatformAddresses addresses_;
   std::string token_;
 };

@@ -136,6 +136,10 @@ struct OperatorFlags {
   std::string replica_image = "axon-replica:latest";
   std::string image_pull_policy = "IfNotPresent";
   std::string bundle_url;  // the management API as pods reach it: http://HOST:PORT
+  // "process": the operator runs its own gateway; "pods" (kubernetes backend, the operator in
+  // the cluster): the namespace's gateway pods, fed over their admin port.
+  std::string gateway = "process";
+  uint16_t gateway_admin_port = 9001;
   bool operator==(const OperatorFlags&) const = default;
 
   template <typename Self, typename Visit>
@@ -177,6 +181,10 @@ struct OperatorFlags {
     v("--bundle-url", f.bundle_url,
       "kubernetes backend: this management API as pods reach it (http://HOST:PORT), where "
       "replicas fetch their bundles");
+    v("--gateway", f.gateway,
+      "process (the operator runs its gateway) or pods (kubernetes backend: the namespace's "
+      "gateway pods get the route tables)");
+    v("--gateway-admin-port", f.gateway_admin_port, "--gateway pods: the gateway pods' admin port");
   }
 };
 

@@ -177,10 +177,32 @@ Json TokenSecret(const ClusterOptions& cluster, const std::string& token) {
 }
 
 Json OperatorDeployment(const ClusterOptions& cluster) {
+  // Kubernetes mode with the pod's service account; replicas fetch bundles through the
+  // operator's Service (its address from the variables the kubelet sets for Services that
+  // existed when the pod started: InstallObjects() applies the Services first), and the
+  // operator pushes route tables to the gateway pods.
   Json container =
       ControlContainer(cluster, "operator", "axon-operator",
-                       {"--host", "0.0.0.0", "--port", std::to_string(cluster.operator_port),
-                        "--drain-ms", std::to_string(cluster.drain_ms)});
+                       {"--host",
+                        "0.0.0.0",
+                        "--port",
+                        std::to_string(cluster.operator_port),
+                        "--drain-ms",
+                        std::to_string(cluster.drain_ms),
+                        "--backend",
+                        "kubernetes",
+                        "--namespace",
+                        "$(POD_NAMESPACE)",
+                        "--replica-image",
+                        cluster.replica_image,
+                        "--image-pull-policy",
+                        cluster.image_pull_policy,
+                        "--bundle-url",
+                        "http://$(AXON_OPERATOR_SERVICE_HOST):$(AXON_OPERATOR_SERVICE_PORT)",
+                        "--gateway",
+                        "pods",
+                        "--gateway-admin-port",
+                        std::to_string(cluster.gateway_admin_port)});
   container.update(Json{
       {"env",
        {{{"name", "AXON_HOME"}, {"value", "/var/lib/axon"}},
@@ -197,7 +219,7 @@ Json OperatorDeployment(const ClusterOptions& cluster) {
   });
   Json pod = {
       {"serviceAccountName", kOperator},
-      {"enableServiceLinks", true},  // the gateway's Service address, without DNS
+      {"enableServiceLinks", true},  // its own Service's address, without DNS
       {"containers", {container}},
       {"volumes",
        {{{"name", "state"}, {"emptyDir", Json::object()}},
@@ -214,13 +236,16 @@ Json GatewayDeployment(const ClusterOptions& cluster) {
   Json container =
       ControlContainer(cluster, "gateway", "axon-gateway",
                        {"--host", "0.0.0.0", "--port", std::to_string(cluster.gateway_http_port),
-                        "--threads", std::to_string(cluster.gateway_threads), "--token-file",
+                        "--grpc-port", std::to_string(cluster.gateway_grpc_port), "--admin-listen",
+                        "0.0.0.0:" + std::to_string(cluster.gateway_admin_port), "--threads",
+                        std::to_string(cluster.gateway_threads), "--token-file",
                         "/etc/axon/token/token", "--routes-file", "/var/lib/axon/routes.json",
                         "--drain-ms", std::to_string(cluster.drain_ms)});
   container.update(Json{
       {"ports",
        {{{"name", "http"}, {"containerPort", cluster.gateway_http_port}},
-        {{"name", "grpc"}, {"containerPort", cluster.gateway_grpc_port}}}},
+        {{"name", "grpc"}, {"containerPort", cluster.gateway_grpc_port}},
+        {{"name", "admin"}, {"containerPort", cluster.gateway_admin_port}}}},
       {"readinessProbe", HttpProbe("/_axon/healthz", "http")},
       {"lifecycle", PreStopLifecycle(cluster)},
       {"volumeMounts",
@@ -263,10 +288,10 @@ std::vector<Json> InstallObjects(const ClusterOptions& cluster, const std::strin
           OperatorRole(cluster),
           OperatorRoleBinding(cluster),
           TokenSecret(cluster, token),
-          OperatorDeployment(cluster),
           OperatorService(cluster),
-          GatewayDeployment(cluster),
-          GatewayService(cluster)};
+          GatewayService(cluster),
+          OperatorDeployment(cluster),
+          GatewayDeployment(cluster)};
 }
 
 Json AxonApiObject(const ClusterOptions& cluster, const spec::ApiSpec& spec, int64_t version,

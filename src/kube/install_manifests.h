@@ -24,8 +24,9 @@ inline constexpr char kCrdVersion[] = "v1alpha1";
 inline constexpr char kTokenSecret[] = "axon-token";
 
 // Everything an install applies, in an order that works on an empty cluster: namespace, CRD,
-// service accounts, Role and RoleBinding, token Secret, operator and gateway Deployments and
-// Services. `token` is the platform token the CLI and the gateway's admin paths use.
+// service accounts, Role and RoleBinding, token Secret, operator and gateway Services, then
+// their Deployments (the operator's pod reads its Service's address from its environment). `token`
+// is the platform token the CLI and the gateway's admin paths use.
 std::vector<Json> InstallObjects(const ClusterOptions& cluster, const std::string& token);
 
 Json AxonApiCrd();

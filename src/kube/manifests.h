@@ -49,6 +49,9 @@ struct ClusterOptions {
   int gateway_threads = 2;
   int gateway_http_port = 8888;
   int gateway_grpc_port = 9000;  // published by the Service; the gateway's gRPC listener
+  // The gateway pods' admin listener (route tables, statistics; bearer token), which only the
+  // operator calls, on each pod's address; not published by the Service.
+  int gateway_admin_port = 9001;
   int operator_port = 8889;
   int64_t drain_ms = 30'000;  // how long a stopping replica or gateway finishes requests
   int pre_stop_seconds = 5;   // a terminating pod keeps serving this long, while it leaves

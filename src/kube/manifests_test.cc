@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -169,8 +170,29 @@ TEST(InstallManifests, EveryObjectIsPartOfAxonWithLeastRbac) {
   EXPECT_EQ(op["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"],
             "operator");
   EXPECT_EQ(op["spec"]["strategy"]["type"], "Recreate");
+  // In the cluster the operator runs in Kubernetes mode and feeds the gateway pods.
+  const auto args =
+      op["spec"]["template"]["spec"]["containers"][0]["args"].get<std::vector<std::string>>();
+  const auto after = [&](const std::string& flag) {
+    const auto it = std::find(args.begin(), args.end(), flag);
+    return it == args.end() || it + 1 == args.end() ? std::string() : *(it + 1);
+  };
+  EXPECT_EQ(after("--backend"), "kubernetes");
+  EXPECT_EQ(after("--gateway"), "pods");
+  EXPECT_EQ(after("--namespace"), "$(POD_NAMESPACE)");
+  EXPECT_EQ(after("--replica-image"), cluster.replica_image);
+  EXPECT_EQ(after("--bundle-url"),
+            "http://$(AXON_OPERATOR_SERVICE_HOST):$(AXON_OPERATOR_SERVICE_PORT)");
+  // The kubelet sets a Service's variables only for Services that exist when the pod starts.
+  std::vector<std::string> kinds;
+  for (const Json& o : objects) kinds.push_back(o["kind"]);
+  const auto first_deployment = std::find(kinds.begin(), kinds.end(), "Deployment");
+  EXPECT_EQ(std::count(first_deployment, kinds.end(), "Service"), 0) << "Services first";
   const Json gw = GatewayDeployment(cluster);
   EXPECT_EQ(gw["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"], "gateway");
+  const Json gw_args = gw["spec"]["template"]["spec"]["containers"][0]["args"];
+  EXPECT_NE(std::find(gw_args.begin(), gw_args.end(), "0.0.0.0:9001"), gw_args.end())
+      << "the admin listener the operator pushes route tables to: " << gw_args.dump();
   EXPECT_EQ(gw["spec"]["template"]["spec"]["automountServiceAccountToken"], false);
   const Json svc = GatewayService(cluster);
   EXPECT_EQ(svc["spec"]["type"], "LoadBalancer");

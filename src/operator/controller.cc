@@ -55,7 +55,7 @@ int64_t UnixNowMs() {
 }  // namespace
 
 Controller::Controller(ControllerOptions options, StateStore& store, ApiBackend& backend,
-                       GatewayLink& gateway, BundleStore& bundles, const Clock& clock)
+                       Gateways& gateway, BundleStore& bundles, const Clock& clock)
     : options_(std::move(options)),
       store_(store),
       backend_(backend),

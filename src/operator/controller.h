@@ -37,7 +37,7 @@
 #include "operator/api_logs.h"
 #include "operator/api_runtime.h"
 #include "operator/bundles.h"
-#include "operator/gateway_link.h"
+#include "operator/gateways.h"
 #include "operator/state_store.h"
 #include "store/work_queue.h"
 
@@ -69,8 +69,8 @@ struct AsyncApiView {
 
 class Controller {
  public:
-  Controller(ControllerOptions options, StateStore& store, ApiBackend& backend,
-             GatewayLink& gateway, BundleStore& bundles, const Clock& clock);
+  Controller(ControllerOptions options, StateStore& store, ApiBackend& backend, Gateways& gateway,
+             BundleStore& bundles, const Clock& clock);
 
   // Loads the APIs saved by an earlier operator and applies them to the backend. Call once
   // before the first Tick(); an unreadable store is an error.
@@ -153,7 +153,7 @@ class Controller {
   const ControllerOptions options_;
   StateStore& store_;
   ApiBackend& backend_;
-  GatewayLink& gateway_;
+  Gateways& gateway_;
   BundleStore& bundles_;
   const Clock& clock_;
 

@@ -18,6 +18,7 @@
 #include "contract/routes.h"
 #include "contract/stats.h"
 #include "http/client.h"
+#include "operator/gateways.h"
 
 namespace axon::operator_ {
 
@@ -29,25 +30,20 @@ struct GatewayOptions {
   std::filesystem::path log_file;
 };
 
-class GatewayLink {
+class GatewayLink final : public Gateways {
  public:
   explicit GatewayLink(GatewayOptions options);
 
-  // Makes sure the gateway runs and serves `routes`. Pushes only what changed. Returns true
-  // when the gateway is known to serve exactly `routes`.
-  bool Sync(const contract::RouteTable& routes);
-  // Per-API statistics from the gateway, with in-flight samples newer than
-  // `samples_after_unix_ms`; empty if it cannot be reached.
-  contract::GatewayStats Stats(int64_t samples_after_unix_ms = 0) const;
-  // The gateway's Prometheus metrics (text); "" if it cannot be reached.
-  std::string Metrics() const;
-  // How many requests the gateway has held for an API with no ready replica, once that is
-  // more than `after` or `wait` has passed (GET /_axon/held); an error if it cannot be asked.
-  StatusOr<int64_t> WaitForHeld(int64_t after, std::chrono::milliseconds wait) const;
+  // Makes sure the gateway process runs and serves `routes`.
+  bool Sync(const contract::RouteTable& routes) override;
+  contract::GatewayStats Stats(int64_t samples_after_unix_ms) const override;
+  std::string Metrics() const override;
+  // GET /_axon/held on the gateway's admin listener.
+  StatusOr<int64_t> WaitForHeld(int64_t after, std::chrono::milliseconds wait) const override;
   // Stops the gateway, letting requests in flight finish within the drain time.
-  void Stop();
+  void Stop() override;
 
-  std::string address() const;
+  std::string address() const override;
   pid_t pid() const { return pid_; }
 
  private:

@@ -1,5 +1,6 @@
-// axon-operator: the control plane. Started in the background by `axon up`; starts and
-// supervises the gateway and the replicas; serves the management API for the CLI.
+// axon-operator: the control plane. Started in the background by `axon up` (or as a pod by
+// `axon cluster install`); starts and supervises the gateway and the replicas (or drives the
+// cluster that runs them); serves the management API for the CLI.
 #include <signal.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@
 #include "operator/async_requests.h"
 #include "operator/bundles.h"
 #include "operator/controller.h"
+#include "operator/gateway_link.h"
+#include "operator/gateway_pods.h"
 #include "operator/kubernetes_backend.h"
 #include "operator/local_backend.h"
 #include "operator/management_api.h"
@@ -109,7 +112,7 @@ class ReconcileLoop {
 // the next tick. Its own thread, until destroyed (which may take up to kWait).
 class HeldWatch {
  public:
-  HeldWatch(const operator_::GatewayLink& gateway, ReconcileLoop& loop)
+  HeldWatch(const operator_::Gateways& gateway, ReconcileLoop& loop)
       : thread_([this, &gateway, &loop] { Run(gateway, loop); }) {}
   ~HeldWatch() {
     stop_.store(true);
@@ -122,7 +125,7 @@ class HeldWatch {
   static constexpr auto kWait = 1s;
   static constexpr auto kRetry = 200ms;  // after a failure (the gateway is starting, say)
 
-  void Run(const operator_::GatewayLink& gateway, ReconcileLoop& loop) {
+  void Run(const operator_::Gateways& gateway, ReconcileLoop& loop) {
     int64_t seen = -1;  // the first answer says how many were held before
     while (!stop_.load()) {
       auto held = gateway.WaitForHeld(seen, kWait);
@@ -199,6 +202,12 @@ StatusOr<Backend> MakeBackend(const contract::OperatorFlags& flags, const AxonHo
         "--backend kubernetes needs --bundle-url: this management API as pods reach it "
         "(http://HOST:PORT)");
   }
+  if (flags.bundle_url.find("$(") != std::string::npos) {
+    return InvalidArgument("--bundle-url " + flags.bundle_url +
+                           ": a variable the kubelet did not set (the axon-operator Service did "
+                           "not exist when this pod started; the next container start will "
+                           "have it)");
+  }
   auto credentials = flags.kubeconfig.empty() ? kube::InClusterCredentials(kube::EnvironmentMap())
                                               : kube::LoadKubeconfig(flags.kubeconfig);
   if (!credentials.ok()) return credentials.status();
@@ -221,22 +230,59 @@ StatusOr<Backend> MakeBackend(const contract::OperatorFlags& flags, const AxonHo
   return b;
 }
 
+// The gateways the route tables go to: a process of this operator's, or (an operator in the
+// cluster) the namespace's gateway pods.
+StatusOr<std::unique_ptr<operator_::Gateways>> MakeGateways(const contract::OperatorFlags& flags,
+                                                            const AxonHome& home,
+                                                            const std::string& token,
+                                                            kube::Client* client) {
+  if (flags.gateway == "pods") {
+    if (client == nullptr) return InvalidArgument("--gateway pods needs --backend kubernetes");
+    auto pods = std::make_unique<operator_::GatewayPods>(
+        operator_::GatewayPodsOptions{.ns = flags.kube_namespace,
+                                      .admin_port = flags.gateway_admin_port,
+                                      .token = token,
+                                      .sample_ms = flags.sample_ms},
+        *client);
+    pods->Start();
+    return std::unique_ptr<operator_::Gateways>(std::move(pods));
+  }
+  if (flags.gateway != "process") {
+    return InvalidArgument("--gateway " + flags.gateway + ": expected process or pods");
+  }
+  auto binary = ProgramPath("axon-gateway");
+  if (!binary.ok()) return binary.status();
+  return std::unique_ptr<operator_::Gateways>(std::make_unique<operator_::GatewayLink>(
+      operator_::GatewayOptions{.binary = *binary,
+                                .flags = GatewayFlagsFor(flags, home),
+                                .token = token,
+                                .state_file = home.RunDir() / "gateway.json",
+                                .log_file = home.LogDir() / "gateway.log"}));
+}
+
 // Runs the platform until SIGTERM/SIGINT; returns the exit code.
 int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std::string& token,
-          operator_::StateStore& store, axon::store::WorkQueue& work_queue,
-          const std::filesystem::path& gateway_binary,
-          const std::filesystem::path& replica_binary) {
-  operator_::GatewayLink gateway({.binary = gateway_binary,
-                                  .flags = GatewayFlagsFor(flags, home),
-                                  .token = token,
-                                  .state_file = home.RunDir() / "gateway.json",
-                                  .log_file = home.LogDir() / "gateway.log"});
+          operator_::StateStore& store, axon::store::WorkQueue& work_queue) {
   SteadyClock clock;
-  auto made = MakeBackend(flags, home, token, store, clock, replica_binary);
+  // Only the local backend starts replica processes.
+  auto replica_binary = flags.backend == "local"
+                            ? ProgramPath("axon-replica")
+                            : StatusOr<std::filesystem::path>(std::filesystem::path());
+  if (!replica_binary.ok()) {
+    spdlog::error("{}", replica_binary.status().message());
+    return 2;
+  }
+  auto made = MakeBackend(flags, home, token, store, clock, *replica_binary);
   if (!made.ok()) {
     spdlog::error("{}", made.status().message());
     return 2;
   }
+  auto gateways = MakeGateways(flags, home, token, made->client.get());
+  if (!gateways.ok()) {
+    spdlog::error("{}", gateways.status().message());
+    return 2;
+  }
+  operator_::Gateways& gateway = **gateways;
   operator_::ApiBackend& backend = *made->api;
   operator_::BundleStore bundles(home.root / "bundles");
   operator_::Controller controller(
@@ -263,7 +309,7 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
        {"gateway", gateway.address()},
        {"axon_home", home.root.string()},
        {"pid", getpid()}},
-      [] { ::kill(getpid(), SIGTERM); }, &bundles);
+      [] { ::kill(getpid(), SIGTERM); }, &bundles, /*workers=*/4, home.root / "uploads");
   auto server = http::HttpServer::Create(
       {.host = flags.host,
        .port = flags.port,
@@ -353,13 +399,6 @@ int main(int argc, char** argv) {
   }
   std::error_code ec;
   std::filesystem::create_directories(home.LogDir(), ec);
-  auto gateway_binary = ProgramPath("axon-gateway");
-  auto replica_binary = ProgramPath("axon-replica");
-  for (const auto* found : {&gateway_binary, &replica_binary}) {
-    if (!found->ok()) {
-      spdlog::error("{}", found->status().message());
-      return 2;
-    }
-  }
-  return Serve(flags, home, *token, **store, **work_queue, *gateway_binary, *replica_binary);
+  std::filesystem::remove_all(home.root / "uploads", ec);  // of deploys cut short
+  return Serve(flags, home, *token, **store, **work_queue);
 }

@@ -7,6 +7,7 @@
 #include "http/url.h"
 #include "operator/bundle_server.h"
 #include "operator/dashboard.h"
+#include "operator/uploads.h"
 
 namespace axon::operator_ {
 namespace {
@@ -39,12 +40,13 @@ int64_t QueryInt(std::string_view query, std::string_view key, int64_t fallback)
 
 ManagementApi::ManagementApi(Controller& controller, std::string token, nlohmann::json info,
                              std::function<void()> request_shutdown, const BundleStore* bundles,
-                             int workers)
+                             int workers, std::filesystem::path uploads)
     : controller_(controller),
       token_(std::move(token)),
       info_(std::move(info)),
       request_shutdown_(std::move(request_shutdown)),
       bundles_(bundles),
+      uploads_(std::move(uploads)),
       workers_(static_cast<size_t>(workers)) {}
 
 ManagementApi::~ManagementApi() { workers_.join(); }
@@ -95,6 +97,7 @@ Response ManagementApi::Route(http::Request& request) {
         !body.contains("file") || !body["file"].is_string()) {
       return http::JsonError(400, "deploy needs a JSON body {\"file\": path, \"yaml\": text}");
     }
+    if (body.contains("files")) return DeployUpload(body);
     return FromStatusOr(controller_.Deploy(body["file"], body["yaml"]));
   }
   if (path == "/v1/shutdown" && method == bhttp::verb::post) {
@@ -110,6 +113,26 @@ Response ManagementApi::Route(http::Request& request) {
   }
   return http::JsonError(
       404, "no management endpoint " + std::string(request.method_string()) + " " + path);
+}
+
+// A deploy that carries its spec file's folder: unpacked into a folder of its own for the
+// deploy, which copies what it needs into bundles; errors name the client's paths, not ours.
+Response ManagementApi::DeployUpload(const nlohmann::json& body) {
+  if (uploads_.empty()) return http::JsonError(400, "this operator reads deploys from its disk");
+  auto dir = WriteUpload(uploads_, body["files"]);
+  if (!dir.ok()) return http::ErrorResponse(dir.status());
+  const std::filesystem::path client_file(body["file"].get<std::string>());
+  const auto result = controller_.Deploy((*dir / client_file.filename()).string(), body["yaml"]);
+  std::error_code ec;
+  std::filesystem::remove_all(*dir, ec);
+  if (result.ok()) return http::JsonResponse(200, *result);
+  std::string message = result.status().message();
+  const std::string ours = dir->string(), theirs = client_file.parent_path().string();
+  for (size_t pos = message.find(ours); pos != std::string::npos; pos = message.find(ours, pos)) {
+    message.replace(pos, ours.size(), theirs);
+    pos += theirs.size();
+  }
+  return http::ErrorResponse(Status(result.status().code(), message));
 }
 
 Response ManagementApi::ApiRoute(http::Request& request, const std::string& name,

@@ -32,6 +32,7 @@
 // copies a large model never holds up health checks or other calls.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -46,9 +47,10 @@ namespace axon::operator_ {
 class ManagementApi {
  public:
   // `bundles` (may be null: not served) must outlive the API.
+  // `uploads`: where deploys that carry their files (uploads.h) are unpacked; "" refuses them.
   ManagementApi(Controller& controller, std::string token, nlohmann::json info,
                 std::function<void()> request_shutdown, const BundleStore* bundles = nullptr,
-                int workers = 4);
+                int workers = 4, std::filesystem::path uploads = {});
   ~ManagementApi();
 
   http::asio::awaitable<http::Response> Handle(http::Request& request);
@@ -60,6 +62,7 @@ class ManagementApi {
   Caller Identify(const http::Request& request) const;
 
   http::Response Route(http::Request& request);
+  http::Response DeployUpload(const nlohmann::json& body);
   http::Response ApiRoute(http::Request& request, const std::string& name,
                           const std::string& action);
 
@@ -68,6 +71,7 @@ class ManagementApi {
   const nlohmann::json info_;
   const std::function<void()> request_shutdown_;
   const BundleStore* const bundles_;
+  const std::filesystem::path uploads_;
   http::asio::thread_pool workers_;
 };
 

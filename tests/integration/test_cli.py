@@ -19,7 +19,7 @@ EXIT_BAD_INPUT = 2
 EXIT_NOT_RUNNING = 3
 
 VERBS = ["up", "down", "dashboard", "version", "deploy", "get", "describe", "logs", "refresh",
-         "rollback", "delete", "predict", "completion"]
+         "rollback", "delete", "predict", "completion", "env", "cluster"]
 
 TABLE_COLUMNS = ["api", "status", "up-to-date", "requested", "last update", "avg request",
                  "p50", "p99", "req/s", "2XX", "4XX", "5XX"]

@@ -68,12 +68,12 @@ def zsh_type(home, keys):
 def test_bash_completes_verbs_flags_and_values(axon_home):
     verbs = verbs_of_help(axon_home)
     assert "completion" in verbs and "deploy" in verbs
-    assert bash_complete(axon_home, "") == sorted(verbs + ["-h", "--help", "--help-all"])
+    assert bash_complete(axon_home, "") == sorted(verbs + ["-h", "--help", "--env", "--help-all"])
     assert bash_complete(axon_home, "de") == ["delete", "deploy", "describe"]
     assert bash_complete(axon_home, "get", "--") == [
         "--help", "--help-all", "--output", "--watch"]
     assert bash_complete(axon_home, "up", "--gateway-") == [
-        "--gateway-host", "--gateway-port", "--gateway-threads"]
+        "--gateway-admin-port", "--gateway-host", "--gateway-port", "--gateway-threads"]
     assert bash_complete(axon_home, "get", "-o", "") == ["json", "name", "table"]
     assert bash_complete(axon_home, "get", "--output", "j") == ["json"]
     assert bash_complete(axon_home, "version", "-o", "") == ["json", "text"]
