@@ -132,7 +132,7 @@ TEST_F(SpecFileTest, ModelsListStillMeansNativeModels) {
   ASSERT_EQ(result.apis[0].predictor.models.size(), 1u);
   EXPECT_TRUE(result.apis[0].predictor.multi_model.empty());
   ParseResult scalar = Parse(WithModels("    seven\n"));
-  EXPECT_TRUE(HasError(scalar, "axon.yaml:7: ", "predictor.models",
+  EXPECT_TRUE(HasError(scalar, "axon.yaml:6: ", "predictor.models",
                        "or a mapping of models the predictor loads itself"));
 }
 

@@ -21,7 +21,8 @@
 
 namespace axon::backends {
 
-class MultiModel {
+// Hidden like pybind11's own types, which it holds.
+class __attribute__((visibility("hidden"))) MultiModel {
  public:
   // Scans the model folders of `spec` (a failure to do so is an error naming it).
   static StatusOr<std::unique_ptr<MultiModel>> Create(const spec::MultiModelSpec& spec);
