@@ -202,7 +202,7 @@ Json ApiDeployment(const ClusterOptions& cluster, const spec::ApiSpec& pod_spec,
        {{{"name", "spec"}, {"configMap", {{"name", VersionObjectName(pod_spec.name, version)}}}},
         bundle}},
   };
-  AddPlacement(options.node_groups, &pod);
+  AddPlacement(pod_spec.node_groups, &pod);
   Json deployment = {
       {"apiVersion", "apps/v1"},
       {"kind", "Deployment"},

@@ -101,14 +101,13 @@ struct ApiDeploymentOptions {
   // Kubernetes 1.20 even after the scale subresource changed it), and it falls back to 1.
   int64_t replicas = 1;
   BundleSource bundle;
-  std::vector<std::string> node_groups;  // empty = any node
   std::optional<OwnerRef> owner;
 };
 
 // The API's Deployment, running version `version` (`pod_spec`): requests/limits from compute,
 // readiness on /healthz, preStop + grace period for draining, load errors as the termination
-// message, node groups as node affinity and tolerations. One Deployment serves every version
-// of the API: applying it for a new version changes its pod template (the version label and
+// message, the spec's node_groups as node affinity and tolerations. One Deployment serves every
+// version of the API: applying it for a new version changes its pod template (the version label and
 // the spec ConfigMap), so Kubernetes rolls the replicas over with RollingUpdate and
 // update_strategy's max_surge / max_unavailable; a rollback is the same for an older version.
 Json ApiDeployment(const ClusterOptions& cluster, const spec::ApiSpec& pod_spec, int64_t version,

@@ -117,7 +117,9 @@ TEST(Manifests, VersionDeployment) {
 }
 
 TEST(Manifests, GpuStrategyAndNodeGroups) {
-  const Json d = ApiDeployment({}, NativeApi(), 1, {.node_groups = {"gpu-spot", "gpu"}});
+  spec::ApiSpec api = NativeApi();
+  api.node_groups = {"gpu-spot", "gpu"};
+  const Json d = ApiDeployment({}, api, 1, {});
   const Json& c = d["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(c["resources"]["requests"]["nvidia.com/gpu"], "1");
   EXPECT_EQ(c["resources"]["limits"]["nvidia.com/gpu"], "1");
@@ -239,8 +241,9 @@ TEST_F(K8sValidate, EveryGeneratedManifestIsValid) {
       Write(ApiDeployment(cluster, py, 1,
                           {.replicas = 3, .bundle = {"api-iris-v1-bundle"}, .owner = owner}),
             "iris-deployment"));
-  files.push_back(
-      Write(ApiDeployment(cluster, NativeApi(), 7, {.node_groups = {"spot"}}), "mlp-deployment"));
+  spec::ApiSpec spot = NativeApi();
+  spot.node_groups = {"spot"};
+  files.push_back(Write(ApiDeployment(cluster, spot, 7, {}), "mlp-deployment"));
   std::string output;
   EXPECT_EQ(Validate(files, &output), 0) << output;
   EXPECT_NE(output.find("0 problem(s)"), std::string::npos) << output;

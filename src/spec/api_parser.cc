@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view kTopFields[] = {"name",       "kind",        "predictor",
                                            "compute",    "autoscaling", "update_strategy",
-                                           "networking", "logging"};
+                                           "networking", "logging",     "node_groups"};
 constexpr std::string_view kTopUnsupported[] = {"pod", "handler"};
 constexpr std::string_view kPredictorFields[] = {"type",
                                                  "path",
@@ -62,8 +62,8 @@ constexpr std::string_view kNetworkingUnsupported[] = {"api_gateway"};
 constexpr std::string_view kLoggingFields[] = {"requests", "sample"};
 // A splitter's schemas also hold the RealtimeAPI fields that CheckSplitterFields explains.
 constexpr std::string_view kSplitterTopFields[] = {
-    "name",    "kind",        "networking",      "apis",   "predictor",
-    "compute", "autoscaling", "update_strategy", "logging"};
+    "name",    "kind",        "networking",      "apis",    "predictor",
+    "compute", "autoscaling", "update_strategy", "logging", "node_groups"};
 constexpr std::string_view kSplitTargetFields[] = {"name", "weight", "shadow"};
 
 struct Section {
@@ -300,6 +300,7 @@ ParsedApi ParseApi(const YAML::Node& node, const std::string& label, const std::
   } else {
     ParsePredictor(top.Get("predictor"), line, spec_dir, errors, &api.spec.predictor);
     ParseCompute(top.Get("compute"), errors, &api.spec.compute);
+    ParseNodeGroups(top.Get("node_groups"), errors, &api.spec.node_groups);
     ParseAutoscaling(top.Get("autoscaling"), api.spec.predictor.threads_per_process, errors,
                      &api.spec.autoscaling);
     ParseUpdateStrategy(top.Get("update_strategy"), errors, &api.spec.update_strategy);

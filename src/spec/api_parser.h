@@ -67,6 +67,8 @@ void ParseCommand(const FieldMap& fields, int line, const std::filesystem::path&
 void ParseDependencies(const Field& field, const std::filesystem::path& spec_dir,
                        const std::string& predictor_path, ErrorList& errors, DependenciesSpec* out);
 void ParseCompute(const Field* section, ErrorList& errors, ComputeSpec* out);
+// node_groups: a non-empty list of distinct node group names (Kubernetes label values).
+void ParseNodeGroups(const Field* field, ErrorList& errors, std::vector<std::string>* out);
 // `threads_per_process` is the default of target_replica_concurrency.
 void ParseAutoscaling(const Field* section, int threads_per_process, ErrorList& errors,
                       AutoscalingSpec* out);

@@ -229,6 +229,8 @@ nlohmann::json ToJson(const ApiSpec& spec) {
   if (!spec.apis.empty()) out["apis"] = SplitTargetsToJson(spec.apis);
   // Only when set, so that the JSON (and content hash) of an API without it stays the same.
   if (!p.multi_model.empty()) out["predictor"]["multi_model"] = MultiModelToJson(p.multi_model);
+  // Only when set, so that the content hash of an API without them is what it was before.
+  if (!spec.node_groups.empty()) out["node_groups"] = spec.node_groups;
   // Only when set, so that the content hash of an API without it is what it was before.
   if (spec.logging != LoggingSpec{}) {
     out["logging"] = {{"requests", spec.logging.requests}, {"sample", spec.logging.sample}};
@@ -281,6 +283,7 @@ ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
   Read(l, "sample", &spec.logging.sample);
   Read(j, "source_file", &spec.source_file);
   Read(j, "source_line", &spec.source_line);
+  Read(j, "node_groups", &spec.node_groups);
   if (auto it = j.find("apis"); it != j.end()) spec.apis = SplitTargetsFromJson(*it);
   return spec;
 }

@@ -182,6 +182,9 @@ struct ApiSpec {
   UpdateStrategySpec update_strategy;
   NetworkingSpec networking;
   LoggingSpec logging;
+  // Cortex's node_groups: the node groups the replicas may run on (Kubernetes: nodes labelled
+  // axon.dev/node-group=G); empty = any node. One machine has no groups: ignored locally.
+  std::vector<std::string> node_groups;
   // kind TrafficSplitter: where its requests go (it has no predictor and no replicas).
   std::vector<SplitTarget> apis;
   // Where the API was declared (for messages); not part of equality.
@@ -191,7 +194,8 @@ struct ApiSpec {
   bool operator==(const ApiSpec& o) const {
     return name == o.name && kind == o.kind && predictor == o.predictor && compute == o.compute &&
            autoscaling == o.autoscaling && update_strategy == o.update_strategy &&
-           networking == o.networking && logging == o.logging && apis == o.apis;
+           networking == o.networking && logging == o.logging && node_groups == o.node_groups &&
+           apis == o.apis;
   }
   // Whether the API runs replicas of a predictor (a TrafficSplitter only routes).
   bool RunsReplicas() const { return kind != kSplitterKind; }

@@ -1,4 +1,8 @@
-// ParseCompute, ParseAutoscaling and ParseUpdateStrategy (declared in api_parser.h).
+// ParseCompute, ParseNodeGroups, ParseAutoscaling and ParseUpdateStrategy (declared in
+// api_parser.h).
+#include <algorithm>
+#include <cctype>
+
 #include "spec/api_parser.h"
 #include "spec/quantity.h"
 
@@ -22,6 +26,16 @@ void ReadNumberField(const FieldMap& fields, std::string_view key, const NumberR
   const Field* field = fields.Get(key);
   if (field == nullptr) return;
   if (std::optional<double> v = ReadNumber(*field, range, errors)) *out = *v;
+}
+
+// A Kubernetes label value that is not empty: the value of the nodes' axon.dev/node-group.
+bool IsValidNodeGroup(std::string_view name) {
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (name.empty() || name.size() > 63 || !alnum(name.front()) || !alnum(name.back())) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
 }
 
 // Reads an integer field; returns whether it was given and valid.
@@ -104,6 +118,36 @@ void ParseCompute(const Field* section, ErrorList& errors, ComputeSpec* out) {
     if (auto v = ReadParsed(*mem, "a memory quantity like \"512Mi\"", &ParseMemoryBytes, errors)) {
       out->mem_bytes = *v;
     }
+  }
+}
+
+void ParseNodeGroups(const Field* field, ErrorList& errors, std::vector<std::string>* out) {
+  if (field == nullptr) return;
+  constexpr char kExample[] = "e.g. [cpu-spot, cpu]";
+  const YAML::Node& node = field->value;
+  if (!node.IsSequence() || node.size() == 0) {
+    errors.Add(field->line, field->path,
+               std::string("must be a non-empty list of node group names, ") + kExample +
+                   " (leave the field out to run on any node), got " + Describe(node));
+    return;
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    const Field entry{field->path + "[" + std::to_string(i) + "]", LineOf(node[i]), node[i]};
+    std::optional<std::string> name = ReadScalar(entry, "a node group name", errors);
+    if (!name) continue;
+    if (!IsValidNodeGroup(*name)) {
+      errors.Add(entry.line, entry.path,
+                 "must be a node group name of at most 63 letters, digits, \"-\", \"_\" or \".\" "
+                 "that starts and ends with a letter or digit (the value of the nodes' label "
+                 "axon.dev/node-group), got " +
+                     Describe(entry.value));
+      continue;
+    }
+    if (std::find(out->begin(), out->end(), *name) != out->end()) {
+      errors.Add(entry.line, entry.path, "names \"" + *name + "\" twice; list each group once");
+      continue;
+    }
+    out->push_back(*name);
   }
 }
 

@@ -30,6 +30,7 @@ TEST_F(SpecFileTest, MinimalSpecGetsEveryDefault) {
   EXPECT_EQ(api.predictor.threads_per_process, 1);
   EXPECT_EQ(api.compute.cpu_millis, 200);
   EXPECT_EQ(api.compute.mem_bytes, 0);
+  EXPECT_TRUE(api.node_groups.empty());
   const AutoscalingSpec& a = api.autoscaling;
   EXPECT_EQ(a.min_replicas, 1);
   EXPECT_EQ(a.max_replicas, 100);
@@ -138,6 +139,7 @@ constexpr char kFull[] =
     "compute:\n"
     "  cpu: \"1.5\"\n"
     "  mem: 512Mi\n"
+    "node_groups: [cpu-spot, cpu_on-demand.1]\n"
     "autoscaling:\n"
     "  min_replicas: 2\n"
     "  max_replicas: 10\n"
@@ -177,6 +179,7 @@ TEST_F(SpecFileTest, FullSpecSetsEveryField) {
   EXPECT_EQ(api.predictor.threads_per_process, 8);
   EXPECT_EQ(api.compute.cpu_millis, 1500);
   EXPECT_EQ(api.compute.mem_bytes, 512LL * 1024 * 1024);
+  EXPECT_EQ(api.node_groups, (std::vector<std::string>{"cpu-spot", "cpu_on-demand.1"}));
   const AutoscalingSpec& a = api.autoscaling;
   EXPECT_EQ(a.min_replicas, 2);
   EXPECT_EQ(a.max_replicas, 10);
@@ -410,6 +413,15 @@ const BadSpec kBadSpecs[] = {
      "must be a CPU quantity > 0 like \"200m\", \"1\" or 0.5, got \"lots\""},
     {"ZeroCpu", Head() + "compute:\n  cpu: 0m\n", 7, "compute.cpu", "must be a CPU quantity > 0"},
     {"BadMem", Head() + "compute:\n  mem: 1GB\n", 7, "compute.mem", "unknown suffix \"GB\""},
+    {"NodeGroupsNotAList", Head() + "node_groups: spot\n", 6, "node_groups",
+     "must be a non-empty list of node group names, e.g. [cpu-spot, cpu] (leave the field out "
+     "to run on any node), got \"spot\""},
+    {"NodeGroupsEmpty", Head() + "node_groups: []\n", 6, "node_groups",
+     "must be a non-empty list of node group names"},
+    {"NodeGroupBadName", Head() + "node_groups: [spot, -bad]\n", 6, "node_groups[1]",
+     "must be a node group name of at most 63 letters, digits"},
+    {"NodeGroupTwice", Head() + "node_groups: [spot, spot]\n", 6, "node_groups[1]",
+     "names \"spot\" twice; list each group once"},
     {"PercentAbove100", Head() + "update_strategy:\n  max_surge: 150%\n", 7,
      "update_strategy.max_surge", "must be a percentage from 0% to 100%, got \"150%\""},
     {"PercentNotANumber", Head() + "update_strategy:\n  max_unavailable: abc%\n", 7,
@@ -578,7 +590,7 @@ TEST_F(SpecFileTest, UsesTheApiNameInErrorsFoundBeforeTheNameField) {
             (dir_ / "axon.yaml").string() +
                 ":2: api \"iris\": foo: unknown field; allowed "
                 "fields: \"name\", \"kind\", \"predictor\", \"compute\", \"autoscaling\", "
-                "\"update_strategy\", \"networking\", \"logging\"");
+                "\"update_strategy\", \"networking\", \"logging\", \"node_groups\"");
 }
 
 TEST_F(SpecFileTest, MissingFileIsAnError) {

@@ -129,7 +129,8 @@ void ParseSplitTargets(const Field* field, int api_line, ErrorList& errors,
 }
 
 void CheckSplitterFields(const FieldMap& top, const FieldMap& networking, ErrorList& errors) {
-  for (const char* key : {"predictor", "compute", "autoscaling", "update_strategy", "logging"}) {
+  for (const char* key :
+       {"predictor", "compute", "autoscaling", "update_strategy", "logging", "node_groups"}) {
     if (const Field* f = top.Get(key)) {
       errors.Add(f->line, f->path,
                  "is not a field of a TrafficSplitter, which runs no predictor: it sends each "

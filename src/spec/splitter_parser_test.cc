@@ -104,6 +104,9 @@ const BadSplitter kBad[] = {
     {"Predictor", "apis: [{name: a, weight: 100}]\npredictor: {type: python}\n",
      "axon.yaml:4: api \"split\": predictor: is not a field of a TrafficSplitter, which runs no "
      "predictor: it sends each request to one of its apis, whose own predictor applies"},
+    {"NodeGroups", "apis: [{name: a, weight: 100}]\nnode_groups: [spot]\n",
+     "axon.yaml:4: api \"split\": node_groups: is not a field of a TrafficSplitter, which runs "
+     "no predictor: it sends each request to one of its apis, whose own node_groups applies"},
     {"Timeout", "apis: [{name: a, weight: 100}]\nnetworking:\n  timeout: 5s\n",
      "axon.yaml:5: api \"split\": networking.timeout: is not a field of a TrafficSplitter: each "
      "request gets the networking.timeout of the API it is sent to"},
