@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/multi_model_view.h"
 #include "cli/platform_client.h"
 #include "cli/table.h"
 
@@ -250,7 +251,9 @@ void Describe(const std::string& name) {
   std::cout << "\n";
   replicas.Print(std::cout);
   if (auto metadata = client.Metadata(api["endpoint"].get<std::string>())) {
-    if (metadata->contains("models")) {
+    if (metadata->contains("multi_model")) {
+      PrintMultiModel(std::cout, (*metadata)["multi_model"]);
+    } else if (metadata->contains("models")) {
       for (const auto& model : (*metadata)["models"]) PrintModel(model);
     } else {
       metadata->erase("name");  // the API's name; a native predictor's model has none

@@ -124,7 +124,8 @@ axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
     nlohmann::json description = model->Describe();
     models.push_back({m.name, std::move(model->model), std::move(description)});
   }
-  return axon::backends::LoadPythonPredictor(p.path, p.config, std::move(models), *python_env);
+  return axon::backends::LoadPythonPredictor(p.path, p.config, std::move(models), p.multi_model,
+                                             *python_env);
 }
 
 }  // namespace

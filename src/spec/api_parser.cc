@@ -35,6 +35,8 @@ constexpr std::string_view kPredictorUnsupported[] = {
     "shm_size", "multi_model_reloading"};
 constexpr std::string_view kModelFields[] = {"name",          "type",   "model_path",
                                              "model_version", "inputs", "outputs"};
+constexpr std::string_view kMultiModelFields[] = {"paths", "dir", "cache_size", "disk_cache_size"};
+constexpr std::string_view kModelPathFields[] = {"name", "path"};
 constexpr std::string_view kDependenciesFields[] = {"pip", "shell"};
 constexpr std::string_view kDependenciesUnsupported[] = {"conda"};
 constexpr std::string_view kBatchingFields[] = {"max_batch_size", "batch_interval"};
@@ -71,12 +73,14 @@ struct Section {
   std::span<const std::string_view> unsupported;
 };
 
-constexpr std::array<Section, 14> kSections = {{
+constexpr std::array<Section, 16> kSections = {{
     {"", kTopFields, kTopUnsupported},
     {"predictor", kPredictorFields, kPredictorUnsupported},
     {"predictor.dependencies", kDependenciesFields, kDependenciesUnsupported},
     {"predictor.server_side_batching", kBatchingFields, {}},
-    {"predictor.models", kModelFields, {}},
+    {"predictor.models[]", kModelFields, {}},
+    {"predictor.models", kMultiModelFields, {}},
+    {"predictor.models.paths", kModelPathFields, {}},
     {"tensor", kTensorFields, {}},
     {"compute", kComputeFields, kComputeUnsupported},
     {"autoscaling", kAutoscalingFields, {}},

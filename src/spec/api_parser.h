@@ -41,10 +41,18 @@ void ParsePredictor(const Field* section, int api_line, const std::filesystem::p
 // Native predictor types read their model from the predictor's own fields.
 void ParseNativeModel(const FieldMap& fields, int line, const std::string& type,
                       const std::filesystem::path& spec_dir, ErrorList& errors, ModelSpec* out);
-// predictor.models of a Python predictor.
+// predictor.models of a Python predictor as a list: its native models.
 void ParseModels(const Field& field, const std::filesystem::path& spec_dir, ErrorList& errors,
                  std::vector<ModelSpec>* out);
+// predictor.models of a Python predictor as a mapping (multi_model_parser.cc): {paths: [{name,
+// path}], dir, cache_size, disk_cache_size}; paths and dir must exist.
+void ParseMultiModel(const Field& field, const std::filesystem::path& spec_dir, ErrorList& errors,
+                     MultiModelSpec* out);
 void ParseBatching(const Field& field, ErrorList& errors, BatchingSpec* out);
+// The value of `field`, a path resolved against `spec_dir` and normalized, when it names an
+// existing file or folder; else an error at `field` and nullopt.
+std::optional<std::string> ReadModelPath(const Field& field, const std::filesystem::path& spec_dir,
+                                         ErrorList& errors);
 // `text` (the value of `field`) resolved against `spec_dir` and normalized, when it names an
 // existing regular file; else an error at `field` and nullopt.
 std::optional<std::string> ResolveRegularFile(const Field& field, const std::string& text,

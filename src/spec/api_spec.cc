@@ -119,6 +119,31 @@ ModelSpec ModelFromJson(const json& j) {
   return m;
 }
 
+json MultiModelToJson(const MultiModelSpec& m) {
+  json paths = json::array();
+  for (const auto& p : m.paths) paths.push_back({{"name", p.name}, {"path", p.path}});
+  return {{"paths", std::move(paths)},
+          {"dir", m.dir},
+          {"cache_size", m.cache_size},
+          {"disk_cache_size", m.disk_cache_size}};
+}
+
+MultiModelSpec MultiModelFromJson(const json& j) {
+  MultiModelSpec m;
+  if (auto it = j.find("paths"); it != j.end() && it->is_array()) {
+    for (const auto& p : *it) {
+      ModelPathSpec path;
+      Read(p, "name", &path.name);
+      Read(p, "path", &path.path);
+      m.paths.push_back(std::move(path));
+    }
+  }
+  Read(j, "dir", &m.dir);
+  Read(j, "cache_size", &m.cache_size);
+  Read(j, "disk_cache_size", &m.disk_cache_size);
+  return m;
+}
+
 // `gpu` is written only when set, so that the JSON (and content hashes) of existing specs stay
 // the same.
 json ComputeToJson(const ComputeSpec& c) {
@@ -202,6 +227,8 @@ nlohmann::json ToJson(const ApiSpec& spec) {
       {"source_line", spec.source_line},
   };
   if (!spec.apis.empty()) out["apis"] = SplitTargetsToJson(spec.apis);
+  // Only when set, so that the JSON (and content hash) of an API without it stays the same.
+  if (!p.multi_model.empty()) out["predictor"]["multi_model"] = MultiModelToJson(p.multi_model);
   // Only when set, so that the content hash of an API without them is what it was before.
   if (!spec.node_groups.empty()) out["node_groups"] = spec.node_groups;
   // Only when set, so that the content hash of an API without it is what it was before.
@@ -229,6 +256,9 @@ ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
   if (auto it = p.find("model"); it != p.end()) spec.predictor.model = ModelFromJson(*it);
   if (auto it = p.find("models"); it != p.end() && it->is_array()) {
     for (const auto& m : *it) spec.predictor.models.push_back(ModelFromJson(m));
+  }
+  if (auto it = p.find("multi_model"); it != p.end() && it->is_object()) {
+    spec.predictor.multi_model = MultiModelFromJson(*it);
   }
   const json& d = Section(p, "dependencies");
   Read(d, "pip", &spec.predictor.dependencies.pip);

@@ -76,12 +76,32 @@ struct CommandSpec {
   bool operator==(const CommandSpec&) const = default;
 };
 
+// predictor.models as a mapping (Cortex 0.35-0.42): models a Python predictor loads itself with
+// its load_model(model_path), on first use, into a least-recently-used cache of `cache_size`
+// per replica. Folders are read in place and watched: a new numbered version folder is loaded
+// live (backends/python/model_cache.py).
+struct ModelPathSpec {
+  std::string name;  // what get_model(name) and ?model= use
+  std::string path;  // absolute: a model file, or a folder (maybe of numbered versions)
+  bool operator==(const ModelPathSpec&) const = default;
+};
+
+struct MultiModelSpec {
+  std::vector<ModelPathSpec> paths;
+  std::string dir;              // absolute: each folder in it is a model named after it; or ""
+  int64_t cache_size = 0;       // models loaded at once per replica; 0 = no limit
+  int64_t disk_cache_size = 0;  // Cortex's on-disk cache; models are read in place here
+  bool empty() const { return paths.empty() && dir.empty(); }
+  bool operator==(const MultiModelSpec&) const = default;
+};
+
 struct PredictorSpec {
   std::string type = "python";  // python, command, or a native type (IsNativeType)
   // python: absolute path of the predictor module (.py); command: the folder it runs in
   std::string path;
   ModelSpec model;                // native types: the model served
   std::vector<ModelSpec> models;  // python: native models handed to PythonPredictor
+  MultiModelSpec multi_model;     // python: models: {paths, dir, cache_size, disk_cache_size}
   DependenciesSpec dependencies;  // python: the replica's own virtual environment
   CommandSpec command;            // command: the server to run
   nlohmann::json config = nlohmann::json::object();  // passed to PythonPredictor.__init__

@@ -14,25 +14,6 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kNativeTypes[] = {"torchscript", "onnx", "xgboost"};
 
-// A path relative to the spec's folder that must exist (a file or a folder).
-std::optional<std::string> ReadModelPath(const Field& field, const fs::path& spec_dir,
-                                         ErrorList& errors) {
-  std::optional<std::string> text = ReadScalar(field, "a path to a model file or folder", errors);
-  if (!text) return std::nullopt;
-  fs::path path(*text);
-  if (path.is_relative()) path = spec_dir / path;
-  path = path.lexically_normal();
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    errors.Add(field.line, field.path,
-               "not found: " + path.string() +
-                   " (relative paths are resolved against the spec file's folder, " +
-                   spec_dir.string() + "; build the model first?)");
-    return std::nullopt;
-  }
-  return path.string();
-}
-
 void ParseShape(const Field& field, ErrorList& errors, std::vector<int64_t>* out) {
   const char* kExpected = "a list of sizes per instance (without the batch dimension), -1 for any";
   if (!field.value.IsSequence()) {
@@ -112,6 +93,24 @@ void ParseModelFields(const FieldMap& fields, int line, const std::string& prefi
 
 }  // namespace
 
+std::optional<std::string> ReadModelPath(const Field& field, const fs::path& spec_dir,
+                                         ErrorList& errors) {
+  std::optional<std::string> text = ReadScalar(field, "a path to a model file or folder", errors);
+  if (!text) return std::nullopt;
+  fs::path path(*text);
+  if (path.is_relative()) path = spec_dir / path;
+  path = path.lexically_normal();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    errors.Add(field.line, field.path,
+               "not found: " + path.string() +
+                   " (relative paths are resolved against the spec file's folder, " +
+                   spec_dir.string() + "; build the model first?)");
+    return std::nullopt;
+  }
+  return path.string();
+}
+
 void ParseNativeModel(const FieldMap& fields, int line, const std::string& type,
                       const fs::path& spec_dir, ErrorList& errors, ModelSpec* out) {
   out->type = type;
@@ -122,15 +121,16 @@ void ParseModels(const Field& field, const fs::path& spec_dir, ErrorList& errors
                  std::vector<ModelSpec>* out) {
   if (!field.value.IsSequence() || field.value.size() == 0) {
     errors.Add(field.line, field.path,
-               "must be a list of {name, type, model_path}, e.g. [{name: resnet, type: onnx, "
-               "model_path: model}], got " +
+               "must be a list of native models {name, type, model_path}, e.g. [{name: resnet, "
+               "type: onnx, model_path: model}], or a mapping of models the predictor loads "
+               "itself, {paths: [{name, path}], dir, cache_size}; got " +
                    Describe(field.value));
     return;
   }
   for (size_t i = 0; i < field.value.size(); ++i) {
     const std::string path = field.path + "[" + std::to_string(i) + "]";
     const int line = LineOf(field.value[i]);
-    FieldMap fields(field.value[i], path, line, SchemaFor("predictor.models"), errors);
+    FieldMap fields(field.value[i], path, line, SchemaFor("predictor.models[]"), errors);
     if (!fields.ok()) continue;
     ModelSpec model;
     if (const Field* name = fields.Get("name")) {

@@ -174,7 +174,11 @@ void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir
                  "\"predictor.py\"");
     }
     if (const Field* models = fields.Get("models")) {
-      ParseModels(*models, spec_dir, errors, &out->models);
+      if (models->value.IsMap()) {
+        ParseMultiModel(*models, spec_dir, errors, &out->multi_model);
+      } else {
+        ParseModels(*models, spec_dir, errors, &out->models);
+      }
     }
     if (const Field* dependencies = fields.Get("dependencies")) {
       ParseDependencies(*dependencies, spec_dir, out->path, errors, &out->dependencies);

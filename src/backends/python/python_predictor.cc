@@ -7,6 +7,7 @@
 
 #include "backends/python/glue_source.h"
 #include "backends/python/model_client.h"
+#include "backends/python/multi_model.h"
 #include "common/redact.h"
 #include "replica/v2_infer.h"
 
@@ -133,6 +134,7 @@ class PythonPredictor final : public replica::Predictor {
 
   ~PythonPredictor() override {
     if (released_ != nullptr) PyEval_RestoreThread(released_);
+    multi_model_.reset();  // stops its watcher thread first
     handle_ = py::object();
     handle_batch_ = py::object();
     handle_v2_ = py::object();
@@ -142,14 +144,23 @@ class PythonPredictor final : public replica::Predictor {
   }
 
   Status Load(const std::filesystem::path& module_path, const nlohmann::json& config,
-              const std::filesystem::path& python_env) {
+              const spec::MultiModelSpec& multi_model, const std::filesystem::path& python_env) {
     if (Status s = StartInterpreter(python_env); !s.ok()) return s;
     try {
       glue_ = py::module_::import("types").attr("ModuleType")("axon_glue");
       py::exec(kGlueSource, glue_.attr("__dict__"));
       client_ = MakeModelClient(&models_);
+      if (!multi_model.empty()) {  // the predictor's model_client is the model cache
+        auto created = MultiModel::Create(multi_model);
+        if (!created.ok()) return created.status();
+        multi_model_ = std::move(created).value();
+        client_ = multi_model_->client();
+      }
       loaded_ = glue_.attr("Loaded")(module_path.string(), config.dump(),
-                                     models_.empty() ? py::none() : client_);
+                                     models_.empty() && !multi_model_ ? py::none() : client_);
+      if (multi_model_) {
+        if (Status s = multi_model_->Attach(loaded_.attr("instance")); !s.ok()) return s;
+      }
       handle_ = glue_.attr("handle");
       handle_batch_ = glue_.attr("handle_batch");
       handle_v2_ = glue_.attr("handle_v2");
@@ -187,6 +198,8 @@ class PythonPredictor final : public replica::Predictor {
   }
 
   std::optional<nlohmann::json> Metadata() const override {
+    if (multi_model_)
+      return nlohmann::json{{"type", "python"}, {"multi_model", multi_model_->Snapshot()}};
     if (models_.empty()) return std::nullopt;
     nlohmann::json models = nlohmann::json::array();
     for (const auto& m : models_) {
@@ -327,7 +340,8 @@ class PythonPredictor final : public replica::Predictor {
     return out;
   }
 
-  std::vector<NamedModel> models_;  // first: outlives the Python objects that point to it
+  std::vector<NamedModel> models_;           // first: outlives the Python objects that point to it
+  std::unique_ptr<MultiModel> multi_model_;  // predictor.models as a mapping, else null
   std::optional<py::scoped_interpreter> interpreter_;  // started by Load()
   py::object glue_;
   py::object client_;
@@ -343,10 +357,11 @@ class PythonPredictor final : public replica::Predictor {
 
 StatusOr<std::unique_ptr<replica::Predictor>> LoadPythonPredictor(
     const std::filesystem::path& module_path, const nlohmann::json& config,
-    std::vector<NamedModel> models, const std::filesystem::path& python_env) {
+    std::vector<NamedModel> models, const spec::MultiModelSpec& multi_model,
+    const std::filesystem::path& python_env) {
   auto predictor = std::make_unique<PythonPredictor>();
   predictor->SetModels(std::move(models));
-  if (Status s = predictor->Load(module_path, config, python_env); !s.ok()) return s;
+  if (Status s = predictor->Load(module_path, config, multi_model, python_env); !s.ok()) return s;
   return std::unique_ptr<replica::Predictor>(std::move(predictor));
 }
 
