@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/beast.h"
 #include "operator/controller.h"
 #include "store/work_queue.h"
 
