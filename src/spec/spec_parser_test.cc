@@ -513,6 +513,19 @@ TEST_P(BadSpecTest, ReportsFieldLineAndReason) {
 INSTANTIATE_TEST_SUITE_P(Malformed, BadSpecTest, ::testing::ValuesIn(kBadSpecs),
                          [](const auto& info) { return std::string(info.param.name); });
 
+TEST_F(SpecFileTest, AnAliasInsideItsOwnAnchorIsAnErrorNotARecursion) {
+  // Found by fuzzing (fuzz/regressions/spec_parser/config_alias_inside_itself.yaml): the
+  // conversion to JSON followed the alias forever and overflowed the stack.
+  ParseResult result = Parse(Head() + "  config: &cfg {in: *cfg}\n");
+  ASSERT_FALSE(result.ok());
+  ASSERT_EQ(result.errors.size(), 1u) << result.ErrorText();
+  EXPECT_NE(result.ErrorText().find(
+                "nests more than 64 levels deep; an alias used inside its own anchor (&a {x: "
+                "*a}) never ends"),
+            std::string::npos)
+      << result.ErrorText();
+}
+
 TEST_F(SpecFileTest, AcceptsUtf8TextAndAliasesWithinTheLimit) {
   // Two- to four-byte sequences, and aliases that expand to 10 * 100 values.
   ParseResult result =

@@ -55,12 +55,14 @@ nlohmann::json ResolveScalar(const YAML::Node& node, bool* non_finite) {
 // The most values one conversion produces, counting each use of an alias (*name) anew: a few
 // lines of nested aliases would otherwise expand to billions of values.
 constexpr size_t kMaxValues = 100'000;
+// The deepest nesting accepted: an alias used inside its own anchor (&a {x: *a}) nests forever.
+constexpr int kMaxDepth = 64;
 
 bool Convert(const YAML::Node& node, const std::string& path, int line, ErrorList& errors,
-             size_t& values_left, nlohmann::json* out);
+             size_t& values_left, int depth, nlohmann::json* out);
 
 bool ConvertMap(const YAML::Node& node, const std::string& path, ErrorList& errors,
-                size_t& values_left, nlohmann::json* out) {
+                size_t& values_left, int depth, nlohmann::json* out) {
   *out = nlohmann::json::object();
   bool ok = true;
   std::set<std::string> seen;
@@ -78,14 +80,21 @@ bool ConvertMap(const YAML::Node& node, const std::string& path, ErrorList& erro
       ok = false;
       continue;
     }
-    ok = Convert(entry.second, child, line, errors, values_left, &(*out)[key]) && ok;
+    ok = Convert(entry.second, child, line, errors, values_left, depth, &(*out)[key]) && ok;
   }
   return ok;
 }
 
 bool Convert(const YAML::Node& node, const std::string& path, int line, ErrorList& errors,
-             size_t& values_left, nlohmann::json* out) {
+             size_t& values_left, int depth, nlohmann::json* out) {
   if (values_left == 0 || --values_left == 0) return false;  // YamlToJson reports it
+  if (++depth > kMaxDepth) {
+    errors.Add(line, path,
+               "nests more than " + std::to_string(kMaxDepth) +
+                   " levels deep; an alias used inside its own anchor (&a {x: *a}) never ends");
+    values_left = 0;  // stop the whole conversion: every level above would report it again
+    return false;
+  }
   if (!node.IsDefined() || node.IsNull()) {
     *out = nullptr;
     return true;
@@ -101,7 +110,7 @@ bool Convert(const YAML::Node& node, const std::string& path, int line, ErrorLis
     }
     return !non_finite;
   }
-  if (node.IsMap()) return ConvertMap(node, path, errors, values_left, out);
+  if (node.IsMap()) return ConvertMap(node, path, errors, values_left, depth, out);
   *out = nlohmann::json::array();
   bool ok = true;
   size_t index = 0;
@@ -109,7 +118,7 @@ bool Convert(const YAML::Node& node, const std::string& path, int line, ErrorLis
     const int item_line = LineOf(item) > 0 ? LineOf(item) : line;
     const std::string child = path + "[" + std::to_string(index++) + "]";
     nlohmann::json value;
-    ok = Convert(item, child, item_line, errors, values_left, &value) && ok;
+    ok = Convert(item, child, item_line, errors, values_left, depth, &value) && ok;
     out->push_back(std::move(value));
   }
   return ok;
@@ -120,8 +129,10 @@ bool Convert(const YAML::Node& node, const std::string& path, int line, ErrorLis
 std::optional<nlohmann::json> YamlToJson(const Field& field, ErrorList& errors) {
   nlohmann::json out;
   size_t values_left = kMaxValues + 1;  // the first value over the limit ends the conversion
-  const bool ok = Convert(field.value, field.path, field.line, errors, values_left, &out);
-  if (values_left == 0) {
+  const size_t errors_before = errors.size();
+  const bool ok = Convert(field.value, field.path, field.line, errors, values_left, 0, &out);
+  if (values_left == 0) {  // too many values, or too deep (already reported)
+    if (errors.size() != errors_before) return std::nullopt;
     errors.Add(field.line, field.path,
                "holds more than " + std::to_string(kMaxValues) +
                    " values (each use of an alias, *name, counts anew); make it smaller");
