@@ -3,10 +3,19 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace axon {
 
 using TimePoint = std::chrono::steady_clock::time_point;
+
+// Wall-clock time in milliseconds since the Unix epoch (timestamps shown to users and stored).
+inline int64_t UnixNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 using Duration = std::chrono::steady_clock::duration;
 
 class Clock {

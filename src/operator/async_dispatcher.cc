@@ -2,18 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/clock.h"
 #include "http/client.h"
 
 namespace axon::operator_ {
 namespace {
 
 namespace bhttp = http::bhttp;
-
-int64_t UnixNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The error a replica answered: its {"error"} line, else the start of its body.
 std::string AnswerError(const http::Response& response) {

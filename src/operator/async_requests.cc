@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/clock.h"
 #include "common/files.h"
 #include "common/log_line.h"
 #include "http/responses.h"
@@ -11,12 +12,6 @@ namespace axon::operator_ {
 namespace {
 
 namespace bhttp = http::bhttp;
-
-int64_t UnixNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A request id as the listener makes them: 32 hex digits.
 bool LooksLikeId(std::string_view id) {

@@ -46,12 +46,6 @@ int64_t UnixNow() {
       .count();
 }
 
-int64_t UnixNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Controller::Controller(ControllerOptions options, StateStore& store, ApiBackend& backend,
