@@ -25,7 +25,7 @@ BUSY = """\
 
 class Load:
     """`clients` threads sending requests in a loop (each at most `limit`), recording every
-    outcome: an HTTP status, or the exception (with whether the request was ever sent)."""
+    outcome: an HTTP status, or the exception, and when it came (time.monotonic())."""
 
     def __init__(self, url, clients=4, limit=20000, retry_refused=False):
         self.url = url
@@ -42,15 +42,15 @@ class Load:
                     return
                 try:
                     res = session.post(self.url, json={}, timeout=30)
-                    self.results.append((res.status_code, res.text[:200]))
+                    self.results.append((res.status_code, res.text[:200], time.monotonic()))
                 except requests.ConnectionError as e:
                     refused = "Connection refused" in str(e)
                     if refused and self.retry_refused:
                         time.sleep(0.05)  # never reached a gateway: not a failed request
                         continue
-                    self.results.append(("error", repr(e)[:200]))
+                    self.results.append(("error", repr(e)[:200], time.monotonic()))
                 except requests.RequestException as e:
-                    self.results.append(("error", repr(e)[:200]))
+                    self.results.append(("error", repr(e)[:200], time.monotonic()))
 
     def __enter__(self):
         for t in self.threads:
@@ -99,7 +99,7 @@ def test_replica_sigkill_every_2s_for_60s_under_load(platform):
     # per client per kill; everything else succeeded.
     assert len(killed) >= 20
     assert len(failures) <= load.clients * len(killed), failures[:5]
-    for status, text in failures:
+    for status, text, _ in failures:
         assert status == 502 and any(f"replica {rid} " in text for rid in set(killed)), text
     assert len(load.results) - len(failures) > 10 * len(killed)
     assert api["status"] == "live"
@@ -139,11 +139,16 @@ def test_gateway_sigkill_fails_only_requests_inside_it(platform):
         os.kill(gateway_pid, signal.SIGKILL)
         wait_for(lambda: platform.gateway_pid() != gateway_pid, timeout=15,
                  message="the operator to start a new gateway")
+        restarted_at = time.monotonic()
         load.wait_more(40, timeout=20)
     failures = load.failures()
-    # Requests the killed gateway held lose their connection; requests after it get a new one.
-    assert len(failures) <= load.clients, failures
+    # Only requests that reached the killed gateway fail: the one each client had in flight, and
+    # at most one more per client whose connection the dying process's listening socket took
+    # (the kernel completes a connect until that socket is closed, then resets it unanswered).
+    # None fails once the new gateway runs.
+    assert len(failures) <= 2 * load.clients, failures
     assert all(f[0] == "error" for f in failures), failures
+    assert all(f[2] < restarted_at for f in failures), (restarted_at, failures)
     assert pid_alive(platform.gateway_pid())
 
 
