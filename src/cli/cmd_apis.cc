@@ -39,6 +39,59 @@ std::string RequestsPerSecond(const nlohmann::json& api) {
 
 bool IsSplitter(const nlohmann::json& api) { return api.value("kind", "") == "TrafficSplitter"; }
 
+// "7/7" batches done of a job (succeeded and failed).
+std::string JobProgress(const nlohmann::json& job) {
+  const auto& m = job["metrics"];
+  return fmt::format("{}/{}", m["succeeded"].get<int64_t>() + m["failed"].get<int64_t>(),
+                     job["total_batches"].get<int64_t>());
+}
+
+// The jobs of a BatchAPI or TaskAPI, newest first.
+void PrintJobTable(std::ostream& out, const nlohmann::json& jobs) {
+  if (jobs.empty()) {
+    out << "no jobs yet (submit one with POST to the endpoint)\n";
+    return;
+  }
+  Table table({"job id", "status", "batches done", "failed", "workers", "created"});
+  for (const auto& job : jobs) {
+    table.AddRow({job["job_id"], job["status_text"], JobProgress(job),
+                  std::to_string(job["metrics"]["failed"].get<int64_t>()),
+                  std::to_string(job["workers"].get<int64_t>()), job["created_time"]});
+  }
+  table.Print(out);
+}
+
+// `axon get API JOB_ID`: one job.
+void PrintJob(std::ostream& out, const nlohmann::json& job) {
+  const auto& m = job["metrics"];
+  const auto& w = job["worker_counts"];
+  out << "job " << job["job_id"].get<std::string>() << " of api "
+      << job["api_name"].get<std::string>() << " (" << job["kind"].get<std::string>()
+      << "): " << job["status_text"].get<std::string>() << "\n";
+  out << fmt::format("batches: {} ({} succeeded, {} failed, {} in queue)",
+                     job["total_batches"].get<int64_t>(), m["succeeded"].get<int64_t>(),
+                     m["failed"].get<int64_t>(), job["batches_in_queue"].get<int64_t>());
+  if (m["avg_time_per_batch"].is_number()) {
+    out << fmt::format(", {:.3g} s per batch on average", m["avg_time_per_batch"].get<double>());
+  }
+  out << fmt::format("\nworkers: {} ({} initializing, {} running, {} restarting)\n",
+                     job["workers"].get<int64_t>(), w["initializing"].get<int64_t>(),
+                     w["running"].get<int64_t>(), w["restarting"].get<int64_t>());
+  out << "created: " << job["created_time"].get<std::string>();
+  if (job.contains("start_time")) out << ", started: " << job["start_time"].get<std::string>();
+  if (job.contains("end_time")) out << ", ended: " << job["end_time"].get<std::string>();
+  out << "\n";
+  if (job.contains("timeout")) out << "timeout: " << job["timeout"] << " s\n";
+  if (job.contains("error")) out << "error: " << job["error"].get<std::string>() << "\n";
+  if (job.contains("failed_batches") && !job["failed_batches"].empty()) {
+    out << "failed batches:\n";
+    for (const auto& b : job["failed_batches"]) {
+      out << "  " << b["batch_id"].get<std::string>() << ": " << b["error"].get<std::string>()
+          << "\n";
+    }
+  }
+}
+
 // "a:90 b:10 c (shadow):100", as Cortex lists a splitter's APIs.
 std::string SplitList(const nlohmann::json& splitter) {
   std::string out;
@@ -124,6 +177,10 @@ void PrintGet(std::ostream& out, const PlatformClient& client, const std::string
   } else {
     PrintApiTable(out, nlohmann::json::array({result}));
   }
+  if (result.contains("jobs")) {  // a BatchAPI or TaskAPI
+    out << "\n";
+    PrintJobTable(out, result["jobs"]);
+  }
   out << "\nendpoint: " << client.addresses().GatewayUrl() << result["endpoint"].get<std::string>()
       << "\n";
   if (!result["reason"].get<std::string>().empty()) {
@@ -157,8 +214,20 @@ void Watch(const PlatformClient& client, const std::string& name) {
   }
 }
 
-void Get(const std::string& name, const std::string& output, bool watch) {
+void Get(const std::string& name, const std::string& job, const std::string& output, bool watch) {
   const auto client = Client();
+  if (!job.empty()) {
+    if (watch || output == "name") {
+      throw CliError{kExitBadInput, "a job is shown once, as a table or -o json"};
+    }
+    const auto result = client.Call(bhttp::verb::get, "/v1/apis/" + name + "/jobs/" + job);
+    if (output == "json") {
+      std::cout << result.dump(2) << "\n";
+    } else {
+      PrintJob(std::cout, result);
+    }
+    return;
+  }
   if (watch) {
     if (output != "table") {
       throw CliError{kExitBadInput, "--watch prints tables; leave out -o/--output"};
@@ -285,19 +354,21 @@ void AddApiCommands(CLI::App& app) {
   AddDeployCommand(app);
 
   auto name = std::make_shared<std::string>();
+  auto job = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>("table");
   auto watch = std::make_shared<bool>(false);
   auto* get = app.add_subcommand(
       "get",
       "list APIs with status and request statistics (avg request and 2XX/4XX/5XX since the API "
       "was deployed; p50, p99 and req/s over the last minute)");
-  get->add_option("api", *name, "one API only");
+  get->add_option("api", *name, "one API only (a BatchAPI or TaskAPI: with its jobs)");
+  get->add_option("job", *job, "one job of that BatchAPI or TaskAPI: its status and progress");
   get->add_option("-o,--output", *output, "table, json, or name (one API name per line)")
       ->check(CLI::IsMember({"table", "json", "name"}))
       ->capture_default_str();
   get->add_flag("-w,--watch", *watch,
                 "refresh the table every 2 s (in place on a terminal) until Ctrl-C");
-  get->callback([name, output, watch] { Get(*name, *output, *watch); });
+  get->callback([name, job, output, watch] { Get(*name, *job, *output, *watch); });
 
   auto* describe = app.add_subcommand("describe", "show an API and each of its replicas");
   describe->add_option("api", *name, "the API")->required();

@@ -1,6 +1,6 @@
-// axon logs: an API's log lines (common/log_line.h), rendered for a terminal or printed as
-// they are (-o json), filtered by time (--since) and replica (--replica), and followed (-f)
-// across replica restarts: every replica of the API, old and new, appends to the same file,
+// axon logs: an API's log lines (common/log_line.h), or one job's, rendered for a terminal or
+// printed as they are (-o json), filtered by time (--since) and replica (--replica), and followed
+// (-f) across replica restarts: every replica of the API, old and new, appends to the same file,
 // which the operator serves piece by piece, its rotated copies included (operator/api_logs.h).
 #include <chrono>
 #include <iostream>
@@ -27,6 +27,7 @@ struct LogsOptions {
   bool tail_given = false;
   std::string since;
   std::string replica;
+  std::string job;
   std::string output = "text";
 };
 
@@ -61,6 +62,7 @@ void Logs(const LogsOptions& o) {
   std::string filters;
   if (since_ms > 0) filters += fmt::format("&since_ms={}", since_ms);
   if (!o.replica.empty()) filters += "&replica=" + http::PercentEncode(o.replica);
+  if (!o.job.empty()) filters += "&job=" + http::PercentEncode(o.job);
   const std::string base = "/v1/apis/" + o.api + "/logs?";
   const bool raw = o.output == "json";
   auto chunk = client.Call(bhttp::verb::get,
@@ -89,6 +91,8 @@ void AddLogsCommand(CLI::App& app) {
       "print an API's logs: its replicas' lines (what the predictor prints, too) and, with "
       "`logging: {requests: true}`, one line per request");
   logs->add_option("api", o->api, "the API")->required();
+  logs->add_option("job", o->job,
+                   "a job of a BatchAPI or TaskAPI: the lines of its workers (see axon get API)");
   logs->add_flag("-f,--follow", o->follow,
                  "keep printing new lines, from every replica, across restarts (Ctrl-C to stop)");
   auto* tail = logs->add_option("--tail", o->tail,

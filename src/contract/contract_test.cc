@@ -91,6 +91,10 @@ RouteTable SampleRoutes() {
   api.request_log_per_million = 0;
   api.async = true;
   table.apis.push_back(api);
+  api.name = "sums";
+  api.endpoint = "/sums";
+  api.jobs = true;
+  table.apis.push_back(api);
   return table;
 }
 

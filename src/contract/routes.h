@@ -63,6 +63,10 @@ struct ApiRoute {
   // submission (POST /_axon/async/NAME) and answers its status (GET /_axon/async/NAME/ID); the
   // API's own replicas are fed from the queue by the operator and are not in the table.
   bool async = false;
+  // With async: a BatchAPI or TaskAPI, whose endpoint takes job calls (POST submits, GET and
+  // DELETE read and stop, with ?jobID= or /<endpoint>/<id>): every method and the query string
+  // go to the listener, which checks them.
+  bool jobs = false;
   bool operator==(const ApiRoute&) const = default;
 };
 

@@ -218,19 +218,20 @@ asio::awaitable<std::optional<Response>> Gateway::HandleAsync(
         slash > 0 && slash != std::string_view::npos ? table->Find(path.substr(0, slash)) : nullptr;
     if (api == nullptr || !api->spec.async) co_return std::nullopt;
     id = std::string(path.substr(slash + 1));
-    if (request.method() != bhttp::verb::get) {
+    if (request.method() != bhttp::verb::get && !api->spec.jobs) {
       co_return Error(405,
                       "use GET to read request " + id + " of api " + api->name() +
                           "; POST new requests to " + api->spec.endpoint,
                       request_id);
     }
-  } else if (request.method() != bhttp::verb::post) {
+  } else if (request.method() != bhttp::verb::post && !api->spec.jobs) {
     co_return Error(405,
                     "api " + api->name() + " is an AsyncAPI: POST a request to " +
                         api->spec.endpoint + " (it answers {\"id\"}), then GET " +
                         api->spec.endpoint + "/<id> for its status and result",
                     request_id);
   }
+  // Dispatch passes the query string on (a job's ?jobID=).
   const std::string target = std::string(kAsyncPath) + api->name() + (id.empty() ? "" : "/" + id);
   co_return co_await Dispatch(std::move(table), api, 0, request, request_id, target,
                               /*prediction=*/true);

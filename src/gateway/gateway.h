@@ -82,8 +82,9 @@ class Gateway {
                                                  std::string_view replica_path, bool prediction,
                                                  http::BodyWriter* writer = nullptr);
   // An AsyncAPI's paths: POST /<endpoint> (a new request) and GET /<endpoint>/<id> (its
-  // status), forwarded to the operator's async listener. `api` is the route `path` found
-  // (null: none); nullopt when the path is not an AsyncAPI's.
+  // status), forwarded to the operator's async listener; for a BatchAPI or TaskAPI (route
+  // `jobs`) any method on /<endpoint> and /<endpoint>/<id>, with its query string. `api` is the
+  // route `path` found (null: none); nullopt when the path is not an AsyncAPI's.
   http::asio::awaitable<std::optional<http::Response>> HandleAsync(
       std::shared_ptr<const RouteTable> table, const ApiRoute* api, std::string_view path,
       http::Request& request, const std::string& request_id);

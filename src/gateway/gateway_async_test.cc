@@ -114,6 +114,24 @@ TEST_F(GatewayAsyncTest, MethodsThatAreNotAnAsyncApisAreRefused) {
   EXPECT_TRUE(seen_.empty());
 }
 
+TEST_F(GatewayAsyncTest, AJobApiPassesEveryMethodAndTheQueryToTheListener) {
+  routes_.apis[0].jobs = true;
+  ASSERT_TRUE(gateway_.SetRoutes(routes_).ok());
+  StartListener();
+  EXPECT_EQ(Send(gateway_, Make(bhttp::verb::post, "/jobs")).result_int(), 200);
+  EXPECT_EQ(Send(gateway_, Make(bhttp::verb::get, "/jobs?jobID=0123abcd")).result_int(), 200);
+  EXPECT_EQ(Send(gateway_, Make(bhttp::verb::delete_, "/jobs/0123abcd")).result_int(), 200);
+  EXPECT_EQ(Send(gateway_, Make(bhttp::verb::get, "/jobs")).result_int(), 200);
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(seen_.size(), 4u);
+  EXPECT_EQ(seen_[1].method, "GET");
+  EXPECT_EQ(seen_[1].target, "/_axon/async/jobs?jobID=0123abcd");
+  EXPECT_EQ(seen_[2].method, "DELETE");
+  EXPECT_EQ(seen_[2].target, "/_axon/async/jobs/0123abcd");
+  EXPECT_EQ(seen_[3].target, "/_axon/async/jobs");
+  EXPECT_EQ(seen_[3].authorization, "Bearer platform-token");
+}
+
 TEST_F(GatewayAsyncTest, AListenerThatDoesNotAnswerIsA503ToRetry) {
   const http::Response response = Send(gateway_, Make(bhttp::verb::post, "/jobs"));
   EXPECT_EQ(response.result_int(), 503);

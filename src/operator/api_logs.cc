@@ -121,6 +121,7 @@ LogQuery ParseLogQuery(std::string_view query) {
     if (k == "tail") q.tail = ToInt(v, q.tail);
     if (k == "since_ms") q.since_ms = ToInt(v, q.since_ms);
     if (k == "replica") q.replica = v;
+    if (k == "job") q.job = v;
     if (k == "from" && v == "start") {
       q.offset = 0;
       q.rotated = kOldestRotated;

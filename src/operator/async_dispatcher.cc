@@ -10,8 +10,9 @@ namespace {
 
 namespace bhttp = http::bhttp;
 
-// The error a replica answered: its {"error"} line, else the start of its body.
-std::string AnswerError(const http::Response& response) {
+}  // namespace
+
+std::string ReplicaAnswerError(const http::Response& response) {
   const auto json = nlohmann::json::parse(response.body(), nullptr, false);
   if (json.is_object() && json.contains("error") && json["error"].is_string()) {
     return json["error"].get<std::string>();
@@ -21,8 +22,6 @@ std::string AnswerError(const http::Response& response) {
   if (text.empty()) text = "status " + std::to_string(response.result_int());
   return text;
 }
-
-}  // namespace
 
 AsyncDispatcher::AsyncDispatcher(Options options, store::WorkQueue& queue,
                                  std::function<std::vector<AsyncApiView>()> apis)
@@ -109,7 +108,7 @@ void AsyncDispatcher::Dispatch(int64_t now_ms) {
       while (!empty && !stop_ && in_flight_ < options_.max_in_flight &&
              busy_[replica.id] < api.per_replica) {
         const int64_t deadline = now_ms + (api.timeout + options_.lease_margin).count();
-        auto lease = queue_.Take(api.name, options_.worker, deadline, now_ms);
+        auto lease = queue_.Take(api.queue_name, options_.worker, deadline, now_ms);
         if (!lease.ok()) {
           spdlog::error("async: api {}: cannot take a request: {}", api.name,
                         lease.status().message());
@@ -140,9 +139,13 @@ void AsyncDispatcher::Send(const AsyncApiView& api, const ReplicaStatus& replica
   http::Peer peer{.host = replica.host.empty() ? "127.0.0.1" : replica.host,
                   .port = replica.port,
                   .unix_socket = replica.socket};
+  const auto started = std::chrono::steady_clock::now();
   StatusOr<http::Response> answer = http::Fetch(peer, std::move(request), api.timeout);
   try {
-    Finish(api, replica, lease, answer);
+    if (Finish(api, replica, lease, answer) && !api.job_id.empty() && options_.job_item_finished) {
+      options_.job_item_finished(api, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - started));
+    }
   } catch (const std::exception& e) {
     spdlog::error("async: api {}: request {}: {}", api.name, lease.id, e.what());
   }
@@ -160,13 +163,14 @@ void AsyncDispatcher::Send(const AsyncApiView& api, const ReplicaStatus& replica
   cv_.notify_all();
 }
 
-void AsyncDispatcher::Finish(const AsyncApiView& api, const ReplicaStatus& replica,
+bool AsyncDispatcher::Finish(const AsyncApiView& api, const ReplicaStatus& replica,
                              const store::Lease& lease, const StatusOr<http::Response>& answer) {
   const int64_t now = UnixNowMs();
   StatusOr<bool> current = false;
+  bool given_back = true;
   if (!answer.ok() || answer->result_int() == 503) {
     const std::string why =
-        !answer.ok() ? answer.status().message() : "it answered " + AnswerError(*answer);
+        !answer.ok() ? answer.status().message() : "it answered " + ReplicaAnswerError(*answer);
     spdlog::warn("async: api {}: request {} (attempt {}) on replica {}: {}; giving it back",
                  api.name, lease.id, lease.attempt, replica.id, why);
     const bool timed_out = !answer.ok() && answer.status().message().starts_with("no answer");
@@ -176,17 +180,26 @@ void AsyncDispatcher::Finish(const AsyncApiView& api, const ReplicaStatus& repli
                    : " stopped before answering");
     current = queue_.GiveBack(lease, reason, now);
   } else if (answer->result_int() / 100 == 2) {
+    given_back = false;
     current = queue_.Complete(lease, answer->body(),
                               std::string((*answer)[bhttp::field::content_type]), now);
+  } else if (api.retry_errors) {
+    current = queue_.GiveBack(lease, ReplicaAnswerError(*answer), now);
   } else {
-    current = queue_.Fail(lease, AnswerError(*answer), now);
+    given_back = false;
+    current = queue_.Fail(lease, ReplicaAnswerError(*answer), now);
   }
   if (!current.ok()) {
     spdlog::error("async: api {}: request {}: {}", api.name, lease.id, current.status().message());
-  } else if (!*current) {
+    return false;
+  }
+  if (!*current) {
     spdlog::warn("async: api {}: request {}: its lease had ended; the answer is dropped", api.name,
                  lease.id);
+    return false;
   }
+  // A lease given back at its last attempt failed the item (WorkQueue::GiveBack).
+  return !given_back || lease.attempt >= api.queue.max_attempts;
 }
 
 void AsyncDispatcher::JoinFinished() {

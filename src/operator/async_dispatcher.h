@@ -6,7 +6,9 @@
 //   2xx                        completed, the body is the result
 //   no answer (the replica     given back: queued again, or failed after queue.max_attempts
 //   died, timed out), or 503   runs ("replica R of api A stopped before answering: ...")
-//   any other status           failed, with the predictor's error (one line, no paths)
+//   any other status           failed, with the predictor's error (one line, no paths); a
+//                              job's batch (retry_errors) is given back, and fails with the
+//                              error after queue.max_attempts runs
 // Leases past their deadline (this process was killed while it held them and a new one has not
 // released them yet) are given back every second, and finished requests past their retention
 // are removed every second.
@@ -36,6 +38,9 @@
 
 namespace axon::operator_ {
 
+// A replica's error answer as one line: its {"error"}, else the start of its body.
+std::string ReplicaAnswerError(const http::Response& response);
+
 class AsyncDispatcher {
  public:
   struct Options {
@@ -46,9 +51,12 @@ class AsyncDispatcher {
     std::chrono::milliseconds retention_sweep{1'000};
     int64_t max_in_flight = 256;
     std::chrono::milliseconds avoid_after_failure{2'000};  // a replica that did not answer
+    // Called (on a sending thread) when an item of a job's queue (AsyncApiView::job_id) has
+    // finished for good, completed or failed, with the time its last run took.
+    std::function<void(const AsyncApiView&, std::chrono::milliseconds)> job_item_finished;
   };
-  // `apis` lists the AsyncAPIs with their ready replicas (Controller::AsyncApis); `queue` must
-  // outlive the dispatcher.
+  // `apis` lists the queues with their ready replicas (Controller::AsyncApis, JobRunner::Views);
+  // `queue` must outlive the dispatcher.
   AsyncDispatcher(Options options, store::WorkQueue& queue,
                   std::function<std::vector<AsyncApiView>()> apis);
   ~AsyncDispatcher();
@@ -69,7 +77,8 @@ class AsyncDispatcher {
   // One request on one replica (on its own thread), then the lease's end.
   void Send(const AsyncApiView& api, const ReplicaStatus& replica, store::Lease lease,
             Exchange* exchange);
-  void Finish(const AsyncApiView& api, const ReplicaStatus& replica, const store::Lease& lease,
+  // Ends the lease with the answer; true when the item finished for good.
+  bool Finish(const AsyncApiView& api, const ReplicaStatus& replica, const store::Lease& lease,
               const StatusOr<http::Response>& answer);
   void JoinFinished();  // mu_ not held
 

@@ -57,7 +57,7 @@ class AsyncDispatcherTest : public ::testing::Test {
     server_.reset();
   }
   AsyncApiView Api(uint16_t port) const {
-    AsyncApiView api{.name = "jobs", .timeout = 2s, .per_replica = 2};
+    AsyncApiView api{.name = "jobs", .timeout = 2s, .per_replica = 2, .queue_name = "jobs"};
     api.queue.max_attempts = 2;
     api.ready.push_back({.id = "jobs-1", .host = "127.0.0.1", .port = port});
     return api;

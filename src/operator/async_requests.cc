@@ -7,6 +7,7 @@
 #include "common/log_line.h"
 #include "http/responses.h"
 #include "http/run_on.h"
+#include "operator/job_requests.h"
 
 namespace axon::operator_ {
 namespace {
@@ -30,11 +31,13 @@ bool IsJsonType(std::string_view content_type) {
 }  // namespace
 
 AsyncRequests::AsyncRequests(const Controller& controller, store::WorkQueue& queue,
-                             std::string token, std::function<void()> on_submit, int workers)
+                             std::string token, std::function<void()> on_submit, int workers,
+                             JobRunner* jobs)
     : controller_(controller),
       queue_(queue),
       token_(std::move(token)),
       on_submit_(std::move(on_submit)),
+      jobs_(jobs),
       workers_(workers) {}
 
 AsyncRequests::~AsyncRequests() { workers_.join(); }
@@ -69,6 +72,13 @@ http::Response AsyncRequests::Route(const http::Request& request) {
   const std::string_view rest = path.substr(kAsyncPathPrefix.size());
   const size_t slash = rest.find('/');
   const std::string name(rest.substr(0, slash));
+  if (jobs_ != nullptr) {
+    if (std::optional<ApiTarget> job_api = controller_.JobApi(name)) {
+      return HandleJobRequest(
+          *jobs_, *job_api, request,
+          slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1)));
+    }
+  }
   const std::optional<AsyncApiView> api = controller_.AsyncApi(name);
   if (!api) return http::JsonError(404, "no AsyncAPI named " + name + " is deployed");
   if (slash == std::string_view::npos) {

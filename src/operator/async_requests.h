@@ -7,6 +7,7 @@
 //   GET  /_axon/async/NAME/ID   {"id", "status", "result"?, "error"?, "timestamp"}: status is
 //                               in_queue, in_progress, completed (with the predictor's result)
 //                               or failed (with the error); the timestamp is the last change
+//   *    /_axon/async/NAME[/ID] of a BatchAPI or TaskAPI: its job calls (job_requests.h)
 //
 // Every call needs the platform token as a bearer token (the gateway adds it after checking
 // the API's own keys). The listener is an abstract Unix socket private to this AXON_HOME.
@@ -20,15 +21,16 @@
 
 #include "http/beast.h"
 #include "operator/controller.h"
+#include "operator/job_runner.h"
 #include "store/work_queue.h"
 
 namespace axon::operator_ {
 
 class AsyncRequests {
  public:
-  // `controller` and `queue` must outlive this.
+  // `controller`, `queue` and `jobs` (may be null: no job API takes jobs) must outlive this.
   AsyncRequests(const Controller& controller, store::WorkQueue& queue, std::string token,
-                std::function<void()> on_submit, int workers = 2);
+                std::function<void()> on_submit, int workers = 2, JobRunner* jobs = nullptr);
   ~AsyncRequests();
 
   http::asio::awaitable<http::Response> Handle(http::Request& request);
@@ -45,6 +47,7 @@ class AsyncRequests {
   store::WorkQueue& queue_;
   const std::string token_;
   const std::function<void()> on_submit_;
+  JobRunner* const jobs_;
   http::asio::thread_pool workers_;
 };
 

@@ -78,7 +78,7 @@ void Controller::KeepAdoptedScale(const std::map<std::string, int64_t>& adopted)
   std::lock_guard lock(mu_);
   for (const auto& [name, count] : adopted) {
     auto it = apis_.find(name);
-    if (it == apis_.end() || count == 0 || !it->second.spec.RunsReplicas()) continue;
+    if (it == apis_.end() || count == 0 || !it->second.spec.ScalesReplicas()) continue;
     const auto& a = it->second.spec.autoscaling;
     it->second.requested = std::clamp(count, a.min_replicas, a.max_replicas);
     backend_.Apply(it->second.Target());
@@ -98,7 +98,10 @@ Status Controller::Activate(const StoredApi& stored) {
   std::lock_guard lock(mu_);
   ApiRuntime& api = apis_[stored.name];
   if (api.version == stored.version && api.autoscaler != nullptr) return OkStatus();
-  if (api.autoscaler == nullptr) {
+  if (!spec.ScalesReplicas()) {
+    api.requested = 0;  // a splitter has no replicas; a job API's are its jobs' (job_runner.h)
+    if (api.autoscaler == nullptr) api.autoscaler = std::make_unique<Autoscaler>(spec.autoscaling);
+  } else if (api.autoscaler == nullptr) {
     api.requested = spec.autoscaling.init_replicas;
     api.autoscaler = std::make_unique<Autoscaler>(spec.autoscaling);
   } else {  // an update keeps the current scale, within the new bounds
@@ -114,7 +117,7 @@ Status Controller::Activate(const StoredApi& stored) {
   api.spec_file = spec_file;
   // The backend learns the new target now rather than at the next tick, so that a status read
   // right after the deploy (`axon deploy` waiting for the rollout) is about the new version.
-  if (api.spec.RunsReplicas()) backend_.Apply(api.Target());
+  if (api.spec.ScalesReplicas()) backend_.Apply(api.Target());
   return OkStatus();
 }
 
@@ -295,6 +298,11 @@ Status Controller::Refresh(const std::string& name) {
                            " is a TrafficSplitter and runs no replicas; refresh "
                            "the APIs it sends requests to");
   }
+  if (it->second.spec.RunsJobs()) {
+    return InvalidArgument("api " + name + " is " + spec::KindWithArticle(it->second.spec.kind) +
+                           ": its replicas are the workers of its jobs, started for each job "
+                           "with the API's current version");
+  }
   it->second.revision++;
   spdlog::info("refresh: replacing every replica of api {}", name);
   return OkStatus();
@@ -375,7 +383,7 @@ void Controller::Tick() {
 
 void Controller::ApplyTargetsLocked() {
   for (const auto& [name, api] : apis_) {
-    if (api.spec.RunsReplicas()) backend_.Apply(api.Target());
+    if (api.spec.ScalesReplicas()) backend_.Apply(api.Target());
   }
 }
 
@@ -413,7 +421,7 @@ contract::RouteTable Controller::RoutesLocked() const {
           std::max<int64_t>(1, std::llround(api.spec.logging.sample * 1'000'000));
     }
     AddSplit(api.spec, &route);
-    if (api.spec.IsAsync()) {
+    if (api.spec.IsAsync() || api.spec.RunsJobs()) {
       SetAsyncRouteLocked(api, &route);
       table.apis.push_back(std::move(route));
       continue;

@@ -57,14 +57,20 @@ struct ControllerOptions {
   std::string async_listener;
 };
 
-// An AsyncAPI as its queue's listener and dispatcher see it (controller_async.cc).
+// A queue the dispatcher feeds to replicas: an AsyncAPI's (controller_async.cc), or a running
+// job's (job_runner.h).
 struct AsyncApiView {
-  std::string name;
+  std::string name;  // the API
   int64_t version = 0;
   spec::QueueSpec queue;
   std::chrono::milliseconds timeout{60'000};  // one run of a request on a replica
   int64_t per_replica = 1;                    // requests one replica runs at once
   std::vector<ReplicaStatus> ready;           // ready replicas of any revision
+  std::string queue_name;                     // in the work queue: the API's name, or the job's
+  std::string job_id;                         // a job's: its id
+  // A job's batch: an error answer is given back to be run again (up to queue.max_attempts),
+  // not failed at once.
+  bool retry_errors = false;
 };
 
 class Controller {
@@ -110,6 +116,9 @@ class Controller {
   std::optional<AsyncApiView> AsyncApi(const std::string& name) const;
   // Every AsyncAPI.
   std::vector<AsyncApiView> AsyncApis() const;
+  // What a job of the BatchAPI or TaskAPI `name` runs: its current version's target (spec,
+  // bundle, spec file); nullopt when no such API has that name.
+  std::optional<ApiTarget> JobApi(const std::string& name) const;
 
   // One reconcile pass.
   void Tick();

@@ -1,5 +1,6 @@
-// The controller's side of AsyncAPIs: what the async listener and the dispatcher need to know
-// of each, its demand for the autoscaler (its queue), and its route (the async listener).
+// The controller's side of AsyncAPIs, BatchAPIs and TaskAPIs: what the async listener and the
+// dispatcher need to know of each, an AsyncAPI's demand for the autoscaler (its queue), and
+// their routes (the async listener).
 #include <spdlog/spdlog.h>
 
 #include "operator/controller.h"
@@ -12,7 +13,8 @@ AsyncApiView Controller::AsyncViewLocked(const std::string& name, const ApiRunti
                     .queue = api.spec.queue,
                     .timeout = api.spec.networking.timeout.count() > 0 ? api.spec.networking.timeout
                                                                        : options_.request_timeout,
-                    .per_replica = std::max(1, api.spec.predictor.threads_per_process)};
+                    .per_replica = std::max(1, api.spec.predictor.threads_per_process),
+                    .queue_name = name};
   ApiObservation observed = backend_.Observe(name);
   for (auto& r : observed.replicas) {
     if (r.state == ReplicaState::kReady) view.ready.push_back(std::move(r));
@@ -34,6 +36,13 @@ std::vector<AsyncApiView> Controller::AsyncApis() const {
     if (api.spec.IsAsync()) out.push_back(AsyncViewLocked(name, api));
   }
   return out;
+}
+
+std::optional<ApiTarget> Controller::JobApi(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  const auto it = apis_.find(name);
+  if (it == apis_.end() || !it->second.spec.RunsJobs()) return std::nullopt;
+  return it->second.Target();
 }
 
 void Controller::AddQueueDemand(contract::GatewayStats& stats) const {
@@ -63,6 +72,7 @@ void Controller::AddQueueDemand(contract::GatewayStats& stats) const {
 
 void Controller::SetAsyncRouteLocked(const ApiRuntime& api, contract::ApiRoute* route) const {
   route->async = true;
+  route->jobs = api.spec.RunsJobs();
   route->start_failing = false;  // the listener takes requests whatever the replicas do
   if (options_.async_listener.empty()) return;
   route->replicas.push_back({.id = "operator",

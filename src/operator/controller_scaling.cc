@@ -13,7 +13,7 @@ void Controller::Autoscale(const contract::GatewayStats& stats) {
   const TimePoint now = clock_.Now();
   for (auto& [name, api] : apis_) {
     const auto it = stats.apis.find(name);
-    if (it == stats.apis.end() || !api.spec.RunsReplicas()) continue;
+    if (it == stats.apis.end() || !api.spec.ScalesReplicas()) continue;
     bool demand = false;
     for (const auto& sample : it->second.samples) {
       api.autoscaler->AddSample(now - std::chrono::milliseconds(unix_now - sample.unix_ms),
@@ -32,7 +32,7 @@ void Controller::Autoscale(const contract::GatewayStats& stats) {
   if (now < next_autoscale_) return;
   next_autoscale_ = now + options_.autoscale_interval;
   for (auto& [name, api] : apis_) {
-    if (!api.spec.RunsReplicas()) continue;  // a TrafficSplitter: its APIs scale
+    if (!api.spec.ScalesReplicas()) continue;  // a splitter: its APIs scale; jobs: per job
     const auto it = stats.apis.find(name);
     const int64_t held = it != stats.apis.end() ? it->second.queued : 0;
     ScalingDecision decision = api.autoscaler->Decide(now, api.requested, held);

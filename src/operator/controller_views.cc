@@ -7,6 +7,7 @@
 #include "common/files.h"
 #include "contract/replica_stats.h"
 #include "operator/controller.h"
+#include "operator/job_names.h"
 #include "operator/replica_scrape.h"
 #include "operator/splitters.h"
 
@@ -62,7 +63,7 @@ nlohmann::json Controller::SummaryLocked(const ApiRuntime& api, const ApiObserva
       {"reason", reason},
       {"endpoint", api.spec.networking.endpoint},
       {"version", api.version},
-      {"requested", api.spec.RunsReplicas() ? api.requested : 0},
+      {"requested", api.spec.ScalesReplicas() ? api.requested : 0},
       {"up_to_date", observed.ReadyCurrent()},
       {"last_update", api.updated_at},
       {"requests_2xx", s.responses_2xx},
@@ -165,7 +166,16 @@ StatusOr<nlohmann::json> Controller::Describe(const std::string& name) const {
 StatusOr<nlohmann::json> Controller::Logs(const std::string& name, const LogQuery& query) const {
   {
     std::lock_guard lock(mu_);
-    if (!apis_.contains(name)) return NotFound("no api named " + name + " (see `axon get`)");
+    const auto it = apis_.find(name);
+    if (it == apis_.end()) return NotFound("no api named " + name + " (see `axon get`)");
+    if (!query.job.empty() && !it->second.spec.RunsJobs()) {
+      return InvalidArgument("api " + name + " is " + spec::KindWithArticle(it->second.spec.kind) +
+                             " and runs no jobs; leave out the job id");
+    }
+  }
+  if (!query.job.empty()) {
+    if (!LooksLikeJobId(query.job)) return NotFound("api " + name + " has no job " + query.job);
+    return ReadApiLog(options_.home.ApiLog(JobWorkerName(name, query.job)), query);
   }
   return ReadApiLog(options_.home.ApiLog(name), query);
 }

@@ -367,7 +367,7 @@ void LocalBackend::StartLocked(const ApiTarget& target, Slot& slot, TimePoint no
   const std::string intra_op = std::to_string(target.spec.predictor.intra_op_threads);
   env.try_emplace("OMP_NUM_THREADS", intra_op);
   env.try_emplace("OPENBLAS_NUM_THREADS", intra_op);
-  env["AXON_API"] = target.api;
+  env["AXON_API"] = target.spec.name;  // a job's workers too (target.api names the job)
   env["AXON_REPLICA_ID"] = slot.id;
   env["AXON_API_VERSION"] = std::to_string(slot.version);  // also the v2 model_version
   env["AXON_HOME"] = options_.home.root.string();

@@ -30,9 +30,11 @@
 #include "operator/controller.h"
 #include "operator/gateway_link.h"
 #include "operator/gateway_pods.h"
+#include "operator/job_runner.h"
 #include "operator/kubernetes_backend.h"
 #include "operator/local_backend.h"
 #include "operator/management_api.h"
+#include "store/sqlite_job_store.h"
 #include "store/sqlite_work_queue.h"
 
 namespace {
@@ -262,7 +264,8 @@ StatusOr<std::unique_ptr<operator_::Gateways>> MakeGateways(const contract::Oper
 
 // Runs the platform until SIGTERM/SIGINT; returns the exit code.
 int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std::string& token,
-          operator_::StateStore& store, axon::store::WorkQueue& work_queue) {
+          operator_::StateStore& store, axon::store::WorkQueue& work_queue,
+          axon::store::JobStore& job_store) {
   SteadyClock clock;
   // Only the local backend starts replica processes.
   auto replica_binary = flags.backend == "local"
@@ -299,6 +302,22 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
     spdlog::error("{}", s.message());
     return 2;
   }
+  // BatchAPI and TaskAPI jobs (local mode only): their workers are applied before the backend
+  // adopts what an earlier operator left running, so that running workers are kept.
+  std::unique_ptr<operator_::AsyncDispatcher> dispatcher;
+  std::unique_ptr<operator_::JobRunner> jobs;
+  if (flags.backend == "local") {
+    jobs = std::make_unique<operator_::JobRunner>(
+        operator_::JobRunner::Options{
+            .home = home, .batch_timeout = std::chrono::milliseconds(flags.request_timeout_ms)},
+        job_store, work_queue, backend, [&dispatcher] {
+          if (dispatcher != nullptr) dispatcher->Wake();
+        });
+    if (Status s = jobs->Load(); !s.ok()) {
+      spdlog::error("{}", s.message());
+      return 2;
+    }
+  }
   controller.KeepAdoptedScale(made->adopt());
 
   operator_::ManagementApi api(
@@ -309,7 +328,8 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
        {"gateway", gateway.address()},
        {"axon_home", home.root.string()},
        {"pid", getpid()}},
-      [] { ::kill(getpid(), SIGTERM); }, &bundles, /*workers=*/4, home.root / "uploads");
+      [] { ::kill(getpid(), SIGTERM); }, &bundles, /*workers=*/4, home.root / "uploads",
+      jobs.get());
   auto server = http::HttpServer::Create(
       {.host = flags.host,
        .port = flags.port,
@@ -322,12 +342,24 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
     spdlog::error("{}", server.status().message());
     return 1;
   }
-  // AsyncAPIs: requests stored by the async listener, fed to replicas by the dispatcher.
-  auto dispatcher = std::make_unique<operator_::AsyncDispatcher>(
-      operator_::AsyncDispatcher::Options{}, work_queue,
-      [&controller] { return controller.AsyncApis(); });
-  operator_::AsyncRequests async_requests(controller, work_queue, token,
-                                          [d = dispatcher.get()] { d->Wake(); });
+  // AsyncAPIs: requests stored by the async listener, fed to replicas by the dispatcher, which
+  // also feeds the batches of running jobs to their workers.
+  dispatcher = std::make_unique<operator_::AsyncDispatcher>(
+      operator_::AsyncDispatcher::Options{
+          .job_item_finished =
+              [&jobs](const operator_::AsyncApiView& view, std::chrono::milliseconds elapsed) {
+                if (jobs != nullptr) jobs->BatchFinished(view, elapsed);
+              }},
+      work_queue, [&controller, &jobs] {
+        std::vector<operator_::AsyncApiView> views = controller.AsyncApis();
+        if (jobs != nullptr) {
+          for (auto& view : jobs->Views()) views.push_back(std::move(view));
+        }
+        return views;
+      });
+  operator_::AsyncRequests async_requests(
+      controller, work_queue, token, [d = dispatcher.get()] { d->Wake(); }, /*workers=*/2,
+      jobs.get());
   auto async_server = http::HttpServer::Create(
       {.listen_tcp = false,
        .unix_socket = AsyncListenerFor(home),
@@ -340,6 +372,7 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
     return 1;
   }
   (*async_server)->Start();
+  if (jobs != nullptr) jobs->Start();
   (void)WriteFileAtomic(home.RunDir() / "operator.pid", std::to_string(getpid()));
   (*server)->Start();
   spdlog::info("management API on {}:{}; state in {}", flags.host, (*server)->port(),
@@ -354,6 +387,7 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
   (*async_server)->Shutdown(1s);
   (*async_server)->Wait();
   dispatcher.reset();  // waits for the requests it is sending
+  jobs.reset();        // its workers stop with the other replicas
   gateway.Stop();
   backend.StopAll();
   (*server)->Shutdown(1s);
@@ -397,8 +431,13 @@ int main(int argc, char** argv) {
     spdlog::error("{}", work_queue.status().message());
     return 2;
   }
+  auto job_store = axon::store::SqliteJobStore::Open(home.root / "jobs.db");
+  if (!job_store.ok()) {
+    spdlog::error("{}", job_store.status().message());
+    return 2;
+  }
   std::error_code ec;
   std::filesystem::create_directories(home.LogDir(), ec);
   std::filesystem::remove_all(home.root / "uploads", ec);  // of deploys cut short
-  return Serve(flags, home, *token, **store, **work_queue);
+  return Serve(flags, home, *token, **store, **work_queue, **job_store);
 }

@@ -40,13 +40,14 @@ int64_t QueryInt(std::string_view query, std::string_view key, int64_t fallback)
 
 ManagementApi::ManagementApi(Controller& controller, std::string token, nlohmann::json info,
                              std::function<void()> request_shutdown, const BundleStore* bundles,
-                             int workers, std::filesystem::path uploads)
+                             int workers, std::filesystem::path uploads, JobRunner* jobs)
     : controller_(controller),
       token_(std::move(token)),
       info_(std::move(info)),
       request_shutdown_(std::move(request_shutdown)),
       bundles_(bundles),
       uploads_(std::move(uploads)),
+      jobs_(jobs),
       workers_(static_cast<size_t>(workers)) {}
 
 ManagementApi::~ManagementApi() { workers_.join(); }
@@ -138,8 +139,29 @@ Response ManagementApi::DeployUpload(const nlohmann::json& body) {
 Response ManagementApi::ApiRoute(http::Request& request, const std::string& name,
                                  const std::string& action) {
   const auto method = request.method();
-  if (action.empty() && method == bhttp::verb::get) return FromStatusOr(controller_.Describe(name));
-  if (action.empty() && method == bhttp::verb::delete_) return FromStatus(controller_.Delete(name));
+  if (action.empty() && method == bhttp::verb::get) {
+    auto described = controller_.Describe(name);
+    if (described.ok() && jobs_ != nullptr && controller_.JobApi(name)) {
+      constexpr size_t kRecentJobs = 10;
+      nlohmann::json recent = nlohmann::json::array();
+      if (auto listed = jobs_->List(name); listed.ok()) {
+        for (size_t i = 0; i < listed->size() && i < kRecentJobs; ++i) {
+          recent.push_back(jobs_->Json((*listed)[i], false));
+        }
+      }
+      (*described)["jobs"] = std::move(recent);
+    }
+    return FromStatusOr(described);
+  }
+  if (action.empty() && method == bhttp::verb::delete_) {
+    const bool runs_jobs = controller_.JobApi(name).has_value();
+    Status deleted = controller_.Delete(name);
+    if (deleted.ok() && runs_jobs && jobs_ != nullptr) jobs_->DropApi(name);
+    return FromStatus(deleted);
+  }
+  if ((action == "jobs" || action.starts_with("jobs/")) && method == bhttp::verb::get) {
+    return JobsRoute(name, action == "jobs" ? "" : action.substr(5));
+  }
   if (action == "refresh" && method == bhttp::verb::post) {
     return FromStatus(controller_.Refresh(name));
   }
@@ -167,6 +189,28 @@ Response ManagementApi::ApiRoute(http::Request& request, const std::string& name
   }
   return http::JsonError(404, "no management endpoint " + std::string(request.method_string()) +
                                   " " + std::string(request.target()));
+}
+
+Response ManagementApi::JobsRoute(const std::string& name, const std::string& id) {
+  if (!controller_.JobApi(name) || jobs_ == nullptr) {
+    auto described = controller_.Describe(name);
+    if (!described.ok()) return http::ErrorResponse(described.status());
+    return http::JsonError(400, "api " + name + " is " +
+                                    spec::KindWithArticle((*described)["kind"].get<std::string>()) +
+                                    " and runs no jobs");
+  }
+  if (id.empty()) {
+    auto listed = jobs_->List(name);
+    if (!listed.ok()) return http::ErrorResponse(listed.status());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& job : *listed) out.push_back(jobs_->Json(job, false));
+    return http::JsonResponse(200, {{"jobs", std::move(out)}});
+  }
+  auto job = LooksLikeJobId(id)
+                 ? jobs_->Get(name, id)
+                 : StatusOr<store::Job>(NotFound("api " + name + " has no job " + id));
+  if (!job.ok()) return http::ErrorResponse(job.status());
+  return http::JsonResponse(200, jobs_->Json(*job, true));
 }
 
 }  // namespace axon::operator_

@@ -14,7 +14,10 @@
 //   DELETE /v1/apis/NAME
 //   POST   /v1/apis/NAME/refresh         replace every replica
 //   POST   /v1/apis/NAME/rollback?version=N   redeploy version N (default: the previous one)
-//   GET    /v1/apis/NAME/logs?offset=N   log text from byte N (or ?tail=N lines)
+//   GET    /v1/apis/NAME/logs?offset=N   log text from byte N (or ?tail=N lines); &job=ID: a
+//                                        BatchAPI's or TaskAPI's job's workers
+//   GET    /v1/apis/NAME/jobs            its jobs, newest first: {"jobs": [...]}
+//   GET    /v1/apis/NAME/jobs/ID         one job, with its workers (JobRunner::Json)
 //   GET    /v1/apis/NAME/versions        the kept versions, newest first
 //   GET    /v1/apis/NAME/history         the last hour, sampled, for the dashboard's charts
 //   GET    /v1/apis/NAME/keys            the API's keys (ids and dates)
@@ -41,16 +44,17 @@
 #include "http/beast.h"
 #include "operator/bundles.h"
 #include "operator/controller.h"
+#include "operator/job_runner.h"
 
 namespace axon::operator_ {
 
 class ManagementApi {
  public:
-  // `bundles` (may be null: not served) must outlive the API.
+  // `bundles` and `jobs` (may be null: not served) must outlive the API.
   // `uploads`: where deploys that carry their files (uploads.h) are unpacked; "" refuses them.
   ManagementApi(Controller& controller, std::string token, nlohmann::json info,
                 std::function<void()> request_shutdown, const BundleStore* bundles = nullptr,
-                int workers = 4, std::filesystem::path uploads = {});
+                int workers = 4, std::filesystem::path uploads = {}, JobRunner* jobs = nullptr);
   ~ManagementApi();
 
   http::asio::awaitable<http::Response> Handle(http::Request& request);
@@ -65,6 +69,8 @@ class ManagementApi {
   http::Response DeployUpload(const nlohmann::json& body);
   http::Response ApiRoute(http::Request& request, const std::string& name,
                           const std::string& action);
+  // GET /v1/apis/NAME/jobs[/ID]; `id` "" lists them.
+  http::Response JobsRoute(const std::string& name, const std::string& id);
 
   Controller& controller_;
   const std::string token_;
@@ -72,6 +78,7 @@ class ManagementApi {
   const std::function<void()> request_shutdown_;
   const BundleStore* const bundles_;
   const std::filesystem::path uploads_;
+  JobRunner* const jobs_;
   http::asio::thread_pool workers_;
 };
 

@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view kTopFields[] = {
     "name",       "kind",    "predictor",   "compute", "autoscaling", "update_strategy",
-    "networking", "logging", "node_groups", "queue"};
+    "networking", "logging", "node_groups", "queue",   "definition"};
 constexpr std::string_view kTopUnsupported[] = {"pod", "handler"};
 constexpr std::string_view kPredictorFields[] = {"type",
                                                  "path",
@@ -66,6 +66,9 @@ constexpr std::string_view kSplitterTopFields[] = {
     "compute", "autoscaling", "update_strategy", "logging", "node_groups"};
 constexpr std::string_view kSplitTargetFields[] = {"name", "weight", "shadow"};
 constexpr std::string_view kQueueFields[] = {"max_attempts", "result_retention"};
+constexpr std::string_view kDefinitionFields[] = {"path", "config", "env", "dependencies"};
+constexpr std::string_view kDefinitionUnsupported[] = {"python_path", "image", "log_level",
+                                                       "shm_size"};
 
 struct Section {
   std::string_view name;
@@ -73,7 +76,7 @@ struct Section {
   std::span<const std::string_view> unsupported;
 };
 
-constexpr std::array<Section, 16> kSections = {{
+constexpr std::array<Section, 17> kSections = {{
     {"", kTopFields, kTopUnsupported},
     {"predictor", kPredictorFields, kPredictorUnsupported},
     {"predictor.dependencies", kDependenciesFields, kDependenciesUnsupported},
@@ -88,12 +91,13 @@ constexpr std::array<Section, 16> kSections = {{
     {"networking", kNetworkingFields, kNetworkingUnsupported},
     {"logging", kLoggingFields, {}},
     {"queue", kQueueFields, {}},
+    {"definition", kDefinitionFields, kDefinitionUnsupported},
     {"TrafficSplitter", kSplitterTopFields, kTopUnsupported},
     {"TrafficSplitter.apis", kSplitTargetFields, {}},
 }};
 
-constexpr std::string_view kSupportedKinds[] = {kRealtimeKind, kAsyncKind, kSplitterKind};
-constexpr std::string_view kLaterKinds[] = {"BatchAPI", "TaskAPI"};
+constexpr std::string_view kSupportedKinds[] = {kRealtimeKind, kAsyncKind, kBatchKind, kTaskKind,
+                                                kSplitterKind};
 
 // A valid name close to `name` ("Iris_Model" -> "iris-model"), or "" if none.
 std::string FixName(std::string_view name) {
@@ -144,9 +148,7 @@ void ParseKind(const Field* field, int api_line, ErrorList& errors, std::string*
     *out = *kind;
     return;
   }
-  std::string message = ContainsName(kLaterKinds, *kind)
-                            ? "\"" + *kind + "\" is not supported yet; allowed kinds: " + allowed
-                            : "must be one of " + allowed + ", got " + Describe(field->value);
+  std::string message = "must be one of " + allowed + ", got " + Describe(field->value);
   if (std::optional<std::string> near = NearestName(*kind, kSupportedKinds)) {
     message += "; did you mean \"" + *near + "\"?";
   }
@@ -300,7 +302,12 @@ ParsedApi ParseApi(const YAML::Node& node, const std::string& label, const std::
     CheckSplitterFields(top, networking, errors);
     ParseSplitTargets(top.Get("apis"), line, errors, &api.spec.apis);
   } else {
-    ParsePredictor(top.Get("predictor"), line, spec_dir, errors, &api.spec.predictor);
+    CheckJobFields(top, api.spec.kind, errors);
+    if (api.spec.kind == kTaskKind) {
+      ParseDefinition(top.Get("definition"), line, spec_dir, errors, &api.spec.predictor);
+    } else {
+      ParsePredictor(top.Get("predictor"), line, spec_dir, errors, &api.spec.predictor);
+    }
     ParseCompute(top.Get("compute"), errors, &api.spec.compute);
     ParseNodeGroups(top.Get("node_groups"), errors, &api.spec.node_groups);
     ParseAutoscaling(top.Get("autoscaling"), api.spec.predictor.threads_per_process, errors,

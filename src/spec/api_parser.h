@@ -88,6 +88,14 @@ void CheckSplitTargetsInFile(const std::vector<ParsedApi>& apis, ErrorList& erro
 // An AsyncAPI's `queue` (async_parser.cc): max_attempts and result_retention. Any other kind
 // that has the section gets an error that says it belongs to an AsyncAPI.
 void ParseQueue(const Field* section, const std::string& kind, ErrorList& errors, QueueSpec* out);
+// BatchAPI and TaskAPI (job_parser.cc): the fields a job's API may not have (autoscaling,
+// update_strategy; a TaskAPI's predictor, a BatchAPI's non-Python predictor), and `definition`
+// on any other kind.
+void CheckJobFields(const FieldMap& top, const std::string& kind, ErrorList& errors);
+// A TaskAPI's `definition` (Cortex's name): path (a Python file with class Task), config, env,
+// dependencies; read as a Python predictor.
+void ParseDefinition(const Field* section, int api_line, const std::filesystem::path& spec_dir,
+                     ErrorList& errors, PredictorSpec* out);
 
 // The schema of section `section` ("" for the API's top level, "tensor" for an entry of inputs
 // or outputs, "TrafficSplitter" and "TrafficSplitter.<section>" for a splitter's), with

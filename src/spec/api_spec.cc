@@ -235,7 +235,7 @@ nlohmann::json ToJson(const ApiSpec& spec) {
   if (spec.logging != LoggingSpec{}) {
     out["logging"] = {{"requests", spec.logging.requests}, {"sample", spec.logging.sample}};
   }
-  if (spec.IsAsync()) {
+  if (spec.IsAsync() || spec.RunsJobs()) {
     out["queue"] = {{"max_attempts", spec.queue.max_attempts},
                     {"result_retention_ms", spec.queue.result_retention.count()}};
   }

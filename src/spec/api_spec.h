@@ -181,6 +181,8 @@ struct QueueSpec {
 inline constexpr std::string_view kRealtimeKind = "RealtimeAPI";
 inline constexpr std::string_view kSplitterKind = "TrafficSplitter";
 inline constexpr std::string_view kAsyncKind = "AsyncAPI";
+inline constexpr std::string_view kBatchKind = "BatchAPI";
+inline constexpr std::string_view kTaskKind = "TaskAPI";
 // "a RealtimeAPI", "an AsyncAPI": a kind in a sentence.
 inline std::string KindWithArticle(std::string_view kind) {
   return (kind.starts_with('A') ? "an " : "a ") + std::string(kind);
@@ -200,7 +202,7 @@ struct ApiSpec {
   std::vector<std::string> node_groups;
   // kind TrafficSplitter: where its requests go (it has no predictor and no replicas).
   std::vector<SplitTarget> apis;
-  QueueSpec queue;  // kind AsyncAPI
+  QueueSpec queue;  // kinds AsyncAPI, BatchAPI and TaskAPI
   // Where the API was declared (for messages); not part of equality.
   std::string source_file;
   int source_line = 0;
@@ -215,6 +217,11 @@ struct ApiSpec {
   bool RunsReplicas() const { return kind != kSplitterKind; }
   // Whether requests are queued and answered later (kind AsyncAPI).
   bool IsAsync() const { return kind == kAsyncKind; }
+  // Whether it runs jobs (kinds BatchAPI and TaskAPI): replicas only while a job runs, as
+  // many as the job asks for (operator/job_runner.h); no autoscaling.
+  bool RunsJobs() const { return kind == kBatchKind || kind == kTaskKind; }
+  // Whether it keeps replicas of its own, scaled by the autoscaler (RealtimeAPI, AsyncAPI).
+  bool ScalesReplicas() const { return RunsReplicas() && !RunsJobs(); }
 };
 
 // Lossless round trip through JSON (the state store and the management API use it).

@@ -6,9 +6,9 @@ namespace axon::spec {
 
 void ParseQueue(const Field* section, const std::string& kind, ErrorList& errors, QueueSpec* out) {
   if (section == nullptr) return;
-  if (kind != kAsyncKind) {
+  if (kind != kAsyncKind && kind != kBatchKind && kind != kTaskKind) {
     errors.Add(section->line, section->path,
-               "is a field of an AsyncAPI only: a " + kind +
+               "is a field of an AsyncAPI, BatchAPI or TaskAPI only: a " + kind +
                    " answers each request as it comes; use `kind: AsyncAPI` to queue requests "
                    "and answer them later");
     return;

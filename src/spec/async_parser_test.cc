@@ -49,7 +49,8 @@ TEST_F(AsyncParserTest, Errors) {
       HasError(Parse(std::string(kHead) + "queue: 3\n"), "axon.yaml:6: ", "queue", "mapping"));
   EXPECT_TRUE(HasError(Parse("name: iris\nkind: RealtimeAPI\npredictor:\n  type: python\n  path: "
                              "predictor.py\nqueue:\n  max_attempts: 2\n"),
-                       "axon.yaml:6: ", "queue", "is a field of an AsyncAPI only"));
+                       "axon.yaml:6: ", "queue",
+                       "is a field of an AsyncAPI, BatchAPI or TaskAPI only"));
 }
 
 TEST_F(AsyncParserTest, ASplitterCannotSendToAnAsyncApi) {

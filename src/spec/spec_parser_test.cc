@@ -309,7 +309,8 @@ const BadSpec kBadSpecs[] = {
      "api \"iris\": kind", "is required; allowed kinds: \"RealtimeAPI\""},
     {"BadKind", "name: iris\nkind: RealtimeApi\n", 2, "kind",
      "got \"RealtimeApi\"; did you mean \"RealtimeAPI\"?"},
-    {"LaterKind", "name: iris\nkind: BatchAPI\n", 2, "kind", "\"BatchAPI\" is not supported yet"},
+    {"UnknownKind", "name: iris\nkind: JobAPI\n", 2, "kind",
+     "must be one of \"RealtimeAPI\", \"AsyncAPI\", \"BatchAPI\", \"TaskAPI\""},
     {"MissingPredictor", "name: iris\nkind: RealtimeAPI\n", 1, "predictor", "is required"},
     {"MissingPredictorPath", "name: iris\nkind: RealtimeAPI\npredictor:\n  type: python\n", 3,
      "predictor.path", "is required"},
@@ -603,7 +604,8 @@ TEST_F(SpecFileTest, UsesTheApiNameInErrorsFoundBeforeTheNameField) {
             (dir_ / "axon.yaml").string() +
                 ":2: api \"iris\": foo: unknown field; allowed "
                 "fields: \"name\", \"kind\", \"predictor\", \"compute\", \"autoscaling\", "
-                "\"update_strategy\", \"networking\", \"logging\", \"node_groups\", \"queue\"");
+                "\"update_strategy\", \"networking\", \"logging\", \"node_groups\", \"queue\", "
+                "\"definition\"");
 }
 
 TEST_F(SpecFileTest, MissingFileIsAnError) {

@@ -124,10 +124,5 @@ TEST(SplitterParserTest, SplitterCannotTargetAnotherSplitterOfTheFile) {
             "TrafficSplitter sends requests to RealtimeAPIs only");
 }
 
-TEST(SplitterParserTest, OtherLaterKindsStillSayNotSupportedYet) {
-  EXPECT_NE(OnlyError("name: a\nkind: TaskAPI\n").find("\"TaskAPI\" is not supported yet"),
-            std::string::npos);
-}
-
 }  // namespace
 }  // namespace axon::spec

@@ -75,8 +75,7 @@ StatusOr<std::unique_ptr<SqliteWorkQueue>> SqliteWorkQueue::Open(
 
 SqliteWorkQueue::~SqliteWorkQueue() { sqlite3_close(db_); }
 
-Status SqliteWorkQueue::Enqueue(const NewItem& item, int64_t now_ms) {
-  std::lock_guard lock(mu_);
+Status SqliteWorkQueue::InsertLocked(const NewItem& item, int64_t now_ms) {
   Statement insert(db_,
                    "INSERT INTO items (queue, id, status, payload, content_type, max_attempts, "
                    "retention_ms, created_ms, updated_ms) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?) "
@@ -95,6 +94,21 @@ Status SqliteWorkQueue::Enqueue(const NewItem& item, int64_t now_ms) {
     return AlreadyExists("queue " + item.queue + " already holds an item " + item.id);
   }
   return OkStatus();
+}
+
+Status SqliteWorkQueue::Enqueue(const NewItem& item, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  return InsertLocked(item, now_ms);
+}
+
+Status SqliteWorkQueue::EnqueueAll(const std::vector<NewItem>& items, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  return Transaction(db_, [&]() -> Status {
+    for (const NewItem& item : items) {
+      if (Status s = InsertLocked(item, now_ms); !s.ok()) return s;
+    }
+    return OkStatus();
+  });
 }
 
 StatusOr<std::optional<Lease>> SqliteWorkQueue::Take(std::string_view queue,
@@ -214,18 +228,63 @@ StatusOr<Item> SqliteWorkQueue::Get(std::string_view queue, std::string_view id)
               .updated_ms = q.Int(6)};
 }
 
-StatusOr<QueueCounts> SqliteWorkQueue::Counts(std::string_view queue) const {
-  std::lock_guard lock(mu_);
+StatusOr<QueueCounts> SqliteWorkQueue::CountLocked(std::string_view queue, bool finished) const {
   Statement q(db_,
-              "SELECT status, COUNT(*) FROM items WHERE queue = ? AND status < 2 GROUP BY status",
+              finished ? "SELECT status, COUNT(*) FROM items WHERE queue = ? GROUP BY status"
+                       : "SELECT status, COUNT(*) FROM items WHERE queue = ? AND status < 2 "
+                         "GROUP BY status",
               kWhat);
   q.Bind(1, queue);
   QueueCounts counts;
   while (q.Next()) {
-    (q.Int(0) == 0 ? counts.in_queue : counts.in_progress) = q.Int(1);
+    switch (static_cast<ItemStatus>(q.Int(0))) {
+      case ItemStatus::kInQueue:
+        counts.in_queue = q.Int(1);
+        break;
+      case ItemStatus::kInProgress:
+        counts.in_progress = q.Int(1);
+        break;
+      case ItemStatus::kCompleted:
+        counts.completed = q.Int(1);
+        break;
+      case ItemStatus::kFailed:
+        counts.failed = q.Int(1);
+        break;
+    }
   }
   if (!q.status().ok()) return q.status();
   return counts;
+}
+
+StatusOr<QueueCounts> SqliteWorkQueue::Counts(std::string_view queue) const {
+  std::lock_guard lock(mu_);
+  return CountLocked(queue, /*finished=*/false);
+}
+
+StatusOr<QueueCounts> SqliteWorkQueue::CountAll(std::string_view queue) const {
+  std::lock_guard lock(mu_);
+  return CountLocked(queue, /*finished=*/true);
+}
+
+StatusOr<std::vector<Item>> SqliteWorkQueue::Failed(std::string_view queue, int64_t limit) const {
+  std::lock_guard lock(mu_);
+  Statement q(db_,
+              "SELECT id, error, attempts, created_ms, updated_ms FROM items "
+              "WHERE queue = ? AND status = 3 ORDER BY seq LIMIT ?",
+              kWhat);
+  q.Bind(1, queue).Bind(2, limit);
+  std::vector<Item> out;
+  while (q.Next()) {
+    out.push_back(Item{.queue = std::string(queue),
+                       .id = q.Text(0),
+                       .status = ItemStatus::kFailed,
+                       .error = q.Text(1),
+                       .attempts = q.Int(2),
+                       .created_ms = q.Int(3),
+                       .updated_ms = q.Int(4)});
+  }
+  if (!q.status().ok()) return q.status();
+  return out;
 }
 
 StatusOr<int64_t> SqliteWorkQueue::RemoveExpired(int64_t now_ms) {

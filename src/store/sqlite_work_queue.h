@@ -25,6 +25,7 @@ class SqliteWorkQueue final : public WorkQueue {
   SqliteWorkQueue& operator=(const SqliteWorkQueue&) = delete;
 
   Status Enqueue(const NewItem& item, int64_t now_ms) override;
+  Status EnqueueAll(const std::vector<NewItem>& items, int64_t now_ms) override;
   StatusOr<std::optional<Lease>> Take(std::string_view queue, std::string_view worker,
                                       int64_t deadline_ms, int64_t now_ms) override;
   StatusOr<bool> Complete(const Lease& lease, std::string_view result, std::string_view result_type,
@@ -35,11 +36,15 @@ class SqliteWorkQueue final : public WorkQueue {
   StatusOr<int64_t> ReleaseWorker(std::string_view worker, int64_t now_ms) override;
   StatusOr<Item> Get(std::string_view queue, std::string_view id) const override;
   StatusOr<QueueCounts> Counts(std::string_view queue) const override;
+  StatusOr<QueueCounts> CountAll(std::string_view queue) const override;
+  StatusOr<std::vector<Item>> Failed(std::string_view queue, int64_t limit) const override;
   StatusOr<int64_t> RemoveExpired(int64_t now_ms) override;
   Status DropQueue(std::string_view queue) override;
 
  private:
   explicit SqliteWorkQueue(sqlite3* db) : db_(db) {}
+  Status InsertLocked(const NewItem& item, int64_t now_ms);                        // mu_ held
+  StatusOr<QueueCounts> CountLocked(std::string_view queue, bool finished) const;  // mu_ held
   // Ends the current lease (queue, id, attempt, worker) as `status`. mu_ held.
   StatusOr<bool> FinishLocked(const Lease& lease, ItemStatus status, std::string_view result,
                               std::string_view result_type, std::string_view error, int64_t now_ms);

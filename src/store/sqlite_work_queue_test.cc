@@ -177,6 +177,38 @@ TEST_F(WorkQueueTest, BinaryPayloadsSurvive) {
   EXPECT_EQ(MustTake("w", 10, 1).payload, item.payload);
 }
 
+TEST_F(WorkQueueTest, EnqueueAllStoresEveryItemOrNone) {
+  ASSERT_TRUE(queue_->EnqueueAll({Request("b0"), Request("b1"), Request("b2")}, 0).ok());
+  EXPECT_EQ(queue_->Counts("api")->in_queue, 3);
+  EXPECT_EQ(MustTake("w", 10, 1).id, "b0");  // in order
+  // b1 is there already: the whole call fails and stores nothing of it.
+  EXPECT_EQ(queue_->EnqueueAll({Request("b3"), Request("b1")}, 2).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(queue_->Get("api", "b3").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(queue_->Counts("api")->in_queue, 2);
+}
+
+TEST_F(WorkQueueTest, CountAllCountsFinishedItemsAndFailedListsTheDeadLetters) {
+  ASSERT_TRUE(queue_->EnqueueAll({Request("a"), Request("b"), Request("c"), Request("d")}, 0).ok());
+  ASSERT_TRUE(*queue_->Complete(MustTake("w", 10, 1), "ok", "text/plain", 2));
+  ASSERT_TRUE(*queue_->Fail(MustTake("w", 10, 3), "b broke", 4));
+  MustTake("w", 10, 5);  // c runs
+  auto all = queue_->CountAll("api");
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  EXPECT_EQ(all->in_queue, 1);
+  EXPECT_EQ(all->in_progress, 1);
+  EXPECT_EQ(all->completed, 1);
+  EXPECT_EQ(all->failed, 1);
+  // Counts() leaves the finished ones out.
+  EXPECT_EQ(queue_->Counts("api")->completed, 0);
+  auto failed = queue_->Failed("api", 10);
+  ASSERT_TRUE(failed.ok());
+  ASSERT_EQ(failed->size(), 1u);
+  EXPECT_EQ((*failed)[0].id, "b");
+  EXPECT_EQ((*failed)[0].error, "b broke");
+  EXPECT_EQ(queue_->Failed("api", 0)->size(), 0u);
+}
+
 TEST_F(WorkQueueTest, AFileThatIsNotADatabaseIsAnError) {
   queue_.reset();
   std::filesystem::remove_all(dir_);

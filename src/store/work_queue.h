@@ -1,7 +1,7 @@
 // The durable work queue: items that wait for a worker, are leased by one with a deadline,
 // and end completed (with a result) or failed (with an error), then are kept for a retention
 // period and removed. It backs AsyncAPI requests; BatchAPI batches and TaskAPI jobs are the
-// same shape (a queue per API or job, an item per request, batch or task).
+// same shape (a queue per job, an item per batch or task; operator/job_runner.h).
 //
 // Delivery is at least once: a lease that is neither completed nor failed by its deadline, or
 // that its worker gives back (the replica running it died), returns the item to its queue,
@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -68,6 +69,8 @@ struct Lease {
 struct QueueCounts {
   int64_t in_queue = 0;
   int64_t in_progress = 0;
+  int64_t completed = 0;  // CountAll() only
+  int64_t failed = 0;     // CountAll() only
 };
 
 class WorkQueue {
@@ -76,6 +79,8 @@ class WorkQueue {
 
   // Stores a new item at the end of its queue. AlreadyExists when the queue holds that id.
   virtual Status Enqueue(const NewItem& item, int64_t now_ms) = 0;
+  // Stores every item, in order, in one transaction: all of them or (an error) none.
+  virtual Status EnqueueAll(const std::vector<NewItem>& items, int64_t now_ms) = 0;
   // The oldest waiting item of `queue`, now leased by `worker` until `deadline_ms`; nullopt
   // when none waits.
   virtual StatusOr<std::optional<Lease>> Take(std::string_view queue, std::string_view worker,
@@ -95,7 +100,12 @@ class WorkQueue {
 
   // NotFound when the queue has no item `id` (never had one, or it expired).
   virtual StatusOr<Item> Get(std::string_view queue, std::string_view id) const = 0;
+  // Items waiting and running (cheap: the autoscaler reads it every pass).
   virtual StatusOr<QueueCounts> Counts(std::string_view queue) const = 0;
+  // Counts() and the finished items not yet removed, completed and failed.
+  virtual StatusOr<QueueCounts> CountAll(std::string_view queue) const = 0;
+  // Up to `limit` failed items of `queue` (id and error), oldest first: its dead letters.
+  virtual StatusOr<std::vector<Item>> Failed(std::string_view queue, int64_t limit) const = 0;
   // Removes finished items whose retention has passed; returns how many.
   virtual StatusOr<int64_t> RemoveExpired(int64_t now_ms) = 0;
   // Removes every item of `queue` (its API was deleted).

@@ -191,6 +191,11 @@ class Loaded:
         except Exception as e:
             traceback.print_exc()
             raise PredictorError(f"importing {path} failed: {_describe(e)}") from None
+        job = _job_spec()
+        if job is not None:  # a worker of a BatchAPI or TaskAPI job
+            self.instance = _job_worker(module, path, json.loads(config_json), job)
+            self.predict_args, self.predict_v2_args, self.get_args = ("payload", "headers"), None, None
+            return
         cls = getattr(module, "PythonPredictor", None)
         if not inspect.isclass(cls):
             raise PredictorError(f"{path} must define a class named PythonPredictor")
@@ -223,6 +228,98 @@ class Loaded:
                                 if callable(predict_v2) else None)
         get = getattr(self.instance, "get", None)
         self.get_args = _argument_names(get, _GET_ARGS, "PythonPredictor.get") if callable(get) else None
+
+
+# --- Jobs: the workers of BatchAPI and TaskAPI jobs (operator/job_runner.h) ----------------
+# The operator writes the job's spec to the file named by AXON_JOB_FILE and sends each batch
+# (a JSON list of items; a task's one run) to predict with the batch's id as X-Request-ID.
+# After the last batch it sends one request with X-Axon-Job-Event: complete.
+
+_JOB_EVENT_HEADER = "X-Axon-Job-Event"
+
+
+class _HookError(Exception):
+    """A job hook's failure, already logged: answered with its message as it is."""
+    status_code = 500
+
+
+def _job_spec():
+    job_file = os.environ.get("AXON_JOB_FILE")
+    if not job_file:
+        return None
+    with open(job_file, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _construct(cls, what, kwargs):
+    try:
+        return cls(**kwargs)
+    except Exception as e:
+        traceback.print_exc()
+        raise PredictorError(f"{what} raised {_describe(e)}") from None
+
+
+def _run_hook(fn, what, kwargs):
+    try:
+        return fn(**kwargs)
+    except Exception as e:
+        print(f"{what} raised {_describe(e)}\n{traceback.format_exc()}", file=sys.stderr,
+              flush=True)
+        raise _HookError(f"{what} raised {_describe(e)}") from None
+
+
+class _BatchWorker:
+    """BatchPredictor(config, job_spec): predict(payload, batch_id) per batch, then
+    on_job_complete() once."""
+
+    def __init__(self, cls, config, job):
+        init_args = _argument_names(cls.__init__, ("self", "config", "job_spec"),
+                                    "BatchPredictor.__init__")
+        values = {"config": config, "job_spec": job}
+        self._instance = _construct(cls, "BatchPredictor.__init__",
+                                    {n: values[n] for n in init_args if n != "self"})
+        predict = getattr(self._instance, "predict", None)
+        if not callable(predict):
+            raise PredictorError("BatchPredictor must define predict(self, payload, batch_id)")
+        self._predict_args = _argument_names(predict, ("payload", "batch_id"),
+                                             "BatchPredictor.predict")
+        complete = getattr(self._instance, "on_job_complete", None)
+        self._complete = complete if callable(complete) else None
+
+    def predict(self, payload, headers):
+        if headers.get(_JOB_EVENT_HEADER) == "complete":
+            if self._complete is not None:
+                _run_hook(self._complete, "on_job_complete()", {})
+            return None
+        values = {"payload": payload, "batch_id": headers.get("X-Request-ID", "")}
+        self._instance.predict(**{n: values[n] for n in self._predict_args})
+        return None
+
+
+class _TaskWorker:
+    """Task(): one call of task(config) per job."""
+
+    def __init__(self, cls, config):
+        self._task = _construct(cls, "Task()", {})
+        if not callable(self._task):
+            raise PredictorError("class Task must define __call__(self, config)")
+        self._args = _argument_names(self._task.__call__, ("config",), "Task.__call__")
+        self._config = config
+
+    def predict(self, payload, headers):
+        _run_hook(self._task, "Task.__call__",
+                  {"config": self._config} if "config" in self._args else {})
+        return None
+
+
+def _job_worker(module, path, config, job):
+    batch = job.get("kind") == "BatchAPI"
+    name = "BatchPredictor" if batch else "Task"
+    cls = getattr(module, name, None)
+    if not inspect.isclass(cls):
+        raise PredictorError(f"{path} must define a class named {name} "
+                             f"(the code of {'a BatchAPI' if batch else 'a TaskAPI'})")
+    return _BatchWorker(cls, config, job) if batch else _TaskWorker(cls, config)
 
 
 class _BadRequest(Exception):
