@@ -319,6 +319,10 @@ void Describe(const std::string& name) {
   }
   std::cout << "\n";
   replicas.Print(std::cout);
+  if (api.contains("jobs")) {  // a BatchAPI or TaskAPI: its replicas are its jobs' workers
+    std::cout << "\n";
+    PrintJobTable(std::cout, api["jobs"]);
+  }
   if (auto metadata = client.Metadata(api["endpoint"].get<std::string>())) {
     if (metadata->contains("multi_model")) {
       PrintMultiModel(std::cout, (*metadata)["multi_model"]);

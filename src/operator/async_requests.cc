@@ -72,12 +72,15 @@ http::Response AsyncRequests::Route(const http::Request& request) {
   const std::string_view rest = path.substr(kAsyncPathPrefix.size());
   const size_t slash = rest.find('/');
   const std::string name(rest.substr(0, slash));
-  if (jobs_ != nullptr) {
-    if (std::optional<ApiTarget> job_api = controller_.JobApi(name)) {
-      return HandleJobRequest(
-          *jobs_, *job_api, request,
-          slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1)));
+  if (std::optional<ApiTarget> job_api = controller_.JobApi(name)) {
+    if (jobs_ == nullptr) {
+      return http::JsonError(501, "api " + name + " is " +
+                                      spec::KindWithArticle(job_api->spec.kind) +
+                                      ": its jobs run in local mode only, not on Kubernetes yet");
     }
+    return HandleJobRequest(
+        *jobs_, *job_api, request,
+        slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1)));
   }
   const std::optional<AsyncApiView> api = controller_.AsyncApi(name);
   if (!api) return http::JsonError(404, "no AsyncAPI named " + name + " is deployed");
