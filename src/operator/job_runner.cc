@@ -126,8 +126,8 @@ Status JobRunner::Load() {
       (void)queue_.DropQueue(queue);
       (void)jobs_.Transition(job.api, job.id, JobStatus::kUnexpectedError,
                              {.error = "its workers could not be started again after the "
-                                       "operator restarted: " +
-                                       running.status().message()},
+                                       "operator restarted (their files are gone; see the "
+                                       "operator's log)"},
                              UnixNowMs());
       continue;
     }
