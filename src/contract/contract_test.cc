@@ -83,7 +83,9 @@ RouteTable SampleRoutes() {
   api.request_log = "/home/x/.axon/logs/iris.log";
   api.request_log_per_million = 100'000;
   api.replicas = {{"iris-1", 3, "127.0.0.1", 4001, "@s1"}, {"iris-2", 2, "10.0.0.2", 80, ""}};
+  api.many_models = true;
   table.apis.push_back(api);
+  api.many_models = false;
   api.name = "other";
   api.endpoint = "/other";
   api.replicas.clear();

@@ -38,6 +38,7 @@ json ApiToJson(const ApiRoute& a) {
               {"split", std::move(split)}};
   if (a.async) out["async"] = true;
   if (a.jobs) out["jobs"] = true;
+  if (a.many_models) out["many_models"] = true;
   if (a.request_log_per_million > 0) {
     out["request_log"] = a.request_log;
     out["request_log_per_million"] = a.request_log_per_million;
@@ -100,6 +101,7 @@ StatusOr<ApiRoute> ApiFromJson(const json& j, const std::string& where) {
   a.api_keys_required = f.Bool("api_keys_required", a.api_keys_required);
   a.async = f.Bool("async", a.async);
   a.jobs = f.Bool("jobs", a.jobs);
+  a.many_models = f.Bool("many_models", a.many_models);
   a.request_log = f.String("request_log");
   a.request_log_per_million = f.Int("request_log_per_million", 0, false, 0, 1'000'000);
   const json& replicas = f.Array("replicas");

@@ -67,6 +67,9 @@ struct ApiRoute {
   // DELETE read and stop, with ?jobID= or /<endpoint>/<id>): every method and the query string
   // go to the listener, which checks them.
   bool jobs = false;
+  // The API serves many models chosen per request (predictor.models as a mapping): a request
+  // to /<endpoint>/<model> is one to /<endpoint>?model=<model> (/<endpoint>/metadata excepted).
+  bool many_models = false;
   bool operator==(const ApiRoute&) const = default;
 };
 

@@ -9,6 +9,7 @@
 #include "common/exposition.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "gateway/model_path.h"
 #include "gateway/v2_path.h"
 #include "http/responses.h"
 #include "http/upstream_pool.h"
@@ -191,6 +192,14 @@ asio::awaitable<Response> Gateway::Handle(Request& request, http::BodyWriter* wr
   if (api == nullptr || api->spec.async) {  // an AsyncAPI: /<endpoint> or /<endpoint>/<id>
     std::optional<Response> answer = co_await HandleAsync(table, api, path, request, request_id);
     if (answer) co_return std::move(*answer);
+  }
+  if (api == nullptr) {  // /<endpoint>/<model> of an API that serves many models
+    ModelPathMatch match = MatchModelPath(*table, target);
+    if (match.status != 0) co_return Error(match.status, match.error, request_id);
+    if (match.api != nullptr) {
+      request.target(match.target);  // `target` and `path` are not used after this
+      api = match.api;
+    }
   }
   if (api == nullptr) {
     co_return Error(404, "no API is deployed at " + std::string(path), request_id);

@@ -11,6 +11,7 @@
 
 #include "contract/routes.h"
 #include "gateway/gateway.h"
+#include "gateway/gateway_test_client.h"
 #include "http/responses.h"
 #include "http/server.h"
 
@@ -20,25 +21,8 @@ namespace {
 namespace asio = http::asio;
 namespace bhttp = http::bhttp;
 
-// One io_context for every exchange of the test: the gateway's connection pools are per thread
-// and keep idle connections, which must not outlive the io_context they were made on.
-http::Response Send(Gateway& gateway, http::Request request) {
-  static asio::io_context io;
-  http::Response response;
-  asio::co_spawn(
-      io, [&]() -> asio::awaitable<void> { response = co_await gateway.Handle(request); },
-      asio::detached);
-  io.restart();
-  io.run();
-  return response;
-}
-
-http::Request Make(bhttp::verb method, const std::string& target) {
-  http::Request request{method, target, 11};
-  if (method == bhttp::verb::post) request.body() = R"({"x": 1})";
-  request.prepare_payload();
-  return request;
-}
+using test_client::Make;
+using test_client::Send;
 
 struct Seen {
   std::string method;

@@ -426,6 +426,7 @@ contract::RouteTable Controller::RoutesLocked() const {
       table.apis.push_back(std::move(route));
       continue;
     }
+    route.many_models = !api.spec.predictor.multi_model.empty();
     for (const auto& r : observed.replicas) {
       if (r.state != ReplicaState::kReady) continue;
       route.replicas.push_back(

@@ -1,10 +1,9 @@
 // ParseMultiModel (declared in api_parser.h): predictor.models of a Python predictor as a
 // mapping, {paths: [{name, path}], dir, cache_size, disk_cache_size} (Cortex 0.35-0.42).
-#include <algorithm>
-#include <cctype>
 #include <map>
 #include <system_error>
 
+#include "common/model_name.h"
 #include "spec/api_parser.h"
 
 namespace axon::spec {
@@ -13,14 +12,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int64_t kMaxCacheSize = 1'000'000;
-
-// Model names travel in query strings (?model=NAME) and name folders of `dir`.
-bool IsModelName(std::string_view name) {
-  if (name.empty() || name.size() > 128 || name.front() == '.') return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
-}
 
 void ParsePaths(const Field& field, const fs::path& spec_dir, ErrorList& errors,
                 std::vector<ModelPathSpec>* out) {

@@ -216,3 +216,30 @@ def test_missing_model_folder_fails_the_deploy(platform):
     output = result.stdout + result.stderr
     assert "predictor.models.dir: not found: " in output
     assert "predictor.models.cache_size: must be an integer from 1 to 1000000, got 0" in output
+
+
+def test_path_form_is_the_query_form(platform):
+    work = platform.work_dir
+    write_json_model(work / "zoo" / "a" / "1", "a", 1, 10)
+    write_json_model(work / "zoo" / "a" / "2", "a", 2, 20)
+    write_json_model(work / "zoo" / "metadata" / "1", "metadata", 1, 5)
+    spec, _ = write_api(work, "    dir: ../zoo\n")
+    platform.deploy(spec)
+    platform.wait_live("many")
+
+    by_path = platform.predict_when_routed("/many/a", {"x": 2})
+    assert by_path.status_code == 200, by_path.text
+    assert by_path.json() == ask(platform, "a").json() == {"model": "a", "version": 2, "y": 40}
+    # The rest of the query string is kept.
+    assert platform.predict("/many/a", {"x": 2}, params={"version": 1}).json()["version"] == 1
+    # /<endpoint>/metadata keeps its meaning, even beside a model named "metadata".
+    metadata = platform.predict("/many/metadata", method="GET")
+    assert metadata.status_code == 200 and "multi_model" in metadata.json(), metadata.text
+    unknown = platform.predict("/many/nope", {"x": 2})
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == 'no model named "nope"; this API serves: a, metadata'
+    twice = platform.predict("/many/a", {"x": 2}, params={"model": "a"})
+    assert twice.status_code == 400 and "named twice" in twice.json()["error"], twice.text
+    bad = platform.predict("/many/.a", {"x": 2})
+    assert bad.status_code == 404 and "/many/<model>" in bad.json()["error"], bad.text
+
