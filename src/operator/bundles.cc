@@ -22,6 +22,7 @@ constexpr std::string_view kPartialPrefix = ".partial-";
 fs::path SourceFolder(const spec::PredictorSpec& predictor) {
   if (predictor.type == "command") return predictor.path;
   if (!spec::IsNativeType(predictor.type)) return fs::path(predictor.path).parent_path();
+  if (!predictor.multi_model.empty()) return predictor.path;  // the spec's folder
   const fs::path model(predictor.model.model_path);
   std::error_code ec;
   return fs::is_directory(model, ec) ? model : model.parent_path();

@@ -26,6 +26,7 @@
 #include "replica/bundle_fetch.h"
 #include "replica/command_predictor.h"
 #include "replica/model_loader.h"
+#include "replica/multi_native_predictor.h"
 #include "replica/native_predictor.h"
 #include "replica/python_env.h"
 #include "replica/replica_service.h"
@@ -105,6 +106,16 @@ axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> StartCommand(
 axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
     const axon::spec::ApiSpec& spec, const LoadContext& context) {
   const axon::spec::PredictorSpec& p = spec.predictor;
+  if (axon::spec::IsNativeType(p.type) && !p.multi_model.empty()) {
+    const char* replica = std::getenv("AXON_REPLICA_ID");
+    auto cache = std::make_unique<axon::replica::NativeModelCache>(
+        p.multi_model,
+        axon::replica::NativeLoader(p.model, p.threads_per_process, p.intra_op_threads),
+        replica != nullptr ? replica : "");
+    cache->Start();
+    return std::unique_ptr<axon::replica::Predictor>(
+        std::make_unique<axon::replica::MultiNativePredictor>(p.type, std::move(cache)));
+  }
   if (axon::spec::IsNativeType(p.type)) {
     auto model = axon::replica::LoadModel(p.model, p.threads_per_process, p.intra_op_threads);
     if (!model.ok()) return model.status();
@@ -175,8 +186,9 @@ int main(int argc, char** argv) {
   }
   spdlog::info("listening on {}:{}; loading {} predictor {}", flags.host, (*server)->port(),
                spec->predictor.type,
-               axon::spec::IsNativeType(spec->predictor.type) ? spec->predictor.model.model_path
-                                                              : spec->predictor.path);
+               axon::spec::IsNativeType(spec->predictor.type) && spec->predictor.multi_model.empty()
+                   ? spec->predictor.model.model_path
+                   : spec->predictor.path);
   if (!flags.bundle_url.empty()) {
     const axon::Status fetched =
         axon::replica::FetchBundle({.url = flags.bundle_url,

@@ -41,13 +41,13 @@ Status NativePredictor::Decode(const PredictRequest& request, std::vector<Tensor
   if (request.protocol == Protocol::kOpenInference) {
     auto decoded = DecodeV2Request(request);
     if (!decoded.ok()) return decoded.status();
-    auto tensors = protocol::v2::InputsForSignature(*decoded, model_.model->signature());
+    auto tensors = protocol::v2::InputsForSignature(*decoded, model_->model->signature());
     if (!tensors.ok()) return tensors.status();
     inputs = std::move(tensors).value();
     v2 = std::move(decoded).value();
     return OkStatus();
   }
-  auto decoded = protocol::DecodeV1Instances(request.body, model_.model->signature());
+  auto decoded = protocol::DecodeV1Instances(request.body, model_->model->signature());
   if (!decoded.ok()) return decoded.status();
   inputs = std::move(decoded).value();
   return OkStatus();
@@ -106,7 +106,7 @@ std::vector<PredictResponse> NativePredictor::PredictBatch(
       stacked.push_back(tensor::ConcatRows(parts));
     }
     const int64_t rows = stacked[0].shape[0];
-    auto outputs = model_.model->Run(stacked);
+    auto outputs = model_->model->Run(stacked);
     if (outputs.ok()) {
       if (Status s = CheckBatchFirst(*outputs, rows); !s.ok()) outputs = s;
     }

@@ -4,9 +4,11 @@
 // dtypes and shapes past the batch dimension) share one model call, whatever protocol each came
 // in; the others run in calls of their own.
 //
-// Thread-safe: holds no mutable state beyond the model, which is itself thread-safe.
+// Thread-safe: holds no mutable state beyond the model, which is itself thread-safe. Cheap to
+// construct over a shared model (MultiNativePredictor makes one per batch of a model).
 #pragma once
 
+#include <memory>
 #include <optional>
 
 #include "protocol/v2_request.h"
@@ -17,12 +19,15 @@ namespace axon::replica {
 
 class NativePredictor final : public Predictor {
  public:
-  explicit NativePredictor(LoadedModel model) : model_(std::move(model)) {}
+  explicit NativePredictor(LoadedModel model)
+      : model_(std::make_shared<const LoadedModel>(std::move(model))) {}
+  // Shares a model with others (one of NativeModelCache's).
+  explicit NativePredictor(std::shared_ptr<const LoadedModel> model) : model_(std::move(model)) {}
 
   PredictResponse Predict(const PredictRequest& request) override;
   std::vector<PredictResponse> PredictBatch(
       std::span<const PredictRequest* const> requests) override;
-  std::optional<nlohmann::json> Metadata() const override { return model_.Describe(); }
+  std::optional<nlohmann::json> Metadata() const override { return model_->Describe(); }
 
  private:
   // The model's inputs of one request; `v2` is set for an Open Inference Protocol request.
@@ -34,7 +39,7 @@ class NativePredictor final : public Predictor {
                                 const std::vector<tensor::Tensor>& outputs, int64_t row,
                                 int64_t count);
 
-  LoadedModel model_;
+  std::shared_ptr<const LoadedModel> model_;  // never null
 };
 
 }  // namespace axon::replica

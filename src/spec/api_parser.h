@@ -41,6 +41,14 @@ void ParsePredictor(const Field* section, int api_line, const std::filesystem::p
 // Native predictor types read their model from the predictor's own fields.
 void ParseNativeModel(const FieldMap& fields, int line, const std::string& type,
                       const std::filesystem::path& spec_dir, ErrorList& errors, ModelSpec* out);
+// A native predictor's inputs and outputs (the declarations every model of it shares).
+void ParseNativeTensors(const FieldMap& fields, ErrorList& errors, ModelSpec* out);
+// predictor.models of a native predictor (multi_model_parser.cc): a mapping of many models of
+// its `type`, instead of model_path. Sets out->model (type, inputs, outputs), out->multi_model
+// and out->path (the spec's folder: the replica's working folder).
+void ParseNativeMultiModel(const FieldMap& fields, const Field& models, const std::string& type,
+                           const std::filesystem::path& spec_dir, ErrorList& errors,
+                           PredictorSpec* out);
 // predictor.models of a Python predictor as a list: its native models.
 void ParseModels(const Field& field, const std::filesystem::path& spec_dir, ErrorList& errors,
                  std::vector<ModelSpec>* out);

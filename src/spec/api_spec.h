@@ -77,9 +77,10 @@ struct CommandSpec {
 };
 
 // predictor.models as a mapping (Cortex 0.35-0.42): models a Python predictor loads itself with
-// its load_model(model_path), on first use, into a least-recently-used cache of `cache_size`
-// per replica. Folders are read in place and watched: a new numbered version folder is loaded
-// live (backends/python/model_cache.py).
+// its load_model(model_path), or a native predictor with its runtime, on first use, into a
+// least-recently-used cache of `cache_size` per replica. Folders are read in place and
+// watched: a new numbered version folder is loaded live (backends/python/model_cache.py,
+// replica/native_model_cache.h).
 struct ModelPathSpec {
   std::string name;  // what get_model(name) and ?model= use
   std::string path;  // absolute: a model file, or a folder (maybe of numbered versions)
@@ -97,11 +98,15 @@ struct MultiModelSpec {
 
 struct PredictorSpec {
   std::string type = "python";  // python, command, or a native type (IsNativeType)
-  // python: absolute path of the predictor module (.py); command: the folder it runs in
+  // python: absolute path of the predictor module (.py); command: the folder it runs in;
+  // a native type with multi_model: the spec's folder (the replica's working folder)
   std::string path;
-  ModelSpec model;                // native types: the model served
+  // native types: the model served; with multi_model, the type and the tensor declarations
+  // that every model shares (model_path empty)
+  ModelSpec model;
   std::vector<ModelSpec> models;  // python: native models handed to PythonPredictor
-  MultiModelSpec multi_model;     // python: models: {paths, dir, cache_size, disk_cache_size}
+  // python and native types: models: {paths, dir, cache_size, disk_cache_size}
+  MultiModelSpec multi_model;
   DependenciesSpec dependencies;  // python: the replica's own virtual environment
   CommandSpec command;            // command: the server to run
   nlohmann::json config = nlohmann::json::object();  // passed to PythonPredictor.__init__

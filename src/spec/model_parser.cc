@@ -87,11 +87,15 @@ void ParseModelFields(const FieldMap& fields, int line, const std::string& prefi
       out->model_version = *n;
     }
   }
-  if (const Field* inputs = fields.Get("inputs")) ParseTensors(*inputs, errors, &out->inputs);
-  if (const Field* outputs = fields.Get("outputs")) ParseTensors(*outputs, errors, &out->outputs);
+  ParseNativeTensors(fields, errors, out);
 }
 
 }  // namespace
+
+void ParseNativeTensors(const FieldMap& fields, ErrorList& errors, ModelSpec* out) {
+  if (const Field* inputs = fields.Get("inputs")) ParseTensors(*inputs, errors, &out->inputs);
+  if (const Field* outputs = fields.Get("outputs")) ParseTensors(*outputs, errors, &out->outputs);
+}
 
 std::optional<std::string> ReadModelPath(const Field& field, const fs::path& spec_dir,
                                          ErrorList& errors) {

@@ -1,5 +1,6 @@
-// ParseMultiModel (declared in api_parser.h): predictor.models of a Python predictor as a
-// mapping, {paths: [{name, path}], dir, cache_size, disk_cache_size} (Cortex 0.35-0.42).
+// ParseMultiModel and ParseNativeMultiModel (declared in api_parser.h): predictor.models as a
+// mapping, {paths: [{name, path}], dir, cache_size, disk_cache_size} (Cortex 0.35-0.42), of a
+// Python predictor (which loads the models itself) or of a native one (whose runtime does).
 #include <map>
 #include <system_error>
 
@@ -102,6 +103,29 @@ void ParseMultiModel(const Field& field, const fs::path& spec_dir, ErrorList& er
       }
     }
   }
+}
+
+void ParseNativeMultiModel(const FieldMap& fields, const Field& models, const std::string& type,
+                           const fs::path& spec_dir, ErrorList& errors, PredictorSpec* out) {
+  if (!models.value.IsMap()) {
+    errors.Add(models.line, models.path,
+               "must be a mapping of the " + type +
+                   " models this predictor serves, {paths: [{name, path}], dir, cache_size}, "
+                   "got " +
+                   Describe(models.value));
+    return;
+  }
+  for (std::string_view name : {"model_path", "model_version"}) {
+    if (const Field* f = fields.Get(name)) {
+      errors.Add(f->line, f->path,
+                 "cannot be set with predictor.models: each request picks its model "
+                 "(?model=NAME) and version (?version=N)");
+    }
+  }
+  ParseMultiModel(models, spec_dir, errors, &out->multi_model);
+  out->model.type = type;
+  ParseNativeTensors(fields, errors, &out->model);
+  out->path = spec_dir.lexically_normal().string();
 }
 
 }  // namespace axon::spec

@@ -136,5 +136,58 @@ TEST_F(SpecFileTest, ModelsListStillMeansNativeModels) {
                        "or a mapping of models the predictor loads itself"));
 }
 
+// A native API of `type` whose predictor is `fields` (indented by 2, starting on line 5).
+std::string Native(std::string_view type, std::string_view fields) {
+  return "name: zoo\nkind: RealtimeAPI\npredictor:\n  type: " + std::string(type) + "\n" +
+         std::string(fields);
+}
+
+TEST_F(SpecFileTest, NativeMultiModelServesModelsOfItsType) {
+  Write("models/a/1/model.onnx", "x");
+  Write("b.onnx", "x");
+  ParseResult result =
+      Parse(Native("onnx",
+                   "  models:\n    dir: models\n    paths: [{name: b, path: b.onnx}]\n"
+                   "    cache_size: 1\n"));
+  ASSERT_TRUE(result.ok()) << result.ErrorText();
+  const PredictorSpec& p = result.apis[0].predictor;
+  EXPECT_EQ(p.multi_model.dir, (dir_ / "models").string());
+  ASSERT_EQ(p.multi_model.paths.size(), 1u);
+  EXPECT_EQ(p.multi_model.cache_size, 1);
+  EXPECT_EQ(p.model.type, "onnx");
+  EXPECT_TRUE(p.model.model_path.empty());
+  EXPECT_EQ(p.path, dir_.lexically_normal().string());  // the replica's working folder
+  EXPECT_EQ(ApiSpecFromJson(nlohmann::json::parse(ToJson(result.apis[0]).dump())), result.apis[0]);
+}
+
+TEST_F(SpecFileTest, NativeMultiModelSharesTensorDeclarations) {
+  Write("models/a/model.pt", "x");
+  ParseResult result =
+      Parse(Native("torchscript",
+                   "  models: {dir: models}\n  inputs: [{name: x, dtype: float32, shape: [4]}]\n"));
+  ASSERT_TRUE(result.ok()) << result.ErrorText();
+  ASSERT_EQ(result.apis[0].predictor.model.inputs.size(), 1u);
+  EXPECT_EQ(result.apis[0].predictor.model.inputs[0].shape, std::vector<int64_t>{4});
+}
+
+TEST_F(SpecFileTest, NativeMultiModelErrorsNameTheField) {
+  Write("models/a/model.json", "x");
+  Write("m/model.json", "x");
+  ParseResult both =
+      Parse(Native("xgboost", "  model_path: m\n  model_version: 1\n  models: {dir: models}\n"));
+  EXPECT_TRUE(HasError(both, "axon.yaml:5: ", "predictor.model_path",
+                       "cannot be set with predictor.models: each request picks its model"));
+  EXPECT_TRUE(HasError(both, "axon.yaml:6: ", "predictor.model_version",
+                       "cannot be set with predictor.models"));
+  ParseResult list =
+      Parse(Native("xgboost", "  models:\n    - {name: a, type: xgboost, model_path: m}\n"));
+  EXPECT_TRUE(HasError(list, "axon.yaml:5: ", "predictor.models",
+                       "must be a mapping of the xgboost models this predictor serves"));
+  ParseResult empty = Parse(Native("xgboost", "  models: {cache_size: 2}\n"));
+  EXPECT_TRUE(HasError(empty, "axon.yaml:5: ", "predictor.models", "must name its models"));
+  ParseResult neither = Parse(Native("xgboost", "  threads_per_process: 2\n"));
+  EXPECT_TRUE(HasError(neither, "", "predictor.model_path", "is required"));
+}
+
 }  // namespace
 }  // namespace axon::spec

@@ -97,7 +97,8 @@ void RejectFields(const FieldMap& fields, std::span<const std::string_view> keys
   }
 }
 
-constexpr std::string_view kPythonOnlyFields[] = {"path", "models", "config", "dependencies"};
+// `models` is also a native predictor's, as a mapping of many models of its type.
+constexpr std::string_view kPythonOnlyFields[] = {"path", "config", "dependencies"};
 constexpr std::string_view kNativeOnlyFields[] = {"model_path", "model_version", "inputs",
                                                   "outputs"};
 constexpr std::string_view kCommandOnlyFields[] = {"command", "port", "readiness_path"};
@@ -158,7 +159,11 @@ void ParsePredictor(const Field* section, int api_line, const fs::path& spec_dir
                      "python with models: [{name, type: " +
                      *type + ", model_path}])",
                  errors);
-    ParseNativeModel(fields, section->line, *type, spec_dir, errors, &out->model);
+    if (const Field* models = fields.Get("models")) {
+      ParseNativeMultiModel(fields, *models, *type, spec_dir, errors, out);
+    } else {
+      ParseNativeModel(fields, section->line, *type, spec_dir, errors, &out->model);
+    }
   } else if (type) {
     RejectFields(fields, kNativeOnlyFields,
                  "is for native predictor types (torchscript, onnx, xgboost); a Python "

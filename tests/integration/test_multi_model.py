@@ -243,3 +243,82 @@ def test_path_form_is_the_query_form(platform):
     bad = platform.predict("/many/.a", {"x": 2})
     assert bad.status_code == 404 and "/many/<model>" in bad.json()["error"], bad.text
 
+
+def write_booster(folder, seed, n_features=4):
+    """An XGBoost regressor of `n_features` features trained on seeded random data; returns the
+    booster as Python's runtime loads it back."""
+    import numpy as np
+    import xgboost
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((200, n_features)).astype(np.float32)
+    y = x @ rng.standard_normal(n_features) + rng.standard_normal(200) * 0.1
+    booster = xgboost.train({"max_depth": 3, "seed": seed}, xgboost.DMatrix(x, label=y),
+                            num_boost_round=10)
+    os.makedirs(folder, exist_ok=True)
+    staged = os.path.join(folder, ".model.json")  # then renamed: never seen half-written
+    booster.save_model(staged)
+    os.rename(staged, os.path.join(folder, "model.json"))
+    return xgboost.Booster(model_file=os.path.join(folder, "model.json"))
+
+
+def test_native_many_models_lru_and_new_versions(platform):
+    import numpy as np
+    import xgboost
+    work = platform.work_dir
+    boosters = {"a": write_booster(work / "trees" / "a" / "1", seed=1),
+                "b": write_booster(work / "trees" / "b", seed=2)}  # unversioned
+    api = work / "native"
+    api.mkdir()
+    spec = api / "axon.yaml"
+    spec.write_text("name: trees\nkind: RealtimeAPI\npredictor:\n  type: xgboost\n"
+                    "  models: {dir: ../trees, cache_size: 1}\n")
+    platform.deploy(spec)
+    pids = [r["pid"] for r in platform.wait_live("trees")["replicas"]]
+
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    body = {"instances": x.tolist()}
+
+    def predicted(res):
+        assert res.status_code == 200, res.text
+        return np.array(res.json()["predictions"], dtype=np.float64)
+
+    def loaded():
+        res = platform.predict("/trees/metadata", method="GET")
+        assert res.status_code == 200, res.text
+        assert res.json()["type"] == "xgboost"
+        return res.json()["multi_model"]["loaded"]
+
+    assert loaded() == []  # nothing is loaded before it is asked for
+    got_a = predicted(platform.predict_when_routed("/trees/a", body))
+    assert np.max(np.abs(got_a - boosters["a"].predict(xgboost.DMatrix(x)))) < 1e-5
+    assert loaded() == [{"name": "a", "version": 1}]
+    got_b = predicted(platform.predict("/trees", body, params={"model": "b"}))
+    assert np.max(np.abs(got_b - boosters["b"].predict(xgboost.DMatrix(x)))) < 1e-5
+    assert np.max(np.abs(got_a - got_b)) > 1e-3  # two different models answered
+    assert loaded() == [{"name": "b", "version": 0}]  # cache_size 1: a was evicted
+    described = platform.axon_ok("describe", "trees")
+    assert "models: loaded on first use, at most 1 per replica" in described
+    assert "(least recently used first): b (unversioned)" in described
+
+    unknown = platform.predict("/trees/nope", body)
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.json()["error"] == 'no model named "nope"; this API serves: a, b'
+    unnamed = platform.predict("/trees", body)
+    assert unnamed.status_code == 400 and "?model=NAME" in unnamed.json()["error"]
+    assert platform.predict("/trees/a", body, params={"version": 3}).status_code == 404
+    for res in (unknown, unnamed):
+        assert str(work) not in res.text
+
+    # A new version of a model in use is loaded live, then served by default.
+    assert predicted(platform.predict("/trees/a", body)).shape == (3,)
+    new = write_booster(work / "staging", seed=3)
+    os.rename(work / "staging", work / "trees" / "a" / "2")
+    want = new.predict(xgboost.DMatrix(x))
+    # (bool: wait_for takes any result but None and False, and numpy's False is not False.)
+    wait_for(lambda: bool(np.max(np.abs(predicted(platform.predict("/trees/a", body)) - want))
+                          < 1e-5),
+             timeout=30, message="answers from version 2 of model a")
+    assert loaded() == [{"name": "a", "version": 2}]
+    old = predicted(platform.predict("/trees/a", body, params={"version": 1}))
+    assert np.max(np.abs(old - got_a)) < 1e-5
+    assert [r["pid"] for r in platform.describe("trees")["replicas"]] == pids
