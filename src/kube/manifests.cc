@@ -89,8 +89,41 @@ Json ReplicaArgs(const ClusterOptions& cluster, const BundleSource& bundle) {
   return args;
 }
 
+// A command predictor with an image: the user's container runs the user's server itself, on
+// $AXON_PORT (or its fixed port), probed on its readiness path (else: accepting connections).
+Json UserServerContainer(const ClusterOptions& cluster, const spec::ApiSpec& spec) {
+  const spec::CommandSpec& c = spec.predictor.command;
+  const int port = c.port > 0 ? c.port : kReplicaPort;
+  Json env = ReplicaEnv(spec.predictor);
+  env.push_back(EnvVar("AXON_PORT", std::to_string(port)));
+  env.push_back(EnvVar("AXON_API", spec.name));
+  Json probe = c.readiness_path.empty()
+                   ? Json{{"tcpSocket", {{"port", "http"}}}}
+                   : Json{{"httpGet", {{"path", c.readiness_path}, {"port", "http"}}}};
+  probe["periodSeconds"] = 1;
+  probe["timeoutSeconds"] = 1;
+  probe["successThreshold"] = 1;
+  probe["failureThreshold"] = 2;
+  return {
+      {"name", "replica"},
+      {"image", c.image},
+      {"imagePullPolicy", cluster.image_pull_policy},
+      {"command", c.argv},
+      {"env", std::move(env)},
+      {"ports", {{{"name", "http"}, {"containerPort", port}, {"protocol", "TCP"}}}},
+      {"readinessProbe", std::move(probe)},
+      {"resources", Resources(spec.compute)},
+      {"lifecycle", PreStopLifecycle(cluster)},
+      {"terminationMessagePath", "/dev/termination-log"},
+      {"terminationMessagePolicy", "FallbackToLogsOnError"},
+  };
+}
+
 Json ReplicaContainer(const ClusterOptions& cluster, const spec::ApiSpec& spec,
                       const BundleSource& bundle) {
+  if (spec.predictor.type == "command" && !spec.predictor.command.image.empty()) {
+    return UserServerContainer(cluster, spec);
+  }
   return {
       {"name", "replica"},
       {"image", cluster.replica_image},

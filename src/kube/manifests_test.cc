@@ -69,6 +69,49 @@ TEST(Manifests, SpecForPodMovesBundlePathsOnly) {
             "/var/lib/axon/bundle/model.pt");
 }
 
+spec::ApiSpec UserServerApi() {
+  spec::ApiSpec s;
+  s.name = "own";
+  s.predictor.type = "command";
+  s.predictor.command = {.argv = {"/app/serve", "--fast"},
+                         .port = 9000,
+                         .readiness_path = "/ready",
+                         .image = "registry.local/app:1.2"};
+  s.networking.endpoint = "/own";
+  return s;
+}
+
+TEST(Manifests, ACommandWithAnImageRunsTheUsersServerInItsOwnContainer) {
+  ClusterOptions cluster;
+  cluster.image_pull_policy = "IfNotPresent";
+  const Json d = ApiDeployment(cluster, UserServerApi(), 2, {.replicas = 1});
+  const Json& c = d["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["name"], "replica");
+  EXPECT_EQ(c["image"], "registry.local/app:1.2");
+  EXPECT_EQ(c["command"], Json({"/app/serve", "--fast"}));
+  EXPECT_FALSE(c.contains("args"));
+  EXPECT_FALSE(c.contains("volumeMounts"));  // the server is in the image
+  EXPECT_EQ(c["ports"][0]["containerPort"], 9000);
+  EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"], "/ready");
+  bool port_set = false;
+  for (const Json& e : c["env"])
+    port_set = port_set || (e["name"] == "AXON_PORT" && e["value"] == "9000");
+  EXPECT_TRUE(port_set) << c["env"].dump();
+  // Without a readiness path: ready once it accepts connections; without a port: 8080.
+  spec::ApiSpec plain = UserServerApi();
+  plain.predictor.command.port = 0;
+  plain.predictor.command.readiness_path.clear();
+  const Json p = ApiDeployment(cluster, plain, 1, {})["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(p["readinessProbe"]["tcpSocket"]["port"], "http");
+  EXPECT_EQ(p["ports"][0]["containerPort"], kReplicaPort);
+  // Without an image a command runs inside the replica image, under axon-replica.
+  spec::ApiSpec inside = UserServerApi();
+  inside.predictor.command.image.clear();
+  EXPECT_EQ(
+      ApiDeployment(cluster, inside, 1, {})["spec"]["template"]["spec"]["containers"][0]["command"],
+      Json({"/usr/bin/axon-replica"}));
+}
+
 TEST(Manifests, VersionDeployment) {
   ClusterOptions cluster;
   cluster.replica_image = "axon-replica:1";
@@ -266,6 +309,7 @@ TEST_F(K8sValidate, EveryGeneratedManifestIsValid) {
   spec::ApiSpec spot = NativeApi();
   spot.node_groups = {"spot"};
   files.push_back(Write(ApiDeployment(cluster, spot, 7, {}), "mlp-deployment"));
+  files.push_back(Write(ApiDeployment(cluster, UserServerApi(), 1, {}), "own-deployment"));
   std::string output;
   EXPECT_EQ(Validate(files, &output), 0) << output;
   EXPECT_NE(output.find("0 problem(s)"), std::string::npos) << output;

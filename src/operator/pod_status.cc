@@ -67,7 +67,17 @@ ReplicaStatus ReplicaFromPod(const Json& pod, const PodTarget& target) {
               (target.restarted_at.empty() ||
                Str(annotations, kRestartedAtAnnotation) == target.restarted_at);
   r.host = Str(status, "podIP");
-  r.port = kube::kReplicaPort;
+  r.port = kube::kReplicaPort;  // unless the pod's replica container names another (a user's
+                                // server on its own fixed port)
+  for (const auto& c : pod.value("spec", Json::object()).value("containers", Json::array())) {
+    if (Str(c, "name") != "replica") continue;
+    for (const auto& p : c.value("ports", Json::array())) {
+      if (Str(p, "name") == "http" && Int(p, "containerPort") > 0 &&
+          Int(p, "containerPort") < 65536) {
+        r.port = static_cast<uint16_t>(Int(p, "containerPort"));
+      }
+    }
+  }
   const std::string phase = Str(status, "phase");
   Json container = Json::object();
   for (const auto& c : status.value("containerStatuses", Json::array())) {

@@ -53,6 +53,16 @@ TEST(PodStatusTest, ReadyPodIsRoutedAtItsAddress) {
   EXPECT_EQ(r.port, 8080);
 }
 
+TEST(PodStatusTest, AUsersServerIsRoutedAtItsContainersPort) {
+  Json pod = Pod("api-own-1", 1, Running(true));
+  pod["spec"] = {
+      {"containers",
+       {{{"name", "replica"}, {"ports", {{{"name", "http"}, {"containerPort", 9000}}}}}}}};
+  EXPECT_EQ(ReplicaFromPod(pod, {.version = 1}).port, 9000);
+  pod["spec"]["containers"][0]["ports"][0]["containerPort"] = 70000;  // not a port: the default
+  EXPECT_EQ(ReplicaFromPod(pod, {.version = 1}).port, 8080);
+}
+
 TEST(PodStatusTest, VersionAndRestartAnnotationDecideCurrent) {
   EXPECT_FALSE(ReplicaFromPod(Pod("a", 1, Running(true)), {.version = 2}).current);
   const Json refreshed =

@@ -25,14 +25,15 @@ constexpr std::string_view kPredictorFields[] = {"type",
                                                  "command",
                                                  "port",
                                                  "readiness_path",
+                                                 "image",
                                                  "config",
                                                  "env",
                                                  "threads_per_process",
                                                  "intra_op_threads",
                                                  "server_side_batching"};
 constexpr std::string_view kPredictorUnsupported[] = {
-    "image",    "tensorflow_serving_image", "processes_per_replica", "python_path", "log_level",
-    "shm_size", "multi_model_reloading"};
+    "tensorflow_serving_image", "processes_per_replica", "python_path", "log_level", "shm_size",
+    "multi_model_reloading"};
 constexpr std::string_view kModelFields[] = {"name",          "type",   "model_path",
                                              "model_version", "inputs", "outputs"};
 constexpr std::string_view kMultiModelFields[] = {"paths", "dir", "cache_size", "disk_cache_size"};

@@ -229,6 +229,7 @@ nlohmann::json ToJson(const ApiSpec& spec) {
   if (!spec.apis.empty()) out["apis"] = SplitTargetsToJson(spec.apis);
   // Only when set, so that the JSON (and content hash) of an API without it stays the same.
   if (!p.multi_model.empty()) out["predictor"]["multi_model"] = MultiModelToJson(p.multi_model);
+  if (!p.command.image.empty()) out["predictor"]["command"]["image"] = p.command.image;
   // Only when set, so that the content hash of an API without them is what it was before.
   if (!spec.node_groups.empty()) out["node_groups"] = spec.node_groups;
   // Only when set, so that the content hash of an API without it is what it was before.
@@ -267,6 +268,7 @@ ApiSpec ApiSpecFromJson(const nlohmann::json& j) {
   Read(command, "argv", &spec.predictor.command.argv);
   Read(command, "port", &spec.predictor.command.port);
   Read(command, "readiness_path", &spec.predictor.command.readiness_path);
+  Read(command, "image", &spec.predictor.command.image);
   const json& b = Section(p, "server_side_batching");
   Read(b, "max_batch_size", &spec.predictor.server_side_batching.max_batch_size);
   Read(b, "batch_interval_ms", &spec.predictor.server_side_batching.batch_interval);

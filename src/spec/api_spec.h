@@ -73,6 +73,10 @@ struct CommandSpec {
   std::vector<std::string> argv;  // the program (looked up on PATH without a "/") and its args
   int port = 0;                   // the port it must listen on; 0 = a free one per replica
   std::string readiness_path;     // "" = ready once it answers HTTP at all (GET /)
+  // Kubernetes: the user's container image that holds the server; its container runs the
+  // command itself (no axon-replica). "" = the command runs inside the replica image. Locally
+  // the command runs on the machine and this is not used.
+  std::string image;
   bool operator==(const CommandSpec&) const = default;
 };
 

@@ -90,6 +90,17 @@ void ParseCommand(const FieldMap& fields, int line, const fs::path& spec_dir, Er
     ParseReadinessPath(*readiness, errors, &out->command.readiness_path);
   }
   ParseFolder(fields.Get("path"), spec_dir, errors, &out->path);
+  if (const Field* image = fields.Get("image")) {
+    std::optional<std::string> text =
+        ReadScalar(*image, "a container image reference like \"registry/app:1.2\"", errors);
+    if (text && (text->empty() || text->find_first_of(" \t\r\n") != std::string::npos)) {
+      errors.Add(image->line, image->path,
+                 "must be a container image reference like \"registry/app:1.2\", got " +
+                     Describe(image->value));
+    } else if (text) {
+      out->command.image = *text;
+    }
+  }
 }
 
 }  // namespace axon::spec

@@ -28,6 +28,13 @@ TEST_F(SpecFileTest, CommandPredictorsParse) {
   EXPECT_EQ(defaults.apis[0].predictor.command.port, 0);
   EXPECT_EQ(defaults.apis[0].predictor.command.readiness_path, "");
   EXPECT_EQ(defaults.apis[0].predictor.path, dir_.lexically_normal().string());
+  EXPECT_EQ(defaults.apis[0].predictor.command.image, "");
+  EXPECT_FALSE(ToJson(defaults.apis[0])["predictor"]["command"].contains("image"));  // same hash
+
+  ParseResult imaged = Parse(Command("  command: [/app/serve]\n  image: registry.local/app:1.2\n"));
+  ASSERT_TRUE(imaged.ok()) << imaged.ErrorText();
+  EXPECT_EQ(imaged.apis[0].predictor.command.image, "registry.local/app:1.2");
+  EXPECT_EQ(ApiSpecFromJson(nlohmann::json::parse(ToJson(imaged.apis[0]).dump())), imaged.apis[0]);
 }
 
 TEST_F(SpecFileTest, CommandErrorsSayWhatIsAllowed) {
@@ -45,6 +52,12 @@ TEST_F(SpecFileTest, CommandErrorsSayWhatIsAllowed) {
                        "axon.yaml:6: ", "predictor.path", "is not a folder"));
   EXPECT_TRUE(HasError(Parse(Command("  command: [a]\n  config: {a: 1}\n")),
                        "axon.yaml:6: ", "predictor.config", "is not for command predictors"));
+  EXPECT_TRUE(HasError(Parse(Command("  command: [a]\n  image: \"a b\"\n")),
+                       "axon.yaml:6: ", "predictor.image", "must be a container image reference"));
+  EXPECT_TRUE(HasError(
+      Parse("name: p\nkind: RealtimeAPI\npredictor:\n  type: python\n  path: predictor.py\n"
+            "  image: app:1\n"),
+      "axon.yaml:6: ", "predictor.image", "is for command predictors (type: command)"));
   EXPECT_TRUE(HasError(
       Parse("name: p\nkind: RealtimeAPI\npredictor:\n  type: python\n  path: predictor.py\n"
             "  command: [a]\n"),

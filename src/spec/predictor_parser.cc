@@ -101,7 +101,7 @@ void RejectFields(const FieldMap& fields, std::span<const std::string_view> keys
 constexpr std::string_view kPythonOnlyFields[] = {"path", "config", "dependencies"};
 constexpr std::string_view kNativeOnlyFields[] = {"model_path", "model_version", "inputs",
                                                   "outputs"};
-constexpr std::string_view kCommandOnlyFields[] = {"command", "port", "readiness_path"};
+constexpr std::string_view kCommandOnlyFields[] = {"command", "port", "readiness_path", "image"};
 // What a command predictor cannot have: the server is the user's own.
 constexpr std::string_view kNotForCommand[] = {
     "models", "config",  "dependencies",         "model_path",      "model_version",
