@@ -199,23 +199,26 @@ StatusOr<Job> JobRunner::Submit(const ApiTarget& api, std::string_view body) {
                        " cannot store the job now (its queue is unwritable); "
                        "retry later");
   }
-  if (auto moved = jobs_.Transition(job.api, job.id, JobStatus::kRunning, {}, UnixNowMs());
-      !moved.ok() || !*moved) {
-    if (!moved.ok()) return moved.status();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    (void)queue_.DropQueue(JobQueueName(job.api, job.id));
-    return jobs_.Get(job.api, job.id);  // stopped while its batches were stored
-  }
-  job.status = JobStatus::kRunning;
-  job.start_ms = UnixNowMs();
-  backend_.Apply(target);
-  spdlog::info("job {} of api {}: {} batches, {} workers", job.id, job.api, job.total_batches,
-               job.workers);
   {
+    // Running, and known to the passes and to Stop(), in one step: a stop serialized before it
+    // leaves the job ended (Transition answers false), one after it finds it in running_.
     std::lock_guard lock(mu_);
+    const int64_t now_ms = UnixNowMs();
+    auto moved = jobs_.Transition(job.api, job.id, JobStatus::kRunning, {}, now_ms);
+    if (!moved.ok() || !*moved) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      (void)queue_.DropQueue(JobQueueName(job.api, job.id));
+      if (!moved.ok()) return moved.status();
+      return jobs_.Get(job.api, job.id);  // stopped while its batches were stored
+    }
+    job.status = JobStatus::kRunning;
+    job.start_ms = now_ms;
+    backend_.Apply(target);
     running_.emplace(JobQueueName(job.api, job.id), MakeRunning(job, std::move(target)));
   }
+  spdlog::info("job {} of api {}: {} batches, {} workers", job.id, job.api, job.total_batches,
+               job.workers);
   cv_.notify_all();
   if (wake_) wake_();
   return job;
@@ -224,10 +227,12 @@ StatusOr<Job> JobRunner::Submit(const ApiTarget& api, std::string_view body) {
 StatusOr<Job> JobRunner::Stop(const std::string& api, const std::string& id) {
   auto job = jobs_.Get(api, id);
   if (!job.ok() || store::JobEnded(job->status)) return job;
-  End(JobQueueName(api, id), JobStatus::kStopped, "stopped by a DELETE request");
-  // Not running here yet (being enqueued): it ends now, and its Submit finds it ended.
-  (void)jobs_.Transition(api, id, JobStatus::kStopped, {.error = "stopped by a DELETE request"},
-                         UnixNowMs());
+  const std::string why = "stopped by a DELETE request";
+  std::optional<Running> running = Take(JobQueueName(api, id), [&] {
+    // Not running here yet (its batches are being stored): it ends now, and Submit finds it so.
+    (void)jobs_.Transition(api, id, JobStatus::kStopped, {.error = why}, UnixNowMs());
+  });
+  if (running) Finish(std::move(*running), JobStatus::kStopped, why);
   return jobs_.Get(api, id);
 }
 
@@ -259,17 +264,30 @@ void JobRunner::DropApi(const std::string& api) {
   fs::remove_all(options_.home.root / "jobs" / api, ec);
 }
 
-void JobRunner::End(const std::string& key, JobStatus status, const std::string& error) {
-  Running running;
-  {
-    std::lock_guard lock(mu_);
-    auto it = running_.find(key);
-    if (it == running_.end()) return;  // ended already (a stop and a pass at once)
-    running = std::move(it->second);
-    running_.erase(it);
+std::optional<JobRunner::Running> JobRunner::Take(const std::string& key,
+                                                  const std::function<void()>& if_absent) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(key);
+  if (it == running_.end()) {
+    if (if_absent) if_absent();
+    return std::nullopt;
   }
+  Running running = std::move(it->second);
+  running_.erase(it);
+  return running;
+}
+
+void JobRunner::End(const std::string& key, JobStatus status, const std::string& error) {
+  // Absent: ended already (a stop and a pass at once).
+  if (std::optional<Running> running = Take(key, nullptr)) {
+    Finish(std::move(*running), status, error);
+  }
+}
+
+void JobRunner::Finish(Running running, JobStatus status, const std::string& error) {
   backend_.Remove(running.target.api);
   const Job& job = running.job;
+  const std::string key = running.view.queue_name;
   auto counts = queue_.CountAll(key);
   store::JobEnd end{.error = error};
   if (counts.ok()) {
@@ -312,7 +330,8 @@ void JobRunner::Pass() {
     if (auto ending = Check(r)) {
       End(key, ending->first, ending->second);
     } else {
-      backend_.Apply(r.target);
+      std::lock_guard lock(mu_);  // not after a Stop() took it out
+      if (running_.contains(key)) backend_.Apply(r.target);
     }
   }
 }

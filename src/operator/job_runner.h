@@ -25,7 +25,8 @@
 //
 // Threading: every public method may be called from any thread after Load(). One mutex guards
 // the running jobs; the store, the queue and the backend are called without it held, except
-// the backend's non-blocking Apply/Remove/Observe.
+// the backend's non-blocking Apply/Observe and the job store's move to running or stopped
+// (so that a submission and a stop of the same job are ordered).
 #pragma once
 
 #include <chrono>
@@ -105,9 +106,14 @@ class JobRunner {
   std::optional<std::pair<store::JobStatus, std::string>> Check(const Running& running);
   // Calls on_job_complete() on `worker`; the error when it failed.
   std::optional<std::string> CallComplete(const Running& running, const ReplicaStatus& worker);
-  // Ends the job as `status` (unless it ended already): its counts into the store, workers
-  // removed, its files and (unless it finished its items) its queue dropped.
+  // Takes the job `key` out of running_, or, when it is not there, runs `if_absent` (may be
+  // empty) under the same lock.
+  std::optional<Running> Take(const std::string& key, const std::function<void()>& if_absent);
+  // Ends the job as `status` unless it ended already (Take, then Finish).
   void End(const std::string& key, store::JobStatus status, const std::string& error);
+  // Ends a job taken out of running_: its counts into the store, workers removed, its files
+  // and (unless it finished its items) its queue dropped.
+  void Finish(Running running, store::JobStatus status, const std::string& error);
   // The worker target and view of `job` from its files. mu_ not held.
   StatusOr<Running> Restore(const store::Job& job) const;
   Running MakeRunning(const store::Job& job, ApiTarget target) const;
