@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
+
 namespace axon::cli {
 namespace {
 
@@ -11,8 +13,6 @@ using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr auto kPollEvery = 250ms;
-
-std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 std::string FormatDuration(std::chrono::milliseconds d) {
   const int64_t s = d.count() / 1000;

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/files.h"
+#include "common/text.h"
 #include "contract/replica_stats.h"
 #include "operator/controller.h"
 #include "operator/job_names.h"
@@ -19,8 +20,6 @@ constexpr int64_t kNoSamples = std::numeric_limits<int64_t>::max();
 
 // A replica that does not answer within this is left out of `describe`'s batching figures.
 constexpr auto kReplicaStatsTimeout = std::chrono::milliseconds(500);
-
-std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 // The mean of the observations divided by `unit`, or null without any.
 nlohmann::json Mean(const HistogramSnapshot& h, double unit) {

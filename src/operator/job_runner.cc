@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/files.h"
 #include "common/log_line.h"
+#include "common/text.h"
 #include "http/client.h"
 #include "operator/async_dispatcher.h"
 #include "operator/bundles.h"
@@ -19,8 +20,6 @@ using store::JobStatus;
 
 constexpr int64_t kFailedShown = 100;                   // failed batches listed by Json()
 constexpr char kJobEventHeader[] = "X-Axon-Job-Event";  // glue.py's _JOB_EVENT_HEADER
-
-std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 // What the job's predictor gets as job_spec (glue.py reads it from AXON_JOB_FILE).
 nlohmann::json PredictorJobSpec(const Job& job, const nlohmann::json& submission) {

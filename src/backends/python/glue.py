@@ -194,7 +194,8 @@ class Loaded:
         job = _job_spec()
         if job is not None:  # a worker of a BatchAPI or TaskAPI job
             self.instance = _job_worker(module, path, json.loads(config_json), job)
-            self.predict_args, self.predict_v2_args, self.get_args = ("payload", "headers"), None, None
+            self.predict_args = ("payload", "headers")
+            self.predict_v2_args = self.get_args = None
             return
         cls = getattr(module, "PythonPredictor", None)
         if not inspect.isclass(cls):
