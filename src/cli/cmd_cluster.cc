@@ -16,6 +16,7 @@
 #include "kube/client.h"
 #include "kube/install_manifests.h"
 #include "kube/resource.h"
+#include "spec/quantity.h"
 
 namespace axon::cli {
 namespace {
@@ -32,6 +33,7 @@ struct InstallFlags {
   std::string env;
   std::string image_tag = "latest";
   kube::ClusterOptions cluster;
+  bool ephemeral_state = false;
   int timeout_s = 300;
 };
 
@@ -177,6 +179,17 @@ Readiness DeploymentReadiness(kube::Client& client, const std::string& ns,
   return r;
 }
 
+// Why the operator's state claim holds its pod back, or "".
+std::string StateClaimProblem(kube::Client& client, const std::string& ns) {
+  auto claim = client.Get(
+      kube::ObjectPath(Kind("v1", "PersistentVolumeClaim"), ns, kube::kOperatorStateClaim));
+  if (!claim.ok() || claim->value("status", Json::object()).value("phase", "") != "Pending") {
+    return "";
+  }
+  return " the state claim axon-operator-state is Pending (no PersistentVolume for it: name a "
+         "StorageClass that provisions one with --storage-class, or pass --ephemeral-state);";
+}
+
 // The platform token of an earlier install (so envs made then keep working), else a new one.
 std::string InstallToken(kube::Client& client, const std::string& ns) {
   auto secret = client.Get(kube::ObjectPath(Kind("v1", "Secret"), ns, kube::kTokenSecret));
@@ -207,6 +220,12 @@ void Install(InstallFlags flags) {
                                         ": Axon owns its namespace (uninstall deletes it); "
                                         "choose another one, e.g. axon"};
     }
+  }
+  if (flags.ephemeral_state) {
+    cluster.state_size.clear();
+  } else if (auto size = spec::ParseMemoryBytes(cluster.state_size); !size.ok()) {
+    throw CliError{kExitBadInput, "--state-size " + cluster.state_size + ": " +
+                                      size.status().message() + " (e.g. 10Gi)"};
   }
   if (cluster.control_image.empty()) cluster.control_image = "axon-control:" + flags.image_tag;
   if (cluster.replica_image.empty()) cluster.replica_image = "axon-replica:" + flags.image_tag;
@@ -239,8 +258,8 @@ void Install(InstallFlags flags) {
                        : found.status().message();
     } else {
       why = "operator " + std::to_string(op.ready) + "/" + std::to_string(op.desired) + " ready," +
-            op.problems + " gateway " + std::to_string(gw.ready) + "/" +
-            std::to_string(gw.desired) + " ready," + gw.problems;
+            op.problems + StateClaimProblem(*client, cluster.ns) + " gateway " +
+            std::to_string(gw.ready) + "/" + std::to_string(gw.desired) + " ready," + gw.problems;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       std::cout << "\n";
@@ -412,6 +431,16 @@ void AddClusterCommands(CLI::App& app) {
                    "gateway pods (spread over nodes)")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  install
+      ->add_option("--state-size", install_flags->cluster.state_size,
+                   "the operator's state volume (a PersistentVolumeClaim: versions, bundles, "
+                   "keys, jobs), which a new operator pod finds again")
+      ->capture_default_str();
+  install->add_option("--storage-class", install_flags->cluster.state_storage_class,
+                      "the state volume's StorageClass (default: the cluster's default one)");
+  install->add_flag("--ephemeral-state", install_flags->ephemeral_state,
+                    "keep the operator's state on an emptyDir instead: lost when the operator "
+                    "pod is deleted (for a cluster without storage)");
   install
       ->add_option("--timeout-s", install_flags->timeout_s,
                    "how long to wait for the operator and the gateway")

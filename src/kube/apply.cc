@@ -21,6 +21,7 @@ std::vector<ResourceKind> AxonKinds() {
       {"v1", "Service"},
       {"v1", "ConfigMap"},
       {"v1", "Secret"},
+      {"v1", "PersistentVolumeClaim"},
       {"rbac.authorization.k8s.io/v1", "RoleBinding"},
       {"rbac.authorization.k8s.io/v1", "Role"},
       {"v1", "ServiceAccount"},

@@ -1,5 +1,7 @@
 #include "kube/informer.h"
 
+#include <thread>
+
 #include <spdlog/spdlog.h>
 
 namespace axon::kube {
@@ -190,6 +192,14 @@ void Informer::Run() {
     if (saw_event) failures = 0;
     if (!Backoff(++failures)) return;
   }
+}
+
+bool Informer::WaitForSync(Millis timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!synced() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return synced();
 }
 
 }  // namespace axon::kube

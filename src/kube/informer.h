@@ -60,6 +60,8 @@ class Informer {
 
   // True once the first list has been delivered to the handler.
   bool synced() const { return synced_.load(); }
+  // Blocks until synced() or `timeout` passes (the API server unreachable); returns synced().
+  bool WaitForSync(Millis timeout) const;
   // The objects as last seen, by "namespace/name".
   std::map<std::string, Json> Cache() const;
   std::optional<Json> Find(const std::string& ns, const std::string& name) const;

@@ -176,6 +176,16 @@ Json TokenSecret(const ClusterOptions& cluster, const std::string& token) {
           {"data", {{"token", EncodeBase64(token)}}}};
 }
 
+Json OperatorStateClaim(const ClusterOptions& cluster) {
+  Json spec = {{"accessModes", {"ReadWriteOnce"}},
+               {"resources", {{"requests", {{"storage", cluster.state_size}}}}}};
+  if (!cluster.state_storage_class.empty()) spec["storageClassName"] = cluster.state_storage_class;
+  return {{"apiVersion", "v1"},
+          {"kind", "PersistentVolumeClaim"},
+          {"metadata", Metadata(kOperatorStateClaim, cluster.ns, LabelMap("operator"))},
+          {"spec", spec}};
+}
+
 Json OperatorDeployment(const ClusterOptions& cluster) {
   // Kubernetes mode with the pod's service account; replicas fetch bundles through the
   // operator's Service (its address from the variables the kubelet sets for Services that
@@ -217,14 +227,21 @@ Json OperatorDeployment(const ClusterOptions& cluster) {
          {"subPath", "token"},
          {"readOnly", true}}}},
   });
+  Json state_volume = {{"name", "state"}};
+  if (cluster.state_size.empty()) {
+    state_volume["emptyDir"] = Json::object();
+  } else {
+    state_volume["persistentVolumeClaim"] = {{"claimName", kOperatorStateClaim}};
+  }
   Json pod = {
       {"serviceAccountName", kOperator},
       {"enableServiceLinks", true},  // its own Service's address, without DNS
       {"containers", {container}},
       {"volumes",
-       {{{"name", "state"}, {"emptyDir", Json::object()}},
+       {state_volume,
         {{"name", "token"}, {"secret", {{"secretName", kTokenSecret}, {"defaultMode", 0400}}}}}}};
-  // One operator at a time: Recreate never runs an old and a new one side by side.
+  // One operator at a time: Recreate never runs an old and a new one side by side (nor two on
+  // the ReadWriteOnce state volume).
   return ComponentDeployment(cluster, "operator", 1, "Recreate", pod);
 }
 
@@ -280,18 +297,18 @@ Json GatewayService(const ClusterOptions& cluster) {
 }
 
 std::vector<Json> InstallObjects(const ClusterOptions& cluster, const std::string& token) {
-  return {Namespace(cluster),
-          AxonApiCrd(),
-          ServiceAccount(cluster, kOperator, true),
-          ServiceAccount(cluster, kGateway, false),
-          ServiceAccount(cluster, "axon-replica", false),
-          OperatorRole(cluster),
-          OperatorRoleBinding(cluster),
-          TokenSecret(cluster, token),
-          OperatorService(cluster),
-          GatewayService(cluster),
-          OperatorDeployment(cluster),
-          GatewayDeployment(cluster)};
+  std::vector<Json> objects = {Namespace(cluster),
+                               AxonApiCrd(),
+                               ServiceAccount(cluster, kOperator, true),
+                               ServiceAccount(cluster, kGateway, false),
+                               ServiceAccount(cluster, "axon-replica", false),
+                               OperatorRole(cluster),
+                               OperatorRoleBinding(cluster),
+                               TokenSecret(cluster, token)};
+  if (!cluster.state_size.empty()) objects.push_back(OperatorStateClaim(cluster));
+  objects.insert(objects.end(), {OperatorService(cluster), GatewayService(cluster),
+                                 OperatorDeployment(cluster), GatewayDeployment(cluster)});
+  return objects;
 }
 
 Json AxonApiObject(const ClusterOptions& cluster, const spec::ApiSpec& spec, int64_t version,

@@ -22,11 +22,12 @@ namespace axon::kube {
 inline constexpr char kCrdGroup[] = "axon.dev";
 inline constexpr char kCrdVersion[] = "v1alpha1";
 inline constexpr char kTokenSecret[] = "axon-token";
+inline constexpr char kOperatorStateClaim[] = "axon-operator-state";
 
 // Everything an install applies, in an order that works on an empty cluster: namespace, CRD,
-// service accounts, Role and RoleBinding, token Secret, operator and gateway Services, then
-// their Deployments (the operator's pod reads its Service's address from its environment). `token`
-// is the platform token the CLI and the gateway's admin paths use.
+// service accounts, Role and RoleBinding, token Secret, the operator's state claim, operator and
+// gateway Services, then their Deployments (the operator's pod reads its Service's address from its
+// environment). `token` is the platform token the CLI and the gateway's admin paths use.
 std::vector<Json> InstallObjects(const ClusterOptions& cluster, const std::string& token);
 
 Json AxonApiCrd();
@@ -35,6 +36,9 @@ Json ServiceAccount(const ClusterOptions& cluster, const std::string& name, bool
 Json OperatorRole(const ClusterOptions& cluster);
 Json OperatorRoleBinding(const ClusterOptions& cluster);
 Json TokenSecret(const ClusterOptions& cluster, const std::string& token);
+// The operator's state volume (ClusterOptions::state_size): ReadWriteOnce, owned by no one but
+// the namespace, so it outlives every operator pod and goes with `axon cluster uninstall`.
+Json OperatorStateClaim(const ClusterOptions& cluster);
 Json OperatorDeployment(const ClusterOptions& cluster);
 Json OperatorService(const ClusterOptions& cluster);
 Json GatewayDeployment(const ClusterOptions& cluster);

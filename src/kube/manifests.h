@@ -56,6 +56,11 @@ struct ClusterOptions {
   int64_t drain_ms = 30'000;  // how long a stopping replica or gateway finishes requests
   int pre_stop_seconds = 5;   // a terminating pod keeps serving this long, while it leaves
                               // the route tables, before it gets SIGTERM
+  // The operator's state (its SQLite stores, the versions' bundles, uploads) lives on a
+  // PersistentVolumeClaim of this size, so that a new operator pod finds it; "" keeps it on an
+  // emptyDir, lost with the pod (for throwaway clusters without storage).
+  std::string state_size = "10Gi";
+  std::string state_storage_class;  // "" = the cluster's default StorageClass
 };
 
 // Where a version's predictor folder comes from in the pod.

@@ -198,7 +198,7 @@ TEST(InstallManifests, EveryObjectIsPartOfAxonWithLeastRbac) {
   ClusterOptions cluster;
   cluster.service_type = "LoadBalancer";
   const auto objects = InstallObjects(cluster, "tok");
-  ASSERT_EQ(objects.size(), 12u);
+  ASSERT_EQ(objects.size(), 13u);
   for (const Json& o : objects) {
     EXPECT_EQ(o["metadata"]["labels"]["app.kubernetes.io/part-of"], "axon") << o.dump();
   }
@@ -213,6 +213,26 @@ TEST(InstallManifests, EveryObjectIsPartOfAxonWithLeastRbac) {
   EXPECT_EQ(op["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"],
             "operator");
   EXPECT_EQ(op["spec"]["strategy"]["type"], "Recreate");
+  // Its state outlives the pod: a claim the install applies before the Deployment.
+  const Json state_volume = op["spec"]["template"]["spec"]["volumes"][0];
+  EXPECT_EQ(state_volume["name"], "state");
+  EXPECT_EQ(state_volume["persistentVolumeClaim"]["claimName"], "axon-operator-state");
+  const auto claim = std::find_if(objects.begin(), objects.end(), [](const Json& o) {
+    return o["kind"] == "PersistentVolumeClaim";
+  });
+  ASSERT_NE(claim, objects.end());
+  EXPECT_LT(claim - objects.begin(), objects.size() - 2) << "before the Deployments";
+  EXPECT_EQ((*claim)["spec"]["resources"]["requests"]["storage"], "10Gi");
+  EXPECT_FALSE((*claim)["spec"].contains("storageClassName")) << "the cluster's default class";
+  ClusterOptions fast = cluster;
+  fast.state_storage_class = "ssd";
+  EXPECT_EQ(OperatorStateClaim(fast)["spec"]["storageClassName"], "ssd");
+  // Without a size the state is on an emptyDir and no claim is made.
+  ClusterOptions ephemeral = cluster;
+  ephemeral.state_size.clear();
+  EXPECT_EQ(InstallObjects(ephemeral, "tok").size(), 12u);
+  EXPECT_EQ(OperatorDeployment(ephemeral)["spec"]["template"]["spec"]["volumes"][0]["emptyDir"],
+            Json::object());
   // In the cluster the operator runs in Kubernetes mode and feeds the gateway pods.
   const auto args =
       op["spec"]["template"]["spec"]["containers"][0]["args"].get<std::vector<std::string>>();

@@ -6,13 +6,14 @@
 namespace axon::kube {
 namespace {
 
-const std::array<ResourceKind, 15> kKinds = {{
+const std::array<ResourceKind, 16> kKinds = {{
     {"v1", "Namespace", "namespaces", false},
     {"v1", "ServiceAccount", "serviceaccounts", true},
     {"v1", "Service", "services", true},
     {"v1", "ConfigMap", "configmaps", true},
     {"v1", "Secret", "secrets", true},
     {"v1", "Pod", "pods", true},
+    {"v1", "PersistentVolumeClaim", "persistentvolumeclaims", true},
     {"v1", "Node", "nodes", false},
     {"apps/v1", "Deployment", "deployments", true},
     {"rbac.authorization.k8s.io/v1", "Role", "roles", true},

@@ -22,8 +22,8 @@ struct ResourceKind {
 };
 
 // The kind's entry in the table (Namespace, ServiceAccount, Service, ConfigMap, Secret, Pod,
-// Deployment, Role, RoleBinding, ClusterRole, ClusterRoleBinding, CustomResourceDefinition,
-// Lease, AxonAPI); kNotFound for others.
+// PersistentVolumeClaim, Deployment, Role, RoleBinding, ClusterRole, ClusterRoleBinding,
+// CustomResourceDefinition, Lease, AxonAPI); kNotFound for others.
 StatusOr<ResourceKind> FindKind(const std::string& api_version, const std::string& kind);
 
 // "/api/v1/namespaces/NS/pods" or "/apis/apps/v1/namespaces/NS/deployments"; cluster-scoped

@@ -65,6 +65,14 @@ void KubernetesBackend::Start() {
           .label_selector = ReplicaSelector()},
       [this](kube::ChangeType type, const Json& pod) { OnPod(type, pod); });
   pods_informer_->Start();
+  // Until the first list, every API would look as if it had no replicas: a restarted operator
+  // would publish empty route tables to the gateways that still serve them. So nothing goes on
+  // before it (the operator is not Ready meanwhile).
+  while (!pods_informer_->WaitForSync(std::chrono::seconds(30))) {
+    spdlog::warn("the replica pods of namespace {} are not listed yet (the API server does not "
+                 "answer); waiting for the list before anything is routed",
+                 options_.cluster.ns);
+  }
 }
 
 void KubernetesBackend::OnPod(kube::ChangeType type, const Json& pod) {

@@ -61,7 +61,8 @@ class KubernetesBackend final : public ApiBackend {
   ~KubernetesBackend() override;
 
   // Makes sure the AxonAPI CRD, the namespace and the replicas' service account exist (blocking),
-  // then starts watching the replica pods. Call once, before the first Reconcile().
+  // then starts watching the replica pods and blocks until they are listed, however long the
+  // API server takes to answer. Call once, before the first Reconcile().
   void Start();
   // The replica counts of the APIs' Deployments as they are in the cluster (an earlier
   // operator's autoscaler decisions), for Controller::KeepAdoptedScale. Blocking.

@@ -2,14 +2,21 @@
 # End to end with Axon installed *in* the cluster: `axon cluster install` (the operator in
 # Kubernetes mode with its service account, the gateway as pods fed route tables by the
 # operator, both reached from this machine through NodePort Services), `axon env use`, then
-# the same verbs as locally, a prediction through the in-cluster gateway, and `axon cluster
-# uninstall` leaving nothing labelled app.kubernetes.io/part-of=axon. Run by scripts/test-k8s;
-# needs KUBECONFIG and the images loaded as axon-control:$TAG and axon-replica:$TAG.
+# the same verbs as locally: a Python and a TorchScript API answering through the in-cluster
+# gateway (the MLP checked against torch), the operator pod deleted under load with no failed
+# request and its state (versions, bundles) found again by the new pod on its volume, `axon
+# logs` from the pods, and `axon cluster uninstall` leaving nothing labelled
+# app.kubernetes.io/part-of=axon. Run by scripts/test-k8s; needs KUBECONFIG and the images
+# loaded as axon-control:$TAG and axon-replica:$TAG.
+#
+# The test cluster has no storage provisioner, so the test makes the PersistentVolume a
+# provisioner would (a hostPath on the single node) for the operator's state claim.
 #
 #   tests/k8s/install-e2e.sh BUILD_DIR TAG
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
 TAG=$2
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 NS=axon-install-e2e
 ENV=e2e
 AXON="$BUILD/bin/axon"
@@ -26,9 +33,12 @@ fail() {
   "$KUBECTL" -n $NS logs -l app.kubernetes.io/component=operator --tail 30 || true
   exit 1
 }
+STATE_PV=axon-install-e2e-state
+STATE_DIR=$(mktemp -d /tmp/axon-install-e2e-state.XXXXXX)
 cleanup() {
   "$KUBECTL" delete namespace $NS --wait=false >/dev/null 2>&1 || true
-  rm -rf "$WORK"
+  "$KUBECTL" delete persistentvolume $STATE_PV --wait=false >/dev/null 2>&1 || true
+  rm -rf "$WORK" "$STATE_DIR"
   [ "${KEEP_HOME:-0}" = 1 ] || rm -rf "$AXON_HOME"
 }
 trap cleanup EXIT
@@ -45,14 +55,30 @@ field() { "$AXON" get -o json | /usr/bin/python3 -c "import json,sys; a=[x for x
 status_is() { [ "$(field "$1" status)" = "$2" ]; }
 leftovers() {
   "$KUBECTL" get namespaces,customresourcedefinitions -l app.kubernetes.io/part-of=axon -o name 2>/dev/null
-  "$KUBECTL" -n $NS get all,configmaps,secrets,serviceaccounts,roles,rolebindings \
+  "$KUBECTL" -n $NS get all,configmaps,secrets,serviceaccounts,roles,rolebindings,persistentvolumeclaims \
     -l app.kubernetes.io/part-of=axon -o name 2>/dev/null
 }
 
+say "a PersistentVolume for the operator's state claim (hostPath $STATE_DIR)"
+"$KUBECTL" delete persistentvolume $STATE_PV >/dev/null 2>&1 || true
+"$KUBECTL" apply -f - <<YAML
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: $STATE_PV
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  claimRef: {namespace: $NS, name: axon-operator-state}
+  hostPath: {path: $STATE_DIR, type: Directory}
+YAML
+
 say "axon cluster install (namespace $NS, images axon-control:$TAG, axon-replica:$TAG)"
 "$AXON" cluster install --kubeconfig "$KUBECONFIG" --env $ENV --namespace $NS \
-  --image-tag "$TAG" --image-pull-policy Never --timeout-s 240 || fail "install failed"
-"$KUBECTL" -n $NS get deployments,services,pods -o wide
+  --image-tag "$TAG" --image-pull-policy Never --state-size 1Gi --timeout-s 240 \
+  || fail "install failed"
+"$KUBECTL" -n $NS get deployments,services,pods,persistentvolumeclaims -o wide
 "$KUBECTL" -n $NS get role axon-operator -o jsonpath='{range .rules[*]}{.apiGroups}{" "}{.resources}{" "}{.verbs}{"\n"}{end}'
 
 say "axon env list / use $ENV"
@@ -108,10 +134,99 @@ answer=$(echo '{}' | "$AXON" predict echo -) || fail "axon predict failed"
 say "axon predict: $answer"
 echo "$answer" | grep -q '"in-cluster"' || fail "unexpected answer from axon predict"
 
-say "axon delete echo"
+say "deploy a TorchScript MLP (its model fetched by the pod from the operator)"
+mkdir -p "$WORK/mlp"
+/usr/bin/python3 "$ROOT/examples/mlp-torchscript/build_model.py" --out "$WORK/mlp/model" >/dev/null
+cat > "$WORK/mlp/axon.yaml" <<'YAML'
+- name: mlp
+  kind: RealtimeAPI
+  predictor:
+    type: torchscript
+    model_path: model
+    inputs:
+      - {name: x, dtype: float32, shape: [64]}
+    threads_per_process: 1
+    server_side_batching:
+      max_batch_size: 8
+  compute:
+    cpu: 200m
+    mem: 512Mi
+YAML
+"$AXON" deploy "$WORK/mlp/axon.yaml"
+wait_for 240 status_is mlp live || fail "mlp did not become live"
+SAMPLE="$ROOT/examples/mlp-torchscript/sample.json"
+curl -sf -m 10 -X POST "$GW/mlp" -H 'Content-Type: application/json' -d @"$SAMPLE" \
+  -o "$WORK/mlp-answer" || fail "no answer from mlp"
+/usr/bin/python3 - "$WORK/mlp/model/1/model.pt" "$SAMPLE" "$WORK/mlp-answer" <<'PY' \
+  || fail "mlp's answer differs from torch's"
+import json, sys
+import torch
+model = torch.jit.load(sys.argv[1])
+x = torch.tensor(json.load(open(sys.argv[2]))["instances"], dtype=torch.float32)
+want = model(x).tolist()
+got = json.load(open(sys.argv[3]))["predictions"]
+assert len(got) == len(want), (got, want)
+for g, w in zip(got, want):
+    assert max(abs(a - b) for a, b in zip(g, w)) < 1e-4, (g, w)
+print("install-e2e: mlp matches torch:", [round(v, 4) for v in got[0][:3]], "...")
+PY
+
+say "axon logs echo: the replica pods' lines through the operator"
+"$AXON" logs echo --tail 20 | tee "$WORK/logs"
+grep -q "ready" "$WORK/logs" || fail "no replica line in axon logs"
+
+say "the operator pod deleted under load: its state is on its volume, the gateways keep serving"
+load() {  # load SECONDS FILE: 4 clients on both APIs; each failed request is a line in FILE
+  local until=$((SECONDS + $1))
+  for _ in 1 2; do
+    ( while [ $SECONDS -lt $until ]; do
+        curl -sf -m 10 -X POST "$GW/echo" -d '{}' >/dev/null || echo "echo $(date +%T.%N)" >> "$2"
+      done ) &
+    ( while [ $SECONDS -lt $until ]; do
+        curl -sf -m 10 -X POST "$GW/mlp" -d @"$SAMPLE" >/dev/null || echo "mlp $(date +%T.%N)" >> "$2"
+      done ) &
+  done
+}
+versions_before=$("$AXON" get -o json | /usr/bin/python3 -c "import json,sys; print(sorted((a['name'], a['version']) for a in json.load(sys.stdin)))")
+old_pod=$("$KUBECTL" -n $NS get pods -l app.kubernetes.io/component=operator -o jsonpath='{.items[0].metadata.name}')
+: > "$WORK/failures"
+load 60 "$WORK/failures"
+sleep 5
+"$KUBECTL" -n $NS delete pod "$old_pod" --wait=true
+new_operator_ready() {
+  local pod
+  pod=$("$KUBECTL" -n $NS get pods -l app.kubernetes.io/component=operator -o jsonpath='{range .items[?(@.status.containerStatuses[0].ready==true)]}{.metadata.name}{"\n"}{end}')
+  [ -n "$pod" ] && [ "$pod" != "$old_pod" ]
+}
+wait_for 120 new_operator_ready || fail "no new operator pod became ready"
+say "new operator pod: $("$KUBECTL" -n $NS get pods -l app.kubernetes.io/component=operator -o name)"
+wait_for 60 "$AXON" get >/dev/null || fail "the new operator does not answer"
+versions_after=$("$AXON" get -o json | /usr/bin/python3 -c "import json,sys; print(sorted((a['name'], a['version']) for a in json.load(sys.stdin)))")
+say "APIs and versions before: $versions_before, after: $versions_after"
+[ "$versions_before" = "$versions_after" ] || fail "the new operator lost APIs or versions"
+wait
+say "load done: $(wc -l < "$WORK/failures") failed requests"
+[ ! -s "$WORK/failures" ] || { cat "$WORK/failures"; fail "requests failed while the operator was replaced"; }
+"$AXON" get
+
+say "a new mlp pod fetches version 1's bundle from the new operator"
+mlp_pod=$("$KUBECTL" -n $NS get pods -l axon.dev/api=mlp -o jsonpath='{.items[0].metadata.name}')
+"$KUBECTL" -n $NS delete pod "$mlp_pod" --wait=true
+mlp_replaced() {
+  local pods
+  pods=$("$KUBECTL" -n $NS get pods -l axon.dev/api=mlp -o jsonpath='{range .items[?(@.status.containerStatuses[0].ready==true)]}{.metadata.name}{"\n"}{end}')
+  [ -n "$pods" ] && ! echo "$pods" | grep -qx "$mlp_pod"
+}
+wait_for 180 mlp_replaced || fail "the new mlp pod did not become ready (bundle lost?)"
+wait_for 60 curl -sf -m 10 -X POST "$GW/mlp" -d @"$SAMPLE" -o /dev/null || fail "mlp does not answer"
+say "mlp answers from pod $("$KUBECTL" -n $NS get pods -l axon.dev/api=mlp -o name)"
+
+say "axon delete echo and mlp"
 "$AXON" delete echo
-gone() { [ -z "$("$KUBECTL" -n $NS get axonapis,deployments,configmaps,pods -l axon.dev/api=echo -o name 2>/dev/null)" ]; }
-wait_for 90 gone || fail "objects of echo are left"
+"$AXON" delete mlp
+gone() { [ -z "$("$KUBECTL" -n $NS get axonapis,deployments,configmaps,pods -l "axon.dev/api=$1" -o name 2>/dev/null)" ]; }
+wait_for 90 gone echo || fail "objects of echo are left"
+wait_for 90 gone mlp || fail "objects of mlp are left"
 
 say "axon cluster uninstall"
 "$AXON" cluster uninstall --timeout-s 180 || fail "uninstall failed"
