@@ -111,6 +111,18 @@ class JobRunnerTest : public ::testing::Test {
     ADD_FAILURE() << "job " << id << " did not end";
     return {};
   }
+  // Waits (at most 10 s) until the runner has dropped what an ended job left: it records the end
+  // first, then drops the queue's items and the job's folder.
+  bool WaitDropped(const std::string& id) {
+    for (int i = 0; i < 1000; ++i) {
+      auto counts = queue_->CountAll(JobQueueName("sums", id));
+      if (counts.ok() && counts->in_queue == 0 && !fs::exists(dir_ / "jobs" / "sums" / id)) {
+        return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
   // Runs every item of the job's queue to the end: completed, or failed for those in `fail`.
   void RunItems(const std::string& id, const std::set<std::string>& fail = {}) {
     const std::string queue = JobQueueName("sums", id);
@@ -173,7 +185,7 @@ TEST_F(JobRunnerTest, EndsEachWayAndDropsWhatIsLeft) {
   EXPECT_EQ(ended.error, "predict() raised ValueError: bad");
   EXPECT_EQ(ended.final_failed, 1);
   EXPECT_FALSE(backend_.Applied(JobWorkerName("sums", failing.id)).has_value());
-  EXPECT_FALSE(fs::exists(dir_ / "jobs" / "sums" / failing.id));
+  EXPECT_TRUE(WaitDropped(failing.id)) << "the job's folder is left";
 
   const store::Job task = Submit(spec::kTaskKind, "");
   RunItems(task.id);
@@ -188,7 +200,7 @@ TEST_F(JobRunnerTest, EndsEachWayAndDropsWhatIsLeft) {
   EXPECT_EQ(ended.status, JobStatus::kWorkerError);
   EXPECT_EQ(ended.error, "its workers cannot start: predictor failed to load: ImportError: x");
   EXPECT_EQ(ended.final_in_queue, 1);
-  EXPECT_EQ(queue_->CountAll(JobQueueName("sums", broken.id))->in_queue, 0);  // dropped
+  EXPECT_TRUE(WaitDropped(broken.id)) << "the job's batches are left in its queue";
 
   // A timeout.
   const store::Job slow =
