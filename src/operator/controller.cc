@@ -9,6 +9,7 @@
 
 #include "common/files.h"
 #include "common/sha256.h"
+#include "operator/model_download.h"
 #include "operator/splitters.h"
 #include "spec/spec_parser.h"
 
@@ -16,6 +17,8 @@ namespace axon::operator_ {
 namespace {
 
 using namespace std::chrono_literals;
+
+constexpr std::chrono::milliseconds kModelDownloadTimeout = 10min;
 
 const char* ActionName(DeployAction action) {
   switch (action) {
@@ -164,13 +167,29 @@ StatusOr<StoredApi> Controller::MakeStored(const spec::ApiSpec& api) {
                      .spec_json = spec::ToJson(api).dump(),
                      .content_hash = Sha256Hex(SpecFingerprintText(api))};
   }
-  const std::filesystem::path folder = SourceFolder(api.predictor);
+  // A model named by URL is downloaded into a folder of its own, which becomes the bundle.
+  spec::ApiSpec downloaded;
+  std::filesystem::path download_dir;
+  if (spec::IsModelUrl(api.predictor.model.model_path)) {
+    download_dir = options_.home.root / "downloads" / RandomHex(8);
+    auto file = DownloadModel(api.predictor.model.model_path, download_dir, kModelDownloadTimeout);
+    if (!file.ok())
+      return Status(file.status().code(), "api " + api.name + ": " + file.status().message());
+    downloaded = api;
+    downloaded.predictor.model.model_path = file->string();
+  }
+  const spec::ApiSpec& from = download_dir.empty() ? api : downloaded;
+  const std::filesystem::path folder = SourceFolder(from.predictor);
   auto bundle = bundles_.Add(folder, api.source_file);
+  if (!download_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(download_dir, ec);  // the bundle has its copy
+  }
   if (!bundle.ok()) {
     return Status(bundle.status().code(), "api " + api.name + ": " + bundle.status().message());
   }
   const auto root = bundles_.Path(*bundle);
-  spec::ApiSpec runs = api;
+  spec::ApiSpec runs = from;
   // Paths into the predictor's folder now point into the bundle.
   auto rebase = [&](std::string& path) {
     if (path.empty()) return;

@@ -182,6 +182,10 @@ bool IsNativeType(std::string_view predictor_type) {
   return predictor_type == "torchscript" || predictor_type == "onnx" || predictor_type == "xgboost";
 }
 
+bool IsModelUrl(std::string_view model_path) {
+  return model_path.starts_with("http://") || model_path.starts_with("https://");
+}
+
 int64_t CountOrPercent::Resolve(int64_t replicas, bool round_up) const {
   if (!percent) return value;
   return DivideRounding(replicas * value, 100, round_up);

@@ -38,7 +38,8 @@ struct TensorDecl {
 struct ModelSpec {
   std::string name;        // key for model_client.predict(model_name=...); "" for the predictor's
   std::string type;        // torchscript | onnx | xgboost
-  std::string model_path;  // absolute: a model file, or a folder (maybe of numbered versions)
+  std::string model_path;  // absolute: a model file, or a folder (maybe of numbered versions);
+                           // or (predictor.model_path only) an http(s) URL of a model file
   int64_t model_version = 0;        // the numbered folder to serve; 0 = the highest
   std::vector<TensorDecl> inputs;   // optional where the model file carries them
   std::vector<TensorDecl> outputs;  // optional; names the outputs
@@ -57,6 +58,9 @@ struct BatchingSpec {
 };
 
 bool IsNativeType(std::string_view predictor_type);  // torchscript, onnx or xgboost
+// A model_path of the form http://... or https://...: one model file the operator downloads at
+// deploy into the version's bundle (operator/model_download.h).
+bool IsModelUrl(std::string_view model_path);
 
 // Cortex's predictor.dependencies: what the replica's Python environment needs beyond the
 // system's packages. Both files lie inside the predictor's folder (so they are in its bundle).

@@ -76,7 +76,27 @@ void ParseTensors(const Field& field, ErrorList& errors, std::vector<TensorDecl>
 // model_path, model_version, inputs and outputs of `fields` into `out`.
 void ParseModelFields(const FieldMap& fields, int line, const std::string& prefix,
                       const fs::path& spec_dir, ErrorList& errors, ModelSpec* out) {
-  if (const Field* path = fields.Get("model_path")) {
+  const Field* path = fields.Get("model_path");
+  const std::optional<std::string> url =
+      path != nullptr && path->value.IsScalar() && IsModelUrl(path->value.Scalar())
+          ? std::optional(path->value.Scalar())
+          : std::nullopt;
+  if (url) {
+    if (prefix != "predictor.") {
+      errors.Add(path->line, path->path,
+                 "takes a URL only as predictor.model_path (one native model); download the "
+                 "model next to the spec and name its path here");
+    } else if (const size_t host = url->find("://") + 3;
+               host >= url->size() || (*url)[host] == '/' ||
+               url->find('/', host) == std::string::npos || url->back() == '/') {
+      errors.Add(path->line, path->path,
+                 "must be a URL of one model file, e.g. https://models.example.com/mlp/model.pt; "
+                 "got " +
+                     *url);
+    } else {
+      out->model_path = *url;
+    }
+  } else if (path != nullptr) {
     if (auto resolved = ReadModelPath(*path, spec_dir, errors)) out->model_path = *resolved;
   } else {
     errors.Add(line, prefix + "model_path",

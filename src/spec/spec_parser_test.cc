@@ -337,6 +337,15 @@ const BadSpec kBadSpecs[] = {
     {"ModelPathNotFound",
      "name: iris\nkind: RealtimeAPI\npredictor:\n  type: onnx\n  model_path: nowhere\n", 5,
      "predictor.model_path", "not found: "},
+    {"ModelUrlWithoutFile",
+     "name: iris\nkind: RealtimeAPI\npredictor:\n  type: onnx\n  model_path: https://h.example/\n",
+     5, "predictor.model_path", "must be a URL of one model file"},
+    {"ModelUrlWithoutPath",
+     "name: iris\nkind: RealtimeAPI\npredictor:\n  type: onnx\n  model_path: http://h.example\n", 5,
+     "predictor.model_path", "must be a URL of one model file"},
+    {"ModelUrlInModels",
+     std::string(kMinimal) + "  models: [{name: a, type: onnx, model_path: http://h/m.onnx}]\n", 6,
+     "predictor.models[0].model_path", "takes a URL only as predictor.model_path"},
     {"NativeWithPythonPath",
      "name: iris\nkind: RealtimeAPI\npredictor:\n  type: onnx\n  model_path: m\n"
      "  path: predictor.py\n",
@@ -667,6 +676,18 @@ TEST_F(SpecFileTest, NativeAndPythonModelSpecs) {
   for (const ApiSpec& api : result.apis) {
     EXPECT_EQ(ApiSpecFromJson(nlohmann::json::parse(ToJson(api).dump())), api);
   }
+}
+
+TEST_F(SpecFileTest, AModelUrlIsKeptAsItIs) {
+  // Not looked for on disk: the operator downloads it at deploy (operator/model_download.h).
+  ParseResult result = Parse(
+      "name: mlp\nkind: RealtimeAPI\npredictor:\n  type: torchscript\n"
+      "  model_path: https://models.example.com/mlp/model.pt?sig=1\n");
+  ASSERT_TRUE(result.ok()) << result.ErrorText();
+  EXPECT_EQ(result.apis[0].predictor.model.model_path,
+            "https://models.example.com/mlp/model.pt?sig=1");
+  EXPECT_TRUE(IsModelUrl(result.apis[0].predictor.model.model_path));
+  EXPECT_FALSE(IsModelUrl("/srv/models/http://x"));
 }
 
 TEST_F(SpecFileTest, BatchingWithoutAnIntervalIsAdaptive) {

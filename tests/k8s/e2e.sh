@@ -136,7 +136,10 @@ say "rolling update done: $(wc -l < "$WORK/failures") failed requests; answer $(
 say "rollback to version 1's content"
 "$AXON" rollback echo
 wait_for 120 bash -c "curl -sf -m 10 -X POST $GW/echo -d '{}' | grep -q '\"one\"'" || fail "rollback never answered"
-say "after rollback: $(predict echo) (version $(field echo version))"
+wait_for 120 status_is echo live || fail "echo not live after the rollback"
+answer=$(predict echo)
+say "after rollback: $answer (version $(field echo version))"
+echo "$answer" | grep -q '"one"' || fail "version 2 still answers after the rollback's rollout"
 
 say "a predictor that cannot load: its error comes from the pod's termination message"
 mkdir -p "$WORK/broken"
@@ -157,7 +160,7 @@ cat > "$WORK/broken/axon.yaml" <<'YAML'
   compute:
     cpu: 100m
 YAML
-"$AXON" deploy "$WORK/broken/axon.yaml"
+"$AXON" deploy --no-wait "$WORK/broken/axon.yaml"
 wait_for 120 status_is broken error || fail "broken did not report an error"
 "$AXON" describe broken | grep -i "model file is missing" || fail "the reason is not shown"
 

@@ -18,6 +18,7 @@ BUILD=$(cd "$1" && pwd)
 TAG=$2
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 NS=axon-install-e2e
+NODE_IP=${NODE_IP:-10.244.0.1}
 ENV=e2e
 AXON="$BUILD/bin/axon"
 KUBECTL=${KUBECTL:-/var/cache/k8s-cluster/bin/kubectl}
@@ -35,7 +36,9 @@ fail() {
 }
 STATE_PV=axon-install-e2e-state
 STATE_DIR=$(mktemp -d /tmp/axon-install-e2e-state.XXXXXX)
+SERVER_PID=
 cleanup() {
+  [ -z "$SERVER_PID" ] || kill "$SERVER_PID" 2>/dev/null || true
   "$KUBECTL" delete namespace $NS --wait=false >/dev/null 2>&1 || true
   "$KUBECTL" delete persistentvolume $STATE_PV --wait=false >/dev/null 2>&1 || true
   rm -rf "$WORK" "$STATE_DIR"
@@ -134,15 +137,22 @@ answer=$(echo '{}' | "$AXON" predict echo -) || fail "axon predict failed"
 say "axon predict: $answer"
 echo "$answer" | grep -q '"in-cluster"' || fail "unexpected answer from axon predict"
 
-say "deploy a TorchScript MLP (its model fetched by the pod from the operator)"
-mkdir -p "$WORK/mlp"
-/usr/bin/python3 "$ROOT/examples/mlp-torchscript/build_model.py" --out "$WORK/mlp/model" >/dev/null
-cat > "$WORK/mlp/axon.yaml" <<'YAML'
+say "deploy a TorchScript MLP named by URL (the operator downloads it; the pod fetches it from the operator)"
+mkdir -p "$WORK/mlp" "$WORK/served"
+/usr/bin/python3 "$ROOT/examples/mlp-torchscript/build_model.py" --out "$WORK/served" >/dev/null
+# A model server on the node's bridge address, which pods reach.
+/usr/bin/python3 -u -m http.server --bind "$NODE_IP" --directory "$WORK/served" 0 \
+  > "$WORK/served.log" 2>&1 &
+SERVER_PID=$!
+wait_for 10 grep -q "Serving HTTP" "$WORK/served.log" || fail "the model server did not start"
+MODEL_URL="http://$NODE_IP:$(grep -o 'port [0-9]*' "$WORK/served.log" | grep -o '[0-9]*')/1/model.pt"
+say "model URL: $MODEL_URL"
+cat > "$WORK/mlp/axon.yaml" <<YAML
 - name: mlp
   kind: RealtimeAPI
   predictor:
     type: torchscript
-    model_path: model
+    model_path: $MODEL_URL
     inputs:
       - {name: x, dtype: float32, shape: [64]}
     threads_per_process: 1
@@ -157,7 +167,7 @@ wait_for 240 status_is mlp live || fail "mlp did not become live"
 SAMPLE="$ROOT/examples/mlp-torchscript/sample.json"
 curl -sf -m 10 -X POST "$GW/mlp" -H 'Content-Type: application/json' -d @"$SAMPLE" \
   -o "$WORK/mlp-answer" || fail "no answer from mlp"
-/usr/bin/python3 - "$WORK/mlp/model/1/model.pt" "$SAMPLE" "$WORK/mlp-answer" <<'PY' \
+/usr/bin/python3 - "$WORK/served/1/model.pt" "$SAMPLE" "$WORK/mlp-answer" <<'PY' \
   || fail "mlp's answer differs from torch's"
 import json, sys
 import torch
