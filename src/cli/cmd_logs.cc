@@ -2,6 +2,8 @@
 // printed as they are (-o json), filtered by time (--since) and replica (--replica), and followed
 // (-f) across replica restarts: every replica of the API, old and new, appends to the same file,
 // which the operator serves piece by piece, its rotated copies included (operator/api_logs.h).
+// An operator on Kubernetes answers the same queries from the replica pods' logs instead
+// (operator/pod_logs.h); `next` is then a time cursor, which this loop passes back the same way.
 #include <chrono>
 #include <iostream>
 #include <thread>

@@ -142,23 +142,40 @@ std::string FormatLogTime(int64_t time_ms) {
   return std::string(out.data(), out.size());
 }
 
-std::optional<int64_t> ParseLogTime(std::string_view t) {
-  // 2026-12-02T07:49:12.345Z
-  if (t.size() != 24 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' ||
-      t[16] != ':' || t[19] != '.' || t[23] != 'Z') {
+std::optional<int64_t> ParseUtcTimeNs(std::string_view t) {
+  // 2026-12-02T07:49:12[.123456789]Z
+  if (t.size() < 20 || t.size() > 30 || t.size() == 21 || t[4] != '-' || t[7] != '-' ||
+      t[10] != 'T' || t[13] != ':' || t[16] != ':' || t.back() != 'Z' ||
+      (t.size() > 20 && t[19] != '.')) {
     return std::nullopt;
   }
   const auto year = Digits(t, 0, 4), month = Digits(t, 5, 2), day = Digits(t, 8, 2),
-             hour = Digits(t, 11, 2), minute = Digits(t, 14, 2), second = Digits(t, 17, 2),
-             millis = Digits(t, 20, 3);
-  if (!year || !month || !day || !hour || !minute || !second || !millis) return std::nullopt;
+             hour = Digits(t, 11, 2), minute = Digits(t, 14, 2), second = Digits(t, 17, 2);
+  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
   if (*month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 ||
       *second > 60) {
     return std::nullopt;
   }
+  int64_t fraction_ns = 0;
+  if (t.size() > 20) {
+    const size_t digits = t.size() - 21;
+    const auto fraction = Digits(t, 20, digits);
+    if (!fraction) return std::nullopt;
+    fraction_ns = *fraction;
+    for (size_t i = digits; i < 9; ++i) fraction_ns *= 10;
+  }
   const int64_t days =
       DaysFromCivil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
-  return ((days * 24 + *hour) * 60 + *minute) * 60'000 + int64_t{*second} * 1000 + *millis;
+  const int64_t seconds = ((days * 24 + *hour) * 60 + *minute) * 60 + *second;
+  return seconds * 1'000'000'000 + fraction_ns;
+}
+
+std::optional<int64_t> ParseLogTime(std::string_view t) {
+  // 2026-12-02T07:49:12.345Z: exactly three digits of fraction
+  if (t.size() != 24) return std::nullopt;
+  const auto ns = ParseUtcTimeNs(t);
+  if (!ns) return std::nullopt;
+  return *ns / 1'000'000;
 }
 
 void AppendLogLine(fmt::memory_buffer& out, const LogFields& f, std::string_view extra) {

@@ -49,6 +49,10 @@ void AppendJsonString(fmt::memory_buffer& out, std::string_view text);
 // not in exactly that form).
 std::string FormatLogTime(int64_t time_ms);
 std::optional<int64_t> ParseLogTime(std::string_view text);
+// Unix nanoseconds of an RFC 3339 UTC time with 0 to 9 digits of fraction
+// ("2026-12-02T07:49:12.123456789Z", "2026-12-02T07:49:12Z": the kubelet's RFC3339Nano stamps
+// on container log lines); nullopt if `text` is not in that form.
+std::optional<int64_t> ParseUtcTimeNs(std::string_view text);
 
 // A line as read back. `json` is null for a line that is not one of ours (not a JSON object
 // with a string "message" and a valid "time"); then only `raw` is set.

@@ -55,6 +55,19 @@ TEST(LogLineTest, TimesRoundTrip) {
   EXPECT_FALSE(ParseLogTime("2026-12-02T07:4x:12.345Z"));
 }
 
+TEST(LogLineTest, ParsesTheKubeletsStamps) {
+  constexpr int64_t kSecond = 1'796'197'752;  // 2026-12-02T07:49:12Z
+  EXPECT_EQ(ParseUtcTimeNs("2026-12-02T07:49:12Z"), kSecond * 1'000'000'000);
+  EXPECT_EQ(ParseUtcTimeNs("2026-12-02T07:49:12.5Z"), kSecond * 1'000'000'000 + 500'000'000);
+  EXPECT_EQ(ParseUtcTimeNs("2026-12-02T07:49:12.123456789Z"),
+            kSecond * 1'000'000'000 + 123'456'789);
+  EXPECT_FALSE(ParseUtcTimeNs("2026-12-02T07:49:12.Z"));
+  EXPECT_FALSE(ParseUtcTimeNs("2026-12-02T07:49:12.1234567890Z"));
+  EXPECT_FALSE(ParseUtcTimeNs("2026-12-02T07:49:12.12a4Z"));
+  EXPECT_FALSE(ParseUtcTimeNs("2026-12-02T07:49:12+01:00"));
+  EXPECT_FALSE(ParseUtcTimeNs(""));
+}
+
 TEST(LogLineTest, ParsesOurLinesAndKeepsOthersRaw) {
   const auto ours = ParseLogLine(Line({.time_ms = 1500, .replica = "r1", .message = "hi"}));
   ASSERT_TRUE(ours.structured());

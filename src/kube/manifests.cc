@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kube/resource.h"
+
 namespace axon::kube {
 namespace {
 
@@ -105,7 +107,7 @@ Json UserServerContainer(const ClusterOptions& cluster, const spec::ApiSpec& spe
   probe["successThreshold"] = 1;
   probe["failureThreshold"] = 2;
   return {
-      {"name", "replica"},
+      {"name", kReplicaContainer},
       {"image", c.image},
       {"imagePullPolicy", cluster.image_pull_policy},
       {"command", c.argv},
@@ -125,7 +127,7 @@ Json ReplicaContainer(const ClusterOptions& cluster, const spec::ApiSpec& spec,
     return UserServerContainer(cluster, spec);
   }
   return {
-      {"name", "replica"},
+      {"name", kReplicaContainer},
       {"image", cluster.replica_image},
       {"imagePullPolicy", cluster.image_pull_policy},
       {"command", {"/usr/bin/axon-replica"}},
@@ -165,6 +167,13 @@ std::map<std::string, std::string> VersionLabels(const std::string& api, int64_t
 
 std::map<std::string, std::string> ApiSelector(const std::string& api) {
   return {{kPartOfLabel, "axon"}, {kApiLabel, api}};
+}
+
+std::string ReplicaSelector(const std::string& api) {
+  std::map<std::string, std::string> labels = {{kPartOfLabel, "axon"},
+                                               {kComponentLabel, kReplicaComponent}};
+  if (!api.empty()) labels[kApiLabel] = api;
+  return LabelSelector(labels);
 }
 
 spec::ApiSpec SpecForPod(const spec::ApiSpec& spec, const fs::path& bundle_root) {
@@ -219,7 +228,7 @@ Json BundleConfigMap(const ClusterOptions& cluster, const std::string& api, int6
 Json ApiDeployment(const ClusterOptions& cluster, const spec::ApiSpec& pod_spec, int64_t version,
                    const ApiDeploymentOptions& options) {
   auto labels = VersionLabels(pod_spec.name, version);
-  labels[kComponentLabel] = "replica";
+  labels[kComponentLabel] = kReplicaComponent;
   labels[kPartOfLabel] = "axon";
   Json bundle =
       options.bundle.config_map.empty()

@@ -28,6 +28,7 @@ inline constexpr char kPartOfLabel[] = "app.kubernetes.io/part-of";  // value "a
 inline constexpr char kComponentLabel[] = "app.kubernetes.io/component";
 inline constexpr char kApiLabel[] = "axon.dev/api";
 inline constexpr char kVersionLabel[] = "axon.dev/version";
+inline constexpr char kReplicaComponent[] = "replica";  // kComponentLabel of replica pods
 // Nodes of a node group carry this label (and, if the group is tainted, a NoSchedule taint
 // with this key and the group's name as value).
 inline constexpr char kNodeGroupLabel[] = "axon.dev/node-group";
@@ -37,6 +38,7 @@ inline constexpr char kGpuResource[] = "nvidia.com/gpu";
 inline constexpr char kSpecDir[] = "/etc/axon/api";           // spec.json (the version's ConfigMap)
 inline constexpr char kBundleDir[] = "/var/lib/axon/bundle";  // the predictor's folder
 inline constexpr int kReplicaPort = 8080;
+inline constexpr char kReplicaContainer[] = "replica";  // the container that runs the replica
 
 // How Axon is installed in a cluster; shared by every object it creates there.
 struct ClusterOptions {
@@ -89,6 +91,9 @@ std::string VersionObjectName(const std::string& api, int64_t version);
 std::map<std::string, std::string> VersionLabels(const std::string& api, int64_t version);
 // The selector of an API's replica pods (all versions).
 std::map<std::string, std::string> ApiSelector(const std::string& api);
+// The label selector ("k=v,...") of the replica pods and Deployments of every API, or, with
+// `api`, of that API's only.
+std::string ReplicaSelector(const std::string& api = "");
 
 // `spec` with the paths under `bundle_root` (the predictor folder on the operator's machine)
 // moved under kBundleDir, as the replica in the pod must see them.

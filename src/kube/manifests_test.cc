@@ -133,6 +133,13 @@ TEST(Manifests, VersionDeployment) {
   // The selector spans versions, so that a new version is a rolling update of the same pods.
   EXPECT_EQ(d["spec"]["selector"]["matchLabels"],
             Json({{"app.kubernetes.io/part-of", "axon"}, {"axon.dev/api", "iris"}}));
+  // ReplicaSelector() selects the pods (and the Deployment) by the labels they carry.
+  EXPECT_EQ(d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"], "replica");
+  EXPECT_EQ(d["metadata"]["labels"]["app.kubernetes.io/component"], "replica");
+  EXPECT_EQ(ReplicaSelector("iris"),
+            "app.kubernetes.io/component=replica,app.kubernetes.io/part-of=axon,axon.dev/api=iris");
+  EXPECT_EQ(ReplicaSelector(),
+            "app.kubernetes.io/component=replica,app.kubernetes.io/part-of=axon");
   EXPECT_EQ(d["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"], "api-iris-v3");
   EXPECT_EQ(d["metadata"]["ownerReferences"][0]["uid"], "u-1");
   EXPECT_EQ(d["spec"]["replicas"], 2);
@@ -205,10 +212,15 @@ TEST(InstallManifests, EveryObjectIsPartOfAxonWithLeastRbac) {
   EXPECT_EQ(objects[0]["kind"], "Namespace");
   EXPECT_EQ(objects[1]["kind"], "CustomResourceDefinition");
   const Json role = OperatorRole(cluster);
+  std::vector<std::string> pod_log_verbs;
   for (const Json& rule : role["rules"]) {
-    for (const Json& r : rule["resources"])
+    for (const Json& r : rule["resources"]) {
       EXPECT_NE(r, "secrets") << "the operator reads no secrets";
+      if (r == "pods/log") pod_log_verbs = rule["verbs"].get<std::vector<std::string>>();
+    }
   }
+  // `axon logs` reads the replica pods' logs, and does nothing else with them.
+  EXPECT_EQ(pod_log_verbs, std::vector<std::string>{"get"});
   const Json op = OperatorDeployment(cluster);
   EXPECT_EQ(op["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"],
             "operator");

@@ -122,6 +122,7 @@ LogQuery ParseLogQuery(std::string_view query) {
     if (k == "since_ms") q.since_ms = ToInt(v, q.since_ms);
     if (k == "replica") q.replica = v;
     if (k == "job") q.job = v;
+    if (k == "after_ns") q.after_ns = ToInt(v, q.after_ns);
     if (k == "from" && v == "start") {
       q.offset = 0;
       q.rotated = kOldestRotated;

@@ -27,12 +27,15 @@ struct LogQuery {
   int64_t since_ms = 0;   // Unix ms; 0 = any time
   std::string replica;    // "" = every replica
   std::string job;        // a BatchAPI's or TaskAPI's job: its workers' log (job_names.h)
+  // > 0: the lines stamped after this Unix time in ns (a cursor of pod logs, pod_logs.h; the
+  // files ignore it)
+  int64_t after_ns = 0;
 };
 inline constexpr int kOldestRotated = 1000;  // `rotated` for "from the oldest copy on"
 
 // The query string of the request: `tail`, `from=start` (every line, from the oldest rotated copy
 // on), `offset`, `rotated` and `raw_kept` (as a previous answer's `next` gives them), `since_ms`
-// `replica` and `job`. A value that is not a number leaves its field at the default.
+// `replica`, `job` and `after_ns`. A value that is not a number leaves its field at the default.
 LogQuery ParseLogQuery(std::string_view query);
 
 // {"text": lines, "next": the query ("offset=..&rotated=..&raw_kept=..") that continues after

@@ -142,6 +142,8 @@ TEST_F(ApiLogsTest, NumbersThatAreNotNumbersLeaveTheDefaults) {
   EXPECT_EQ(q.since_ms, 0);
   EXPECT_EQ(q.replica, "r 1");
   EXPECT_EQ(ParseLogQuery("rotated=99999").rotated, kOldestRotated);
+  EXPECT_EQ(ParseLogQuery("after_ns=1796197752123456789").after_ns, 1796197752123456789);
+  EXPECT_EQ(ParseLogQuery("after_ns=12x").after_ns, 0);
 }
 
 }  // namespace

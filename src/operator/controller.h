@@ -18,6 +18,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,11 @@
 
 namespace axon::operator_ {
 
+// Reads an API's log (ReadApiLog's answer) for Controller::Logs(), once the API and any job id
+// are checked; called from any thread, without the controller's locks.
+using LogReader =
+    std::function<StatusOr<nlohmann::json>(const std::string& api, const LogQuery& query)>;
+
 struct ControllerOptions {
   AxonHome home;
   std::chrono::milliseconds request_timeout{60'000};     // unless networking.timeout says
@@ -55,6 +61,7 @@ struct ControllerOptions {
   // the operator's async listener ("@axon-async-..."), the gateway's upstream for them.
   store::WorkQueue* work_queue = nullptr;
   std::string async_listener;
+  LogReader read_logs;  // null: the log files under `home` (api_logs.h)
 };
 
 // A queue the dispatcher feeds to replicas: an AsyncAPI's (controller_async.cc), or a running
@@ -105,7 +112,7 @@ class Controller {
   // The platform's Prometheus metrics: the operator's, the gateway's and every replica's
   // (controller_metrics.cc). Fetches them over HTTP without holding mu_.
   std::string Metrics() const;
-  // The API's log lines (operator/api_logs.h).
+  // The API's log lines (operator/api_logs.h; ControllerOptions::read_logs).
   StatusOr<nlohmann::json> Logs(const std::string& name, const LogQuery& query) const;
   // The API's kept versions, newest first: [{"version", "updated_at", "bundle", "current"}].
   StatusOr<nlohmann::json> Versions(const std::string& name) const;

@@ -172,8 +172,11 @@ StatusOr<nlohmann::json> Controller::Logs(const std::string& name, const LogQuer
                              " and runs no jobs; leave out the job id");
     }
   }
+  if (!query.job.empty() && !LooksLikeJobId(query.job)) {
+    return NotFound("api " + name + " has no job " + query.job);
+  }
+  if (options_.read_logs) return options_.read_logs(name, query);
   if (!query.job.empty()) {
-    if (!LooksLikeJobId(query.job)) return NotFound("api " + name + " has no job " + query.job);
     return ReadApiLog(options_.home.ApiLog(JobWorkerName(name, query.job)), query);
   }
   return ReadApiLog(options_.home.ApiLog(name), query);

@@ -25,10 +25,6 @@ std::string DeploymentPath(const std::string& ns, const std::string& api) {
   return kube::ObjectPath(Kind("apps/v1", "Deployment"), ns, kube::ApiObjectName(api));
 }
 
-std::string ReplicaSelector() {
-  return kube::LabelSelector({{kube::kPartOfLabel, "axon"}, {kube::kComponentLabel, "replica"}});
-}
-
 int64_t UnixMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -62,7 +58,7 @@ void KubernetesBackend::Start() {
       &client_,
       kube::InformerOptions{
           .collection_path = kube::CollectionPath(Kind("v1", "Pod"), options_.cluster.ns),
-          .label_selector = ReplicaSelector()},
+          .label_selector = kube::ReplicaSelector()},
       [this](kube::ChangeType type, const Json& pod) { OnPod(type, pod); });
   pods_informer_->Start();
   // Until the first list, every API would look as if it had no replicas: a restarted operator
@@ -94,7 +90,7 @@ void KubernetesBackend::OnPod(kube::ChangeType type, const Json& pod) {
 std::map<std::string, int64_t> KubernetesBackend::AdoptRunning() {
   std::map<std::string, int64_t> out;
   auto list = client_.List(kube::CollectionPath(Kind("apps/v1", "Deployment"), options_.cluster.ns),
-                           {.label_selector = ReplicaSelector()});
+                           {.label_selector = kube::ReplicaSelector()});
   if (!list.ok()) {
     spdlog::warn("cannot read the APIs' Deployments: {}", list.status().message());
     return out;

@@ -34,6 +34,7 @@
 #include "operator/kubernetes_backend.h"
 #include "operator/local_backend.h"
 #include "operator/management_api.h"
+#include "operator/pod_logs.h"
 #include "store/sqlite_job_store.h"
 #include "store/sqlite_work_queue.h"
 
@@ -177,6 +178,7 @@ struct Backend {
   std::unique_ptr<kube::Client> client;
   std::unique_ptr<operator_::ApiBackend> api;
   std::function<std::map<std::string, int64_t>()> adopt;  // replica counts found running
+  std::unique_ptr<operator_::PodLogs> pod_logs;           // the replicas' logs, when they are pods
 };
 
 StatusOr<Backend> MakeBackend(const contract::OperatorFlags& flags, const AxonHome& home,
@@ -227,6 +229,8 @@ StatusOr<Backend> MakeBackend(const contract::OperatorFlags& flags, const AxonHo
                                           .bundles_root = home.root / "bundles"},
       *b.client, clock);
   kubernetes->Start();
+  b.pod_logs = std::make_unique<operator_::PodLogs>(
+      operator_::PodLogsOptions{.ns = flags.kube_namespace}, *b.client);
   b.adopt = [backend = kubernetes.get()] { return backend->AdoptRunning(); };
   b.api = std::move(kubernetes);
   return b;
@@ -260,6 +264,14 @@ StatusOr<std::unique_ptr<operator_::Gateways>> MakeGateways(const contract::Oper
                                 .token = token,
                                 .state_file = home.RunDir() / "gateway.json",
                                 .log_file = home.LogDir() / "gateway.log"}));
+}
+
+// The controller's log reader: the pods' logs, or (null: the local backend) its files.
+operator_::LogReader LogReaderOf(const operator_::PodLogs* pods) {
+  if (pods == nullptr) return nullptr;
+  return [pods](const std::string& api, const operator_::LogQuery& query) {
+    return pods->Read(api, query);
+  };
 }
 
 // Runs the platform until SIGTERM/SIGINT; returns the exit code.
@@ -296,7 +308,8 @@ int Serve(const contract::OperatorFlags& flags, const AxonHome& home, const std:
        .max_held = flags.max_held,
        .history_interval = std::chrono::milliseconds(std::max<int64_t>(flags.history_ms, 100)),
        .work_queue = &work_queue,
-       .async_listener = AsyncListenerFor(home)},
+       .async_listener = AsyncListenerFor(home),
+       .read_logs = LogReaderOf(made->pod_logs.get())},
       store, backend, gateway, bundles, clock);
   if (Status s = controller.LoadFromStore(); !s.ok()) {
     spdlog::error("{}", s.message());

@@ -70,7 +70,7 @@ ReplicaStatus ReplicaFromPod(const Json& pod, const PodTarget& target) {
   r.port = kube::kReplicaPort;  // unless the pod's replica container names another (a user's
                                 // server on its own fixed port)
   for (const auto& c : pod.value("spec", Json::object()).value("containers", Json::array())) {
-    if (Str(c, "name") != "replica") continue;
+    if (Str(c, "name") != kube::kReplicaContainer) continue;
     for (const auto& p : c.value("ports", Json::array())) {
       if (Str(p, "name") == "http" && Int(p, "containerPort") > 0 &&
           Int(p, "containerPort") < 65536) {
@@ -81,7 +81,7 @@ ReplicaStatus ReplicaFromPod(const Json& pod, const PodTarget& target) {
   const std::string phase = Str(status, "phase");
   Json container = Json::object();
   for (const auto& c : status.value("containerStatuses", Json::array())) {
-    if (Str(c, "name") == "replica") container = c;
+    if (Str(c, "name") == kube::kReplicaContainer) container = c;
   }
   r.restarts = static_cast<int>(Int(container, "restartCount"));
   const Json state = container.value("state", Json::object());
