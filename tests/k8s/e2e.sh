@@ -31,61 +31,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# waits up to $1 seconds for the command to succeed
-wait_for() {
-  local seconds=$1; shift
-  local deadline=$((SECONDS + seconds))
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 1
-  done
-}
-field() { "$AXON" get -o json | /usr/bin/python3 -c "import json,sys; a=[x for x in json.load(sys.stdin) if x['name']=='$1']; print(a[0]['$2'] if a else '')"; }
-status_is() { [ "$(field "$1" status)" = "$2" ]; }
+. "$(dirname "$0")/lib.sh"
 predict() { curl -sf -m 10 -X POST "$GW/$1" -H 'Content-Type: application/json' -d "${2:-{\}}"; }
-deployment_replicas() { "$KUBECTL" -n $NS get deployment "api-$1" -o jsonpath='{.spec.replicas}'; }
 ready_pods() { "$KUBECTL" -n $NS get pods -l "axon.dev/api=$1" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true; }
 
-mkdir -p "$WORK/echo"
-cat > "$WORK/echo/predictor.py" <<'PY'
-import os
-import time
-
-
-class PythonPredictor:
-    def __init__(self, config):
-        self.config = config
-
-    def predict(self, payload):
-        time.sleep(float(self.config.get("sleep", 0)))
-        return {"answer": self.config["answer"], "pod": os.environ.get("POD_NAME", "")}
-PY
-spec() {  # spec ANSWER
-  cat > "$WORK/echo/axon.yaml" <<YAML
-- name: echo
-  kind: RealtimeAPI
-  predictor:
-    type: python
-    path: predictor.py
-    config:
-      answer: $1
-      sleep: 0.2
-  compute:
-    cpu: 100m
-    mem: 256Mi
-  autoscaling:
-    min_replicas: 1
-    max_replicas: 3
-    target_replica_concurrency: 1
-    window: 4s
-    upscale_stabilization_period: 0s
-    downscale_stabilization_period: 4s
-    max_upscale_factor: 3
-  update_strategy:
-    max_surge: 1
-    max_unavailable: 0
-YAML
-}
+write_echo
 
 say "axon up --backend kubernetes (operator on :$OP_PORT, gateway on :$GW_PORT, namespace $NS)"
 "$AXON" up --backend kubernetes --kubeconfig "$KUBECONFIG" --namespace $NS \
@@ -94,7 +44,7 @@ say "axon up --backend kubernetes (operator on :$OP_PORT, gateway on :$GW_PORT, 
   --image-pull-policy Never --autoscale-ms 1000 --drain-ms 3000
 
 say "deploy echo (a Python predictor; its bundle is fetched by the pod from the operator)"
-spec one
+echo_spec one
 "$AXON" deploy "$WORK/echo/axon.yaml"
 wait_for 180 status_is echo live || fail "echo did not become live"
 answer=$(predict echo)
@@ -102,44 +52,7 @@ say "predict through the gateway: $answer"
 echo "$answer" | grep -q '"answer": *"one"' || fail "unexpected answer $answer"
 "$KUBECTL" -n $NS get axonapis,deployments,pods -l axon.dev/api=echo
 
-say "autoscaling under load: 6 clients, 0.2 s per request, target concurrency 1"
-load() {  # load SECONDS FILE: concurrent clients; each failed request is a line in FILE
-  local until=$((SECONDS + $1))
-  for _ in 1 2 3 4 5 6; do
-    ( while [ $SECONDS -lt $until ]; do predict echo >/dev/null || echo failed >> "$2"; done ) &
-  done
-}
-: > "$WORK/failures"
-load 25 "$WORK/failures"
-wait_for 30 bash -c "[ \"\$($KUBECTL -n $NS get deployment api-echo -o jsonpath='{.spec.replicas}')\" -ge 2 ]" \
-  || fail "the autoscaler did not write the scale subresource"
-say "scaled up: deployment api-echo spec.replicas=$(deployment_replicas echo)"
-wait
-say "load done: $(wc -l < "$WORK/failures") failed requests"
-[ ! -s "$WORK/failures" ] || fail "requests failed during scale-up"
-wait_for 60 bash -c "[ \"\$($KUBECTL -n $NS get deployment api-echo -o jsonpath='{.spec.replicas}')\" = 1 ]" \
-  || fail "the autoscaler did not scale back down"
-say "scaled down: spec.replicas=$(deployment_replicas echo)"
-
-say "rolling update to version 2 under load"
-: > "$WORK/failures"
-load 40 "$WORK/failures"
-spec two
-"$AXON" deploy "$WORK/echo/axon.yaml"
-wait_for 120 bash -c "curl -sf -m 10 -X POST $GW/echo -d '{}' | grep -q '\"two\"'" || fail "version 2 never answered"
-wait_for 120 status_is echo live || fail "echo not live after the update"
-wait
-say "rolling update done: $(wc -l < "$WORK/failures") failed requests; answer $(predict echo)"
-[ ! -s "$WORK/failures" ] || fail "requests failed during the rolling update"
-"$KUBECTL" -n $NS get configmaps -l axon.dev/api=echo
-
-say "rollback to version 1's content"
-"$AXON" rollback echo
-wait_for 120 bash -c "curl -sf -m 10 -X POST $GW/echo -d '{}' | grep -q '\"one\"'" || fail "rollback never answered"
-wait_for 120 status_is echo live || fail "echo not live after the rollback"
-answer=$(predict echo)
-say "after rollback: $answer (version $(field echo version))"
-echo "$answer" | grep -q '"one"' || fail "version 2 still answers after the rollback's rollout"
+scale_update_rollback one
 
 say "a predictor that cannot load: its error comes from the pod's termination message"
 mkdir -p "$WORK/broken"

@@ -2,12 +2,13 @@
 # End to end with Axon installed *in* the cluster: `axon cluster install` (the operator in
 # Kubernetes mode with its service account, the gateway as pods fed route tables by the
 # operator, both reached from this machine through NodePort Services), `axon env use`, then
-# the same verbs as locally: a Python and a TorchScript API answering through the in-cluster
-# gateway (the MLP checked against torch), the operator pod deleted under load with no failed
-# request and its state (versions, bundles) found again by the new pod on its volume, `axon
-# logs` from the pods, and `axon cluster uninstall` leaving nothing labelled
-# app.kubernetes.io/part-of=axon. Run by scripts/test-k8s; needs KUBECONFIG and the images
-# loaded as axon-control:$TAG and axon-replica:$TAG.
+# the same verbs as locally: a Python API answering through the in-cluster gateway, autoscaled
+# up and down under load, rolled to a new version under load and rolled back with no failed
+# request; a TorchScript API whose model is named by URL (checked against torch); the operator
+# pod deleted under load with no failed request and its state (versions, bundles) found again
+# by the new pod on its volume; `axon logs` from the pods; and `axon cluster uninstall` leaving
+# nothing labelled app.kubernetes.io/part-of=axon. Run by scripts/test-k8s; needs KUBECONFIG
+# and the images loaded as axon-control:$TAG and axon-replica:$TAG.
 #
 # The test cluster has no storage provisioner, so the test makes the PersistentVolume a
 # provisioner would (a hostPath on the single node) for the operator's state claim.
@@ -46,16 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() {  # wait_for SECONDS COMMAND...: until it succeeds
-  local seconds=$1; shift
-  local deadline=$((SECONDS + seconds))
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 1
-  done
-}
-field() { "$AXON" get -o json | /usr/bin/python3 -c "import json,sys; a=[x for x in json.load(sys.stdin) if x['name']=='$1']; print(a[0]['$2'] if a else '')"; }
-status_is() { [ "$(field "$1" status)" = "$2" ]; }
+. "$ROOT/tests/k8s/lib.sh"
 leftovers() {
   "$KUBECTL" get namespaces,customresourcedefinitions -l app.kubernetes.io/part-of=axon -o name 2>/dev/null
   "$KUBECTL" -n $NS get all,configmaps,secrets,serviceaccounts,roles,rolebindings,persistentvolumeclaims \
@@ -99,30 +91,8 @@ say "the operator runs in Kubernetes mode inside the cluster, with its service a
 "$AXON" version
 
 say "deploy echo through the in-cluster operator"
-mkdir -p "$WORK/echo"
-cat > "$WORK/echo/predictor.py" <<'PY'
-import os
-
-
-class PythonPredictor:
-    def __init__(self, config):
-        self.config = config
-
-    def predict(self, payload):
-        return {"answer": self.config["answer"], "pod": os.environ.get("POD_NAME", "")}
-PY
-cat > "$WORK/echo/axon.yaml" <<'YAML'
-- name: echo
-  kind: RealtimeAPI
-  predictor:
-    type: python
-    path: predictor.py
-    config:
-      answer: in-cluster
-  compute:
-    cpu: 100m
-    mem: 256Mi
-YAML
+write_echo
+echo_spec in-cluster
 "$AXON" deploy "$WORK/echo/axon.yaml"
 wait_for 180 status_is echo live || fail "echo did not become live"
 "$AXON" get
@@ -136,6 +106,8 @@ grep -q '"in-cluster"' "$WORK/answer" || fail "unexpected answer"
 answer=$(echo '{}' | "$AXON" predict echo -) || fail "axon predict failed"
 say "axon predict: $answer"
 echo "$answer" | grep -q '"in-cluster"' || fail "unexpected answer from axon predict"
+
+scale_update_rollback in-cluster
 
 say "deploy a TorchScript MLP named by URL (the operator downloads it; the pod fetches it from the operator)"
 mkdir -p "$WORK/mlp" "$WORK/served"
@@ -186,21 +158,11 @@ say "axon logs echo: the replica pods' lines through the operator"
 grep -q "ready" "$WORK/logs" || fail "no replica line in axon logs"
 
 say "the operator pod deleted under load: its state is on its volume, the gateways keep serving"
-load() {  # load SECONDS FILE: 4 clients on both APIs; each failed request is a line in FILE
-  local until=$((SECONDS + $1))
-  for _ in 1 2; do
-    ( while [ $SECONDS -lt $until ]; do
-        curl -sf -m 10 -X POST "$GW/echo" -d '{}' >/dev/null || echo "echo $(date +%T.%N)" >> "$2"
-      done ) &
-    ( while [ $SECONDS -lt $until ]; do
-        curl -sf -m 10 -X POST "$GW/mlp" -d @"$SAMPLE" >/dev/null || echo "mlp $(date +%T.%N)" >> "$2"
-      done ) &
-  done
-}
 versions_before=$("$AXON" get -o json | /usr/bin/python3 -c "import json,sys; print(sorted((a['name'], a['version']) for a in json.load(sys.stdin)))")
 old_pod=$("$KUBECTL" -n $NS get pods -l app.kubernetes.io/component=operator -o jsonpath='{.items[0].metadata.name}')
 : > "$WORK/failures"
-load 60 "$WORK/failures"
+load 2 60 "$WORK/failures" "$GW/echo"
+load 2 60 "$WORK/failures" "$GW/mlp" "$SAMPLE"
 sleep 5
 "$KUBECTL" -n $NS delete pod "$old_pod" --wait=true
 new_operator_ready() {
@@ -214,7 +176,7 @@ wait_for 60 "$AXON" get >/dev/null || fail "the new operator does not answer"
 versions_after=$("$AXON" get -o json | /usr/bin/python3 -c "import json,sys; print(sorted((a['name'], a['version']) for a in json.load(sys.stdin)))")
 say "APIs and versions before: $versions_before, after: $versions_after"
 [ "$versions_before" = "$versions_after" ] || fail "the new operator lost APIs or versions"
-wait
+wait_load
 say "load done: $(wc -l < "$WORK/failures") failed requests"
 [ ! -s "$WORK/failures" ] || { cat "$WORK/failures"; fail "requests failed while the operator was replaced"; }
 "$AXON" get
