@@ -127,3 +127,7 @@ def test_cluster_verbs_need_a_cluster_env(axon_home):
     res = run_axon(axon_home, "cluster", "install", "--kubeconfig", "x", "--env", "k8s",
                    "--namespace", "default")
     assert res.returncode == EXIT_BAD_INPUT and "Axon owns its namespace" in res.stderr
+    res = run_axon(axon_home, "cluster", "install", "--kubeconfig", "x", "--env", "k8s",
+                   "--state-size", "lots")
+    assert res.returncode == EXIT_BAD_INPUT and "--state-size lots" in res.stderr, res.stderr
+    assert "(e.g. 10Gi)" in res.stderr

@@ -154,6 +154,9 @@ int main(int argc, char** argv) {
   cluster.control_image = "axon-control:" + tag;
   cluster.image_pull_policy = "Never";
   cluster.pre_stop_seconds = 1;
+  // The test cluster has no storage provisioner: the operator's state on an emptyDir here
+  // (install-e2e.sh makes a PersistentVolume for the claim and tests that form).
+  cluster.state_size.clear();
   cluster.drain_ms = 2000;
 
   auto client = Must(Client::New(Must(LoadKubeconfig(kubeconfig), "kubeconfig")), "client");
