@@ -18,6 +18,10 @@ struct StampedLine {
   std::string_view text;  // without the stamp and its '\n'
 };
 
+// What the kubelet answers (200, unstamped) for a pod whose container, and its log, are gone
+// while the pod is still listed (terminating).
+constexpr std::string_view kNoContainerLog = "unable to retrieve container logs for ";
+
 // A tail query: the last lines, rather than the lines after a cursor.
 bool IsTail(const LogQuery& query) { return query.offset < 0 && query.after_ns <= 0; }
 
@@ -39,6 +43,8 @@ int64_t AddPodLines(std::string_view text, bool truncated, std::vector<StampedLi
         stamp && space != std::string_view::npos) {
       ns = *stamp;
       line.remove_prefix(space + 1);
+    } else if (line.starts_with(kNoContainerLog)) {
+      continue;  // the kubelet's own words, not a line of the replica's
     }
     out->push_back({ns, line});
   }

@@ -88,6 +88,14 @@ TEST(MergePodLogs, LinesWithoutAStampStayAfterTheLineBefore) {
   EXPECT_EQ(MergePodLogs(pods, Query("tail=2"))["text"], "not-a-time a2\nb2\n");
 }
 
+TEST(MergePodLogs, TheKubeletsNoteOnAGoneContainerIsNotALine) {
+  // What the kubelet answered, seen on the test cluster, for pods terminating after a rollout.
+  const std::vector<PodLogText> pods = {
+      {"echo-old", "unable to retrieve container logs for containerd://beceb831e07f\n"},
+      {"echo-new", "2026-12-02T07:49:01Z ready\n"}};
+  EXPECT_EQ(MergePodLogs(pods, Query("tail=100"))["text"], "ready\n");
+}
+
 TEST(MergePodLogs, ATruncatedPodHoldsTheOthersBackUntilItsRestIsRead) {
   const std::vector<PodLogText> pods = {
       {"echo-a", "2026-12-02T07:49:01Z a1\n2026-12-02T07:49:03Z a2\n2026-12-02T07:49:0", true},
