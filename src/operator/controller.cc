@@ -18,7 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::chrono::milliseconds kModelDownloadTimeout = 10min;
+// Within the CLI's wait for a deploy's answer (120 s), so that a slow download is an error the
+// user reads rather than a call that gives up.
+constexpr std::chrono::milliseconds kModelDownloadTimeout = 90s;
 
 const char* ActionName(DeployAction action) {
   switch (action) {
