@@ -65,9 +65,10 @@ void KubernetesBackend::Start() {
   // would publish empty route tables to the gateways that still serve them. So nothing goes on
   // before it (the operator is not Ready meanwhile).
   while (!pods_informer_->WaitForSync(std::chrono::seconds(30))) {
-    spdlog::warn("the replica pods of namespace {} are not listed yet (the API server does not "
-                 "answer); waiting for the list before anything is routed",
-                 options_.cluster.ns);
+    spdlog::warn(
+        "the replica pods of namespace {} are not listed yet (the API server does not "
+        "answer); waiting for the list before anything is routed",
+        options_.cluster.ns);
   }
 }
 
