@@ -4,7 +4,8 @@
 # operator, both reached from this machine through NodePort Services), `axon env use`, then
 # the same verbs as locally: a Python API answering through the in-cluster gateway, autoscaled
 # up and down under load, rolled to a new version under load and rolled back with no failed
-# request; a TorchScript API whose model is named by URL (checked against torch); the operator
+# request; a TorchScript API whose model is named by URL (checked against torch); an API scaled
+# to zero woken by a request the gateway holds; the operator
 # pod deleted under load with no failed request and its state (versions, bundles) found again
 # by the new pod on its volume; `axon logs` from the pods; and `axon cluster uninstall` leaving
 # nothing labelled app.kubernetes.io/part-of=axon. Run by scripts/test-k8s; needs KUBECONFIG
@@ -153,6 +154,35 @@ for g, w in zip(got, want):
 print("install-e2e: mlp matches torch:", [round(v, 4) for v in got[0][:3]], "...")
 PY
 
+say "scale to zero: an idle API goes to 0 pods; a request is held while one starts, then answered"
+mkdir -p "$WORK/zero"
+cp "$WORK/echo/predictor.py" "$WORK/zero/"
+cat > "$WORK/zero/axon.yaml" <<'YAML'
+- name: zero
+  kind: RealtimeAPI
+  predictor:
+    type: python
+    path: predictor.py
+    config: {answer: woke}
+  compute: {cpu: 100m, mem: 256Mi}
+  autoscaling:
+    min_replicas: 0
+    max_replicas: 1
+    window: 4s
+    downscale_stabilization_period: 4s
+YAML
+"$AXON" deploy --no-wait "$WORK/zero/axon.yaml"
+no_zero_pods() { [ -z "$("$KUBECTL" -n $NS get pods -l axon.dev/api=zero -o name)" ]; }
+wait_for 60 replicas_are zero 0 || fail "zero did not go to 0 replicas"
+wait_for 60 no_zero_pods || fail "zero's pods did not go"
+say "zero: spec.replicas=$(deployment_replicas zero), no pods; now a request"
+start=$SECONDS
+answer=$(curl -sf -m 60 -X POST "$GW/zero" -H 'Content-Type: application/json' -d '{}') \
+  || fail "the request to an API at zero replicas was not answered"
+say "answered after $((SECONDS - start)) s: $answer (spec.replicas=$(deployment_replicas zero))"
+echo "$answer" | grep -q '"woke"' || fail "unexpected answer from zero"
+"$AXON" delete zero
+
 say "axon logs echo: the replica pods' lines through the operator"
 "$AXON" logs echo --tail 20 | tee "$WORK/logs"
 grep -q "ready" "$WORK/logs" || fail "no replica line in axon logs"
@@ -199,6 +229,7 @@ say "axon delete echo and mlp"
 gone() { [ -z "$("$KUBECTL" -n $NS get axonapis,deployments,configmaps,pods -l "axon.dev/api=$1" -o name 2>/dev/null)" ]; }
 wait_for 90 gone echo || fail "objects of echo are left"
 wait_for 90 gone mlp || fail "objects of mlp are left"
+wait_for 90 gone zero || fail "objects of zero are left"
 
 say "axon cluster uninstall"
 "$AXON" cluster uninstall --timeout-s 180 || fail "uninstall failed"
