@@ -90,6 +90,30 @@ void Exposition::Histogram(std::string_view name, const MetricLabels& labels,
   Line(name, "_count", labels, "", "", static_cast<double>(cumulative));
 }
 
+std::string WithLabel(std::string_view text, std::string_view name, std::string_view value) {
+  const std::string label = std::string(name) + "=\"" + EscapeLabelValue(value) + "\"";
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    const size_t split = line.find_first_of("{ ");
+    if (line.empty() || line.starts_with('#') || split == std::string_view::npos) {
+      out += line;
+    } else if (line[split] == '{') {
+      out.append(line.substr(0, split + 1)).append(label);
+      if (split + 1 < line.size() && line[split + 1] != '}') out += ',';
+      out += line.substr(split + 1);
+    } else {
+      out.append(line.substr(0, split)).append("{").append(label).append("}");
+      out += line.substr(split);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
 std::string MergeExpositions(const std::vector<std::string>& texts) {
   struct Family {
     std::string help;  // the whole "# HELP" line

@@ -46,6 +46,11 @@ class Exposition {
 // `value` with backslash, double quote and newline escaped, as label values need.
 std::string EscapeLabelValue(std::string_view value);
 
+// `text` (an exposition, as Exposition writes it) with the label `name`="`value`" added to
+// every sample, first among its labels: how several processes that write the same series (the
+// gateway pods) stay apart in one scrape. Comment lines are kept as they are.
+std::string WithLabel(std::string_view text, std::string_view name, std::string_view value);
+
 // One exposition made of several, each family once: its HELP and TYPE from the first text
 // that has it, its samples from every text in order. Texts must be well formed (as Exposition
 // writes them); lines before any `# TYPE` line are dropped.

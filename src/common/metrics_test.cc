@@ -110,5 +110,26 @@ TEST(Exposition, MergeKeepsEachFamilyOnceWithAllItsSamples) {
             "axon_a{replica=\"2\"} 2\n# HELP axon_b B.\n# TYPE axon_b counter\naxon_b 7\n");
 }
 
+TEST(Exposition, WithLabelSetsSeveralWritersOfTheSameSeriesApart) {
+  Exposition e;
+  e.Family("axon_requests_total", "counter", "Requests.");
+  e.Sample("axon_requests_total", {{"api", "iris"}, {"code", "200"}}, 5);
+  e.Family("axon_up", "gauge", "Up.");
+  e.Sample("axon_up", {}, 1);
+  const std::string a = WithLabel(e.text(), "gateway", "gw-a");
+  EXPECT_EQ(a,
+            "# HELP axon_requests_total Requests.\n# TYPE axon_requests_total counter\n"
+            "axon_requests_total{gateway=\"gw-a\",api=\"iris\",code=\"200\"} 5\n"
+            "# HELP axon_up Up.\n# TYPE axon_up gauge\naxon_up{gateway=\"gw-a\"} 1\n");
+  EXPECT_EQ(WithLabel("m{} 3\n", "g", "a\"b"), "m{g=\"a\\\"b\"} 3\n");
+  // Two pods' texts merge into one family with both series.
+  EXPECT_EQ(MergeExpositions({a, WithLabel(e.text(), "gateway", "gw-b")}),
+            "# HELP axon_requests_total Requests.\n# TYPE axon_requests_total counter\n"
+            "axon_requests_total{gateway=\"gw-a\",api=\"iris\",code=\"200\"} 5\n"
+            "axon_requests_total{gateway=\"gw-b\",api=\"iris\",code=\"200\"} 5\n"
+            "# HELP axon_up Up.\n# TYPE axon_up gauge\naxon_up{gateway=\"gw-a\"} 1\n"
+            "axon_up{gateway=\"gw-b\"} 1\n");
+}
+
 }  // namespace
 }  // namespace axon

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "common/exposition.h"
 #include "kube/manifests.h"
 #include "kube/resource.h"
 
@@ -169,12 +170,15 @@ contract::GatewayStats GatewayPods::Stats(int64_t samples_after_unix_ms) const {
 }
 
 std::string GatewayPods::Metrics() const {
+  std::vector<std::string> texts;
   for (const auto& [name, peer] : ReadyPods()) {
     auto res = http::Fetch(
         peer, http::MakeRequest(bhttp::verb::get, "/_axon/metrics", options_.token), 1s);
-    if (res.ok() && res->result_int() == 200) return res->body();
+    if (res.ok() && res->result_int() == 200) {
+      texts.push_back(WithLabel(res->body(), "gateway", name));
+    }
   }
-  return {};
+  return texts.empty() ? std::string() : MergeExpositions(texts);
 }
 
 StatusOr<int64_t> GatewayPods::WaitForHeld(int64_t after, std::chrono::milliseconds wait) const {

@@ -47,7 +47,8 @@ class GatewayPods final : public Gateways {
 
   bool Sync(const contract::RouteTable& routes) override;
   contract::GatewayStats Stats(int64_t samples_after_unix_ms) const override;
-  // The metrics of the first Ready pod (by name): series of several gateways are not merged.
+  // The metrics of every Ready pod in one exposition, each pod's series labelled
+  // gateway="POD" (WithLabel in common/exposition.h): summing them is the scraper's query.
   std::string Metrics() const override;
   StatusOr<int64_t> WaitForHeld(int64_t after, std::chrono::milliseconds wait) const override;
   void Stop() override {}

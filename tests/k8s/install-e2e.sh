@@ -223,6 +223,13 @@ wait_for 180 mlp_replaced || fail "the new mlp pod did not become ready (bundle 
 wait_for 60 curl -sf -m 10 -X POST "$GW/mlp" -d @"$SAMPLE" -o /dev/null || fail "mlp does not answer"
 say "mlp answers from pod $("$KUBECTL" -n $NS get pods -l axon.dev/api=mlp -o name)"
 
+say "the operator's /metrics: the gateway pod's series, labelled with the pod"
+TOKEN=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['envs']['$ENV']['token'])" "$AXON_HOME/cli_envs.json")
+OPERATOR=$(grep -o 'operator: *http://[0-9.:]*' "$WORK/info" | grep -o 'http://.*')
+curl -sf -m 10 -H "Authorization: Bearer $TOKEN" "$OPERATOR/metrics" -o "$WORK/metrics" \
+  || fail "the operator's /metrics did not answer"
+grep -m 2 'gateway="axon-gateway-' "$WORK/metrics" || fail "no gateway pod's series in /metrics"
+
 say "axon delete echo and mlp"
 "$AXON" delete echo
 "$AXON" delete mlp
