@@ -175,8 +175,11 @@ StatusOr<StoredApi> Controller::MakeStored(const spec::ApiSpec& api) {
   if (spec::IsModelUrl(api.predictor.model.model_path)) {
     download_dir = options_.home.root / "downloads" / RandomHex(8);
     auto file = DownloadModel(api.predictor.model.model_path, download_dir, kModelDownloadTimeout);
-    if (!file.ok())
+    if (!file.ok()) {
+      std::error_code ec;
+      std::filesystem::remove_all(download_dir, ec);
       return Status(file.status().code(), "api " + api.name + ": " + file.status().message());
+    }
     downloaded = api;
     downloaded.predictor.model.model_path = file->string();
   }

@@ -90,8 +90,10 @@ def test_a_model_url_that_fails_fails_the_deploy_clearly(platform, model_server)
     spec = write_spec(platform.work_dir / "down", "http://127.0.0.1:9/model.json")
     res = platform.axon("deploy", "--no-wait", spec)
     assert res.returncode != 0 and "cannot reach 127.0.0.1:9" in res.stderr, res.stderr
-    # The platform serves on: nothing was deployed.
+    # The platform serves on: nothing was deployed, and nothing of the downloads is left.
     assert "trees" not in platform.axon_ok("get")
+    downloads = platform.home / "downloads"
+    assert not downloads.exists() or not any(downloads.iterdir())
 
 
 def test_a_url_is_checked_when_the_spec_is_read(platform):
