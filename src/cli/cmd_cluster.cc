@@ -186,8 +186,9 @@ std::string StateClaimProblem(kube::Client& client, const std::string& ns) {
   if (!claim.ok() || claim->value("status", Json::object()).value("phase", "") != "Pending") {
     return "";
   }
-  return " the state claim axon-operator-state is Pending (no PersistentVolume for it: name a "
-         "StorageClass that provisions one with --storage-class, or pass --ephemeral-state);";
+  return std::string(" the state claim ") + kube::kOperatorStateClaim +
+         " is Pending (no PersistentVolume for it: name a StorageClass that provisions one with "
+         "--storage-class, or pass --ephemeral-state);";
 }
 
 // The platform token of an earlier install (so envs made then keep working), else a new one.

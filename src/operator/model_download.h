@@ -12,25 +12,14 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
-#include <string_view>
 
 #include "common/status.h"
-#include "http/client.h"
 
 namespace axon::operator_ {
 
-struct ModelUrl {
-  http::Peer peer;        // host, port, tls
-  std::string target;     // path and query, e.g. "/models/mlp.pt?sig=..."
-  std::string file_name;  // the path's last segment, made safe for a file name ("model" if none)
-};
-
-// Parses "http(s)://HOST[:PORT]/PATH[?QUERY]". Errors say what is wrong with the URL.
-StatusOr<ModelUrl> ParseModelUrl(std::string_view url);
-
-// Downloads `url` to `folder`/file_name (creating `folder`) and returns the file's path.
-// Errors name the URL (never a local path) and the HTTP status or network failure; nothing is
-// left in `folder` by a failed download.
+// Downloads `url` (common/model_url.h) to `folder`/its file name (creating `folder`) and
+// returns the file's path. Errors name the URL (never a local path) and the HTTP status or
+// network failure; a failed download writes no file.
 StatusOr<std::filesystem::path> DownloadModel(const std::string& url,
                                               const std::filesystem::path& folder,
                                               std::chrono::milliseconds timeout);

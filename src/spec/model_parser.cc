@@ -2,6 +2,7 @@
 // native model predictors, of a Python predictor's `models`, and server_side_batching.
 #include <system_error>
 
+#include "common/model_url.h"
 #include "spec/api_parser.h"
 #include "spec/nearest_name.h"
 #include "spec/quantity.h"
@@ -86,13 +87,14 @@ void ParseModelFields(const FieldMap& fields, int line, const std::string& prefi
       errors.Add(path->line, path->path,
                  "takes a URL only as predictor.model_path (one native model); download the "
                  "model next to the spec and name its path here");
-    } else if (const size_t host = url->find("://") + 3;
-               host >= url->size() || (*url)[host] == '/' ||
-               url->find('/', host) == std::string::npos || url->back() == '/') {
+    } else if (auto parsed = ParseModelUrl(*url); !parsed.ok()) {
       errors.Add(path->line, path->path,
-                 "must be a URL of one model file, e.g. https://models.example.com/mlp/model.pt; "
-                 "got " +
-                     *url);
+                 "must be a URL of one model file, e.g. https://models.example.com/mlp/model.pt: " +
+                     std::string(parsed.status().message()) + " in " + *url);
+    } else if (fields.Get("model_version") != nullptr) {
+      errors.Add(path->line, path->path,
+                 "is a URL of one model file, which has no numbered versions: leave out "
+                 "model_version");
     } else {
       out->model_path = *url;
     }

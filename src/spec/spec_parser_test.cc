@@ -343,6 +343,10 @@ const BadSpec kBadSpecs[] = {
     {"ModelUrlWithoutPath",
      "name: iris\nkind: RealtimeAPI\npredictor:\n  type: onnx\n  model_path: http://h.example\n", 5,
      "predictor.model_path", "must be a URL of one model file"},
+    {"ModelUrlWithVersion",
+     "name: iris\nkind: RealtimeAPI\npredictor:\n  type: onnx\n  model_path: http://h/m.onnx\n"
+     "  model_version: 2\n",
+     5, "predictor.model_path", "leave out model_version"},
     {"ModelUrlInModels",
      std::string(kMinimal) + "  models: [{name: a, type: onnx, model_path: http://h/m.onnx}]\n", 6,
      "predictor.models[0].model_path", "takes a URL only as predictor.model_path"},
