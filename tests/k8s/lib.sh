@@ -66,14 +66,12 @@ YAML
 # each failed request is a line in FILE. wait_load waits for every client started so far.
 LOAD_PIDS=()
 load() {
-  local clients=$1 until=$((SECONDS + $2)) file=$3 url=$4 body=${5:-}
+  local clients=$1 until=$((SECONDS + $2)) file=$3 url=$4 data='{}'
+  [ -z "${5:-}" ] || data=@$5
   for _ in $(seq "$clients"); do
     ( while [ $SECONDS -lt $until ]; do
-        if [ -n "$body" ]; then
-          curl -sf -m 10 -X POST "$url" -H 'Content-Type: application/json' -d @"$body" >/dev/null
-        else
-          curl -sf -m 10 -X POST "$url" -H 'Content-Type: application/json' -d '{}' >/dev/null
-        fi || echo "$url $(date +%T.%N)" >> "$file"
+        curl -sf -m 10 -X POST "$url" -H 'Content-Type: application/json' -d "$data" >/dev/null \
+          || echo "$url $(date +%T.%N)" >> "$file"
       done ) &
     LOAD_PIDS+=($!)
   done
