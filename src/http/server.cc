@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/port_owner.h"
+#include "http/deadline_stream.h"
 #include "http/responses.h"
 #include "http/tls.h"
 #include "http/wire.h"
@@ -28,8 +29,9 @@ struct InFlightGuard {
 
 // Keeps a timer that always expires within kAnchorPeriod on the thread's io_context. Asio
 // reprograms the kernel timer (timerfd_settime) only when a new timer becomes the earliest
-// one; with the anchor in place, per-request stream deadlines (seconds away) never are, which
-// saves two system calls per request and direction.
+// one; with the anchor in place, the timers armed per request (the Watchdog's when its earliest
+// deadline moves, a queued request's wait), seconds away, never are, which saves two system calls
+// each.
 asio::awaitable<void> AnchorTimers() {
   constexpr auto kAnchorPeriod = std::chrono::milliseconds(250);
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -252,7 +254,8 @@ asio::awaitable<void> HttpServer::Accept(Acceptor& acceptor) {
         continue;
       }
     }
-    asio::co_spawn(io, Serve(beast::basic_stream<Protocol>(std::move(socket))), asio::detached);
+    asio::co_spawn(io, Serve(DeadlineStream<IoSocket<Protocol>>(std::move(socket))),
+                   asio::detached);
   }
 }
 
@@ -291,6 +294,7 @@ asio::awaitable<bool> HttpServer::ReadRequest(Stream& stream, beast::flat_buffer
     lowest.expires_after(options_.idle_timeout);
     if (!ec) co_await bhttp::async_read(stream, buffer, parser, redirect_error(use_awaitable, ec));
   }
+  ec = TimeoutOr(lowest, ec);
   if (!ec) co_return true;
   Response error;
   if (ec == bhttp::error::body_limit) {

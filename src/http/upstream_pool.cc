@@ -42,6 +42,7 @@ asio::awaitable<void> Relay(Stream& stream, beast::flat_buffer& buffer,
     const size_t n = co_await stream.async_read_some(buffer.prepare(kRead),
                                                      redirect_error(use_awaitable, result.error));
     buffer.commit(n);
+    result.error = TimeoutOr(stream, result.error);
     if (!result.error) ParseBuffered(parser, buffer, result.error);
     if (result.error) {
       relay.Abort();  // the replica failed or stalled: the client sees the answer cut short
@@ -54,14 +55,17 @@ asio::awaitable<void> Relay(Stream& stream, beast::flat_buffer& buffer,
 
 template <typename Protocol>
 asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Exchange(
-    Stream& stream, Request& request, std::chrono::milliseconds timeout, bool reused,
+    Connection& connection, Request& request, std::chrono::milliseconds timeout, bool reused,
     BodyWriter* relay) {
+  Stream& stream = connection.stream;
+  beast::flat_buffer& buffer = connection.buffer;
+  buffer.clear();  // bytes a replica sent after its last answer are not part of this one
   UpstreamResult result;
   stream.expires_after(timeout);
   co_await AsyncWriteMessage(stream, request, result.error);
+  result.error = TimeoutOr(stream, result.error);
   if (result.error) co_return result;
   result.maybe_delivered = true;
-  beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   // Not boost::none: in Beast 1.74 that makes a Content-Length answer whose body arrives in a
   // later read fail with "body limit exceeded".
@@ -86,6 +90,7 @@ asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Exchange(
                                  redirect_error(use_awaitable, result.error));
     }
   }
+  result.error = TimeoutOr(stream, result.error);
   if (!result.error) {
     result.response = parser.release();
   } else if (reused && PeerClosedEarly(result.error) && !parser.got_some()) {
@@ -106,36 +111,43 @@ asio::awaitable<UpstreamResult> BasicUpstreamPool<Protocol>::Send(const Endpoint
   // fails before any answer and we go on to a fresh connection.
   for (auto it = idle_.find(endpoint); it != idle_.end() && !it->second.empty();
        it = idle_.find(endpoint)) {
-    Stream stream = std::move(it->second.back());
+    std::unique_ptr<Connection> connection = std::move(it->second.back());
     it->second.pop_back();
-    UpstreamResult result = co_await Exchange(stream, request, timeout, /*reused=*/true, relay);
+    UpstreamResult result =
+        co_await Exchange(*connection, request, timeout, /*reused=*/true, relay);
     if (!result.error) {
-      Release(endpoint, std::move(stream), result.response);
+      Release(endpoint, std::move(connection), result.response);
       co_return result;
     }
     if (result.maybe_delivered) co_return result;
   }
-  Stream stream(co_await asio::this_coro::executor);
-  stream.expires_after(timeout);
+  auto connection = std::make_unique<Connection>(IoContextOf(co_await asio::this_coro::executor));
+  connection->stream.expires_after(timeout);
   UpstreamResult result;
-  co_await stream.async_connect(endpoint, redirect_error(use_awaitable, result.error));
+  co_await connection->stream.async_connect(endpoint, redirect_error(use_awaitable, result.error));
+  result.error = TimeoutOr(connection->stream, result.error);
   if (result.error) co_return result;
   if constexpr (std::is_same_v<Protocol, tcp>) {
     beast::error_code ignored;
-    stream.socket().set_option(tcp::no_delay(true), ignored);
+    connection->stream.socket().set_option(tcp::no_delay(true), ignored);
   }
-  result = co_await Exchange(stream, request, timeout, /*reused=*/false, relay);
-  if (!result.error) Release(endpoint, std::move(stream), result.response);
+  result = co_await Exchange(*connection, request, timeout, /*reused=*/false, relay);
+  if (!result.error) Release(endpoint, std::move(connection), result.response);
   co_return result;
 }
 
 template <typename Protocol>
-void BasicUpstreamPool<Protocol>::Release(const Endpoint& endpoint, Stream stream,
+void BasicUpstreamPool<Protocol>::Release(const Endpoint& endpoint,
+                                          std::unique_ptr<Connection> connection,
                                           const Response& response) {
   auto& idle = idle_[endpoint];
   if (response.keep_alive() && idle.size() < kMaxIdlePerEndpoint) {
-    stream.expires_never();
-    idle.push_back(std::move(stream));
+    connection->stream.expires_never();
+    if (connection->buffer.capacity() > kMaxIdleBuffer) {
+      connection->buffer.clear();
+      connection->buffer.shrink_to_fit();
+    }
+    idle.push_back(std::move(connection));
   }
 }
 
