@@ -9,8 +9,8 @@
 // idle_timeout is closed; once a request has begun, its headers must arrive within
 // header_timeout (a client sending them byte by byte cannot hold a connection) and its body
 // within idle_timeout (plain connections keep these deadlines in a DeadlineStream,
-// deadline_stream.h; HTTPS ones in Beast's stream). `Expect: 100-continue` is answered. An exception from the handler is
-// logged and answered 500; none escapes an I/O thread.
+// deadline_stream.h; HTTPS ones in Beast's stream). `Expect: 100-continue` is answered. An
+// exception from the handler is logged and answered 500; none escapes an I/O thread.
 //
 // A StreamingHandler may also send its answer in pieces through the BodyWriter it is given
 // (body_writer.h): chunked transfer coding, written as it is produced; the connection is kept

@@ -1,26 +1,54 @@
 #include "http/wire.h"
 
+#include <array>
+#include <cstring>
 #include <string_view>
 
 namespace axon::http {
 namespace {
 
-void Append(HeadBuffer& out, std::string_view text) {
-  out.append(text.data(), text.data() + text.size());
-}
-
-void AppendVersion(HeadBuffer& out, unsigned version) {
-  Append(out, version == 10 ? "HTTP/1.0" : "HTTP/1.1");
-}
-
-void AppendFields(const bhttp::fields& fields, HeadBuffer& out) {
-  for (const auto& field : fields) {
-    Append(out, field.name_string());
-    Append(out, ": ");
-    Append(out, field.value());
-    Append(out, "\r\n");
+// Copies the pieces of a head into `out` with one resize and a memcpy each (fmt's append of many
+// short pieces costs more than the copying).
+class HeadWriter {
+ public:
+  explicit HeadWriter(HeadBuffer& out) : out_(out) {}
+  void Add(std::string_view piece) { pieces_[count_++] = piece; }
+  bool full() const { return count_ + kPerField > pieces_.size(); }
+  // Appends what was added to `out`, and starts again.
+  void Flush() {
+    size_t size = 0;
+    for (size_t i = 0; i < count_; ++i) size += pieces_[i].size();
+    const size_t at = out_.size();
+    out_.resize(at + size);
+    char* cursor = out_.data() + at;
+    for (size_t i = 0; i < count_; ++i) {
+      std::memcpy(cursor, pieces_[i].data(), pieces_[i].size());
+      cursor += pieces_[i].size();
+    }
+    count_ = 0;
   }
-  Append(out, "\r\n");
+
+  static constexpr size_t kPerField = 4;
+
+ private:
+  HeadBuffer& out_;
+  std::array<std::string_view, 64> pieces_;
+  size_t count_ = 0;
+};
+
+std::string_view VersionText(unsigned version) { return version == 10 ? "HTTP/1.0" : "HTTP/1.1"; }
+
+void AddFields(const bhttp::fields& fields, HeadWriter& head) {
+  for (const auto& field : fields) {
+    if (head.full()) head.Flush();
+    head.Add(field.name_string());
+    head.Add(": ");
+    head.Add(field.value());
+    head.Add("\r\n");
+  }
+  if (head.full()) head.Flush();
+  head.Add("\r\n");
+  head.Flush();
 }
 
 }  // namespace
@@ -39,21 +67,27 @@ ChunkSizeLine::ChunkSizeLine(size_t bytes) {
 }
 
 void AppendHead(const Request& request, HeadBuffer& out) {
-  Append(out, request.method_string());
-  Append(out, " ");
-  Append(out, request.target());
-  Append(out, " ");
-  AppendVersion(out, request.version());
-  Append(out, "\r\n");
-  AppendFields(request.base(), out);
+  HeadWriter head(out);
+  head.Add(request.method_string());
+  head.Add(" ");
+  head.Add(request.target());
+  head.Add(" ");
+  head.Add(VersionText(request.version()));
+  head.Add("\r\n");
+  AddFields(request.base(), head);
 }
 
 void AppendHead(const Response& response, HeadBuffer& out) {
-  AppendVersion(out, response.version());
-  fmt::format_to(std::back_inserter(out), " {:03d} ", response.result_int());
-  Append(out, response.reason());
-  Append(out, "\r\n");
-  AppendFields(response.base(), out);
+  const unsigned status = response.result_int();
+  const char code[] = {' ', static_cast<char>('0' + status / 100 % 10),
+                       static_cast<char>('0' + status / 10 % 10),
+                       static_cast<char>('0' + status % 10), ' '};
+  HeadWriter head(out);
+  head.Add(VersionText(response.version()));
+  head.Add(std::string_view(code, sizeof code));
+  head.Add(response.reason());
+  head.Add("\r\n");
+  AddFields(response.base(), head);
 }
 
 }  // namespace axon::http

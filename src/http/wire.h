@@ -29,7 +29,7 @@
 namespace axon::http {
 
 // The head of a message on the wire: start line, fields, blank line.
-using HeadBuffer = fmt::basic_memory_buffer<char, 1024>;
+using HeadBuffer = fmt::basic_memory_buffer<char, 512>;
 void AppendHead(const Request& request, HeadBuffer& out);
 void AppendHead(const Response& response, HeadBuffer& out);
 

@@ -38,6 +38,17 @@ TEST(WireTest, RequestsAreTheBytesBeastWrites) {
   get.prepare_payload();
   EXPECT_EQ(OurBytes(get), BeastBytes(get));
   EXPECT_EQ(OurBytes(get), "GET /metadata HTTP/1.0\r\n\r\n");
+
+  // More fields than the head is copied in at once (16 fields, 4 pieces each), and a head
+  // longer than the buffer's inline 1 KiB.
+  for (int fields : {14, 15, 16, 17, 40}) {
+    Request many{bhttp::verb::post, "/predict", 11};
+    for (int i = 0; i < fields; ++i) {
+      many.insert("X-Field-" + std::to_string(i), std::string(static_cast<size_t>(i) * 7, 'v'));
+    }
+    many.prepare_payload();
+    EXPECT_EQ(OurBytes(many), BeastBytes(many)) << fields;
+  }
 }
 
 TEST(WireTest, ResponsesAreTheBytesBeastWrites) {
