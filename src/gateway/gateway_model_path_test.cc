@@ -2,8 +2,6 @@
 // /predict?model=<model> with the rest of the query kept, /<endpoint>/metadata keeps its
 // meaning, and only APIs marked many_models take the form. The replica is a stand-in server on
 // an abstract Unix socket that records the targets it receives.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -14,7 +12,6 @@
 #include "gateway/gateway_test_client.h"
 #include "gateway/model_path.h"
 #include "http/responses.h"
-#include "http/server.h"
 
 namespace axon::gateway {
 namespace {
@@ -77,33 +74,21 @@ using test_client::Send;
 
 class GatewayModelPathTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto server = http::HttpServer::Create(
-        {.listen_tcp = false, .threads = 1, .unix_socket = socket_},
-        [this](http::Request& req) -> asio::awaitable<http::Response> {
-          std::lock_guard lock(mu_);
-          seen_.push_back(std::string(req.method_string()) + " " + std::string(req.target()));
-          co_return http::JsonResponse(200, {{"ok", true}});
-        });
-    ASSERT_TRUE(server.ok()) << server.status().message();
-    server_ = std::move(server).value();
-    server_->Start();
-  }
-  void TearDown() override {
-    if (server_ == nullptr) return;
-    server_->Shutdown(std::chrono::milliseconds(100));
-    server_->Wait();
-  }
   std::vector<std::string> Seen() {
     std::lock_guard lock(mu_);
     return seen_;
   }
 
-  const std::string socket_ = "@axon-model-path-test-" + std::to_string(::getpid());
-  Gateway gateway_{"platform-token", ""};
-  std::unique_ptr<http::HttpServer> server_;
   std::mutex mu_;
   std::vector<std::string> seen_;  // guarded by mu_
+  Gateway gateway_{"platform-token", ""};
+  test_client::StandIn replica_{
+      "model-path-test", [this](http::Request& req) -> asio::awaitable<http::Response> {
+        std::lock_guard lock(mu_);
+        seen_.push_back(std::string(req.method_string()) + " " + std::string(req.target()));
+        co_return http::JsonResponse(200, {{"ok", true}});
+      }};
+  const std::string& socket_ = replica_.socket();
 };
 
 TEST_F(GatewayModelPathTest, TheModelInThePathGoesToTheReplicaAsTheQuery) {

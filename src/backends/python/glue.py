@@ -328,7 +328,8 @@ class _BadRequest(Exception):
 
 
 def _decode(body, content_type):
-    kind = content_type.split(";")[0].strip().lower()
+    kind = (content_type if content_type == "application/json"
+            else content_type.split(";")[0].strip().lower())
     if kind == "application/json" or kind.endswith("+json"):
         try:
             return json.loads(body)
@@ -354,6 +355,11 @@ def _to_json(value):
     raise TypeError(f"predict() returned a {type(value).__name__}, which is not JSON serializable")
 
 
+# json.dumps(value, default=_to_json, allow_nan=False) makes a JSONEncoder for every call; this
+# one makes the same bytes. Encoding keeps no state in it, so threads share it.
+_ENCODER = json.JSONEncoder(default=_to_json, allow_nan=False)
+
+
 def _encode(result):
     if result is None:
         return 200, b"", "text/plain"
@@ -361,8 +367,7 @@ def _encode(result):
         return 200, result.encode("utf-8"), "text/plain; charset=utf-8"
     if isinstance(result, (bytes, bytearray, memoryview)):
         return 200, bytes(result), "application/octet-stream"
-    return (200, json.dumps(result, default=_to_json, allow_nan=False).encode("utf-8"),
-            "application/json")
+    return 200, _ENCODER.encode(result).encode("utf-8"), "application/json"
 
 
 def _encode_item(item):
@@ -372,8 +377,7 @@ def _encode_item(item):
         return 200, item.encode("utf-8"), "text/plain; charset=utf-8"
     if isinstance(item, (bytes, bytearray, memoryview)):
         return 200, bytes(item), "application/octet-stream"
-    return (200, json.dumps(item, default=_to_json, allow_nan=False).encode("utf-8"),
-            "application/x-ndjson")
+    return 200, _ENCODER.encode(item).encode("utf-8"), "application/x-ndjson"
 
 
 class _Stream:
@@ -488,20 +492,23 @@ def handle(loaded, is_get, body, content_type, query_params, headers):
     """Returns (status, body bytes, content type) for one request, (status, None, error
     message) for a failure, or (200, _Stream, None) for an iterator to stream; never raises."""
     request_id = headers.get("X-Request-ID", "-")
-    _working_on([request_id])
+    _handling.request_id = "" if request_id == "-" else request_id  # as _working_on() does
     try:
         if is_get:
             if loaded.get_args is None:
                 return _error(405, "this API's predictor has no get() method; use POST")
-            fn, names = loaded.instance.get, loaded.get_args
             values = {"query_params": query_params, "headers": headers}
+            result = loaded.instance.get(**{name: values[name] for name in loaded.get_args})
         elif loaded.predict_args is None:
             return _error(*_NO_PREDICT)
+        elif loaded.predict_args == ("payload",):  # the usual predict(payload): nothing to build
+            result = loaded.instance.predict(payload=_decode(body, content_type))
         else:
-            fn, names = loaded.instance.predict, loaded.predict_args
-            values = {"payload": _decode(body, content_type) if "payload" in names else None,
+            values = {"payload": (_decode(body, content_type)
+                                  if "payload" in loaded.predict_args else None),
                       "query_params": query_params, "headers": headers}
-        result = fn(**{name: values[name] for name in names})
+            result = loaded.instance.predict(**{name: values[name]
+                                                for name in loaded.predict_args})
         if isinstance(result, collections.abc.Iterator):  # streamed: (200, _Stream, None)
             return 200, _Stream(result, request_id, "get()" if is_get else "predict()"), None
         return _encode(result)
