@@ -10,7 +10,8 @@ import subprocess
 import sys
 import tempfile
 
-from harness import coldstart, procstat, report, servers, wrk
+from harness import coldstart, procstat, report, servers, targets, wrk
+from harness.report import find
 
 BENCH = pathlib.Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -244,13 +245,6 @@ def run_baselines(rows, mode, bin_dir, model_paths):
                     mode["seconds"], {"server": [pid]})
 
 
-def find(rows, scenario, path_prefix, conns):
-    for r in rows:
-        if r["scenario"] == scenario and r["path"].startswith(path_prefix) and r["conns"] == conns:
-            return r
-    return None
-
-
 def summarize(rows, mode):
     lines = []
     conns = 64 if 64 in mode["conns"] else max(mode["conns"])
@@ -312,7 +306,8 @@ def main():
                     " ".join(wrk.command("URL", 64, mode["seconds"], "bench/post.lua"))]
         md, png = report.write(out / f"{stem}.md", rows, rss, summarize(rows, mode), commands,
                                f"Axon bench ({name}), {datetime.date.today().isoformat()}, {sha}",
-                               [("Cold start (scale from zero)", coldstart.table(cold))])
+                               [("Targets", targets.table(rows, rss, coldstart.summary(cold))),
+                                ("Cold start (scale from zero)", coldstart.table(cold))])
         print(f"report: {md}\nchart:  {png}")
         print(md.read_text().split("## Results")[0].split("## Summary")[1])
     errors = sum(r["errors"] for r in rows) + sum(

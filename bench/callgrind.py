@@ -248,8 +248,10 @@ def ready(port, path="/healthz"):
 
 
 def write_report(results, args):
+    # The commit of the checkout the binaries were built in, which --bin-dir may point outside.
     sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                         text=True, cwd=bench.ROOT).stdout.strip() or "unknown"
+                         text=True, cwd=args.bin_dir).stdout.strip() or "unknown"
+    checkout = str(args.bin_dir.resolve().parent.parent) + "/"
     day = datetime.date.today().isoformat()
     out = pathlib.Path(args.out or bench.BENCH / "results" / f"{day}-{sha}-callgrind.md")
     lines = [f"# callgrind: instructions per request ({day}, {sha})", "",
@@ -263,7 +265,7 @@ def write_report(results, args):
         lines += ["", f"## {scenario}, {process}: top functions (exclusive)", "",
                   "| Ir / request | function |", "| ---: | --- |"]
         for ir, fn in top:
-            lines.append(f"| {ir / args.requests:,.0f} | `{fn[:140]}` |")
+            lines.append(f"| {ir / args.requests:,.0f} | `{fn.replace(checkout, '')[:140]}` |")
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
 

@@ -15,6 +15,14 @@ def machine():
     return {"cores": os.cpu_count(), "cpu": model, "kernel": platform.release()}
 
 
+def find(rows, scenario, path_prefix, conns):
+    """The row of `scenario` on a path starting with `path_prefix` at `conns` connections."""
+    for r in rows:
+        if r["scenario"] == scenario and r["path"].startswith(path_prefix) and r["conns"] == conns:
+            return r
+    return None
+
+
 def _fmt(value, digits=2):
     return "-" if value is None else f"{value:,.{digits}f}"
 
