@@ -5,7 +5,6 @@
 #include "common/exposition.h"
 #include "common/log.h"
 #include "http/responses.h"
-#include "http/run_on.h"
 #include "http/sse.h"
 #include "http/url.h"
 #include "protocol/v2_types.h"
@@ -94,7 +93,7 @@ ReplicaService::ReplicaService(std::string api_name, std::string api_version,
     : api_name_(std::move(api_name)),
       api_version_(std::move(api_version)),
       replica_id_(std::move(replica_id)),
-      execution_(batching.enabled() ? 1 : static_cast<size_t>(std::max(1, execution_threads))) {
+      execution_(batching.enabled() ? 1 : execution_threads) {
   if (batching.enabled()) {
     batcher_ = std::make_unique<Batcher<BatchedCall>>(
         static_cast<size_t>(batching.max_batch_size), batching.batch_interval, execution_threads,
@@ -114,7 +113,7 @@ void ReplicaService::SetPredictor(std::unique_ptr<Predictor> predictor,
 void ReplicaService::Stop() {
   predictor_.store(nullptr, std::memory_order_release);
   batcher_.reset();  // runs what is queued
-  execution_.join();
+  execution_.Join();
   owned_.reset();
 }
 
@@ -149,8 +148,8 @@ void ReplicaService::RunBatch(std::vector<BatchedCall>& batch) {
 http::asio::awaitable<PredictResponse> ReplicaService::Run(Predictor* predictor,
                                                            const PredictRequest& call) {
   if (!batcher_) {
-    co_return co_await http::RunOn<PredictResponse>(
-        execution_, [predictor, &call] { return SafePredict(predictor, call); });
+    co_return co_await execution_.Run<PredictResponse>(
+        [predictor, &call] { return SafePredict(predictor, call); });
   }
   namespace asio = http::asio;
   auto initiate = [this, &call](auto handler) {
@@ -181,11 +180,11 @@ http::asio::awaitable<http::Response> ReplicaService::StreamAnswer(
     std::shared_ptr<AnswerStream> stream, bool events, std::string_view request_id,
     http::BodyWriter& writer) {
   auto next = [this, &stream] {
-    return http::RunOn<std::optional<PredictResponse>>(execution_,
-                                                       [&stream] { return SafeNext(*stream); });
+    return execution_.Offload<std::optional<PredictResponse>>(
+        [&stream] { return SafeNext(*stream); });
   };
   auto close = [this, &stream] {
-    return http::RunOn<bool>(execution_, [&stream] {
+    return execution_.Offload<bool>([&stream] {
       SafeClose(*stream);
       return true;
     });

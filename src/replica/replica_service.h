@@ -1,13 +1,14 @@
 // The HTTP face of one replica: GET /healthz (200 once the predictor is loaded, 503 before),
-// POST /predict and GET /predict (run on execution threads), POST /v2/infer (an Open Inference
-// Protocol request, also run on execution threads; see v2_infer.h), GET /metadata (the model's
+// POST /predict and GET /predict (run by Execution: on execution threads, or inline on the I/O
+// thread while the predictor's calls are cheap; see execution.h), POST /v2/infer (an Open
+// Inference Protocol request, run the same way; see v2_infer.h), GET /metadata (the model's
 // inputs and outputs, for predictors that have a model), GET /metrics (the replica's Prometheus
 // metrics: predictor errors, batch sizes, batch queue wait, model load time;
 // docs/observability.md), GET /stats (batch sizes and batch queue wait for `axon describe`;
 // contract/replica_stats.h).
 //
 // With server_side_batching, predict calls go through a Batcher whose workers are the execution
-// threads; without it, each call runs on its own on the execution pool.
+// threads; without it, each call runs on its own (Execution::Run).
 //
 // A streamed answer (PredictResponse::stream) is sent through the BodyWriter as its items come:
 // each item is produced on an execution thread (one at a time, so other requests run in
@@ -32,6 +33,7 @@
 #include "http/beast.h"
 #include "http/body_writer.h"
 #include "replica/batcher.h"
+#include "replica/execution.h"
 #include "replica/predictor.h"
 #include "spec/api_spec.h"
 
@@ -74,7 +76,7 @@ class ReplicaService {
   const std::string api_name_;
   const std::string api_version_;
   const std::string replica_id_;
-  http::asio::thread_pool execution_;
+  Execution execution_;
   std::unique_ptr<Batcher<BatchedCall>> batcher_;  // null without server_side_batching
   std::unique_ptr<Predictor> owned_;
   std::atomic<Predictor*> predictor_{nullptr};
