@@ -9,6 +9,15 @@
 // an I/O thread for long. Offload() always uses the pool (answer streams, whose items may
 // block).
 //
+// Inline calls do not overlap the I/O thread's own work (reading and writing other
+// connections' requests), so when that thread is the replica's bottleneck the pool is faster.
+// Each calling thread therefore keeps, over windows of kWindow, its CPU share (its CPU time per
+// wall time, inline calls included) plus the pool's busy share (time in calls that ran there,
+// which would come to it inline): while that sum is kPoolFromPermille or more, calls go to the
+// pool; when the load falls they come back inline. On a machine whose cores are all in use
+// (the platform's replicas, its gateway, clients) the thread's share stays low and calls stay
+// inline, saving the handoffs' CPU; a replica with cores to itself under heavy load uses them.
+//
 // Concurrency: at most `threads` calls run at once, inline ones included (one counting
 // semaphore of `threads` slots: inline calls take a free one or go to the pool; pool calls
 // wait for one), so a predictor sees no more concurrent calls than threads_per_process.
@@ -32,13 +41,22 @@ namespace axon::replica {
 
 class Execution {
  public:
-  // A monotonic clock in nanoseconds; tests pass a made-up one.
+  // Monotonic clocks in nanoseconds: wall time, and the calling thread's CPU time. Tests pass
+  // made-up ones.
   using Clock = std::function<int64_t()>;
+  struct Clocks {
+    Clock wall;
+    Clock thread_cpu;
+  };
   // Calls whose mean time is under this run inline.
   static constexpr std::chrono::microseconds kInlineBelow{200};
+  // The window of the load measure, and the load (thousandths of one thread) from which calls
+  // go to the pool.
+  static constexpr std::chrono::milliseconds kWindow{20};
+  static constexpr int64_t kPoolFromPermille = 750;
 
-  explicit Execution(int threads, std::chrono::nanoseconds inline_below = kInlineBelow,
-                     Clock clock = SteadyNanos);
+  explicit Execution(int threads);  // the real clocks, kInlineBelow
+  Execution(int threads, std::chrono::nanoseconds inline_below, Clocks clocks);
   ~Execution();
   Execution(const Execution&) = delete;
   Execution& operator=(const Execution&) = delete;
@@ -46,9 +64,9 @@ class Execution {
   // T must be default-constructible and movable.
   template <typename T>
   http::asio::awaitable<T> Run(std::function<T()> fn) {
-    if (Cheap() && slots_.try_acquire()) {
+    if (InlineNow() && slots_.try_acquire()) {
       Released release(slots_);
-      co_return Timed(fn);
+      co_return Timed(fn, /*pooled=*/false);
     }
     co_return co_await Offload<T>(std::move(fn), /*timed=*/true);
   }
@@ -58,14 +76,20 @@ class Execution {
     return http::RunOn<T>(pool_, [this, fn = std::move(fn), timed] {
       slots_.acquire();
       Released release(slots_);
-      return timed ? Timed(fn) : fn();
+      return timed ? Timed(fn, /*pooled=*/true) : fn();
     });
   }
 
   // The running mean of timed calls, nanoseconds; -1 before the first.
   int64_t MeanNanos() const { return mean_ns_.load(std::memory_order_relaxed); }
+  // The calling thread's load in its last complete window (its CPU share plus the pool's busy
+  // share), thousandths of one thread; 0 before one.
+  int64_t LoadPermille() const;
 
   void Join();
+
+  static int64_t SteadyNanos();
+  static int64_t ThreadCpuNanos();
 
  private:
   struct Released {
@@ -74,24 +98,29 @@ class Execution {
     std::counting_semaphore<>& slots;
   };
 
-  static int64_t SteadyNanos();
-  bool Cheap() const;
-  void Observe(int64_t nanos);
+  // Closes the calling thread's window when it is over; true when the call may run inline.
+  bool InlineNow();
+  void Observe(int64_t nanos, bool pooled);
 
   template <typename T>
-  T Timed(const std::function<T()>& fn) {
-    const int64_t start = clock_();
+  T Timed(const std::function<T()>& fn, bool pooled) {
     struct Observer {  // observes a call that threw too: it was slow or not, all the same
       Execution* self;
-      int64_t start;
-      ~Observer() { self->Observe(self->clock_() - start); }
-    } observer{this, start};
+      bool pooled;
+      int64_t start = self->clocks_.wall();
+      ~Observer() { self->Observe(self->clocks_.wall() - start, pooled); }
+    } observer{this, pooled};
     return fn();
   }
 
+  const uint64_t id_;  // names this Execution in each thread's load measure
   const int64_t inline_below_ns_;
-  const Clock clock_;
+  const Clocks clocks_;
   std::atomic<int64_t> mean_ns_{-1};
+  // Time in calls run on the pool since the window of any thread last closed, and the share of
+  // that window they took (thousandths).
+  std::atomic<int64_t> pool_busy_ns_{0};
+  std::atomic<int64_t> pool_busy_permille_{0};
   std::counting_semaphore<> slots_;
   http::asio::thread_pool pool_;  // last: its threads start after the rest is initialized
 };
