@@ -89,7 +89,9 @@ def measure(rows, scenario, path, url, conns, seconds, groups, v2_body=None):
     per_1k = {k: v / max(result.requests, 1) * 1000 for k, v in cpu.items()}
     rows.append({"scenario": scenario, "path": path, "conns": conns,
                  "rps": result.requests_per_s, "latency_ms": result.latency_ms,
-                 "errors": result.errors, "cpu_per_1k": per_1k})
+                 "errors": result.errors, "cpu_per_1k": per_1k,
+                 "switches_per_req": {k: v / max(result.requests, 1)
+                                      for k, v in meter.switches.items()}})
     print(f"  {scenario:13} {path:18} c={conns:<4} {result.requests_per_s:10,.0f} req/s  "
           f"p50 {result.latency_ms.get('50', 0):.3f} ms  p99 {result.latency_ms.get('99', 0):.3f} ms"
           f"  errors {result.errors}", flush=True)

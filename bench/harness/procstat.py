@@ -14,6 +14,26 @@ def cpu_seconds(pid):
         return 0.0
 
 
+def context_switches(pid):
+    """Context switches (voluntary and not) of all of `pid`'s threads so far (0 if it is gone).
+    A count, not a time: it says how often a request put a thread to sleep or preempted one,
+    however noisy the machine."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                total += sum(int(line.split()[1]) for line in f
+                             if line.startswith(("voluntary_ctxt_switches",
+                                                 "nonvoluntary_ctxt_switches")))
+        except (OSError, ValueError):
+            pass  # a thread that ended
+    return total
+
+
 def peak_rss_mb(pid):
     """Peak resident set size (VmHWM) of `pid` in MiB (0 if it is gone)."""
     try:
@@ -35,15 +55,24 @@ def children(pid):
 
 
 class CpuMeter:
-    """CPU seconds used by named groups of processes between start() and stop()."""
+    """CPU seconds used by named groups of processes between start() and stop(); after stop(),
+    `switches` holds each group's context switches in that time (threads that ended between
+    the two are not counted)."""
 
     def __init__(self, groups):
         self.groups = groups  # {"gateway": [pid], "replica": [pid, pid], ...}
         self.before = {}
+        self.switches_before = {}
+        self.switches = {}
 
     def start(self):
         self.before = {name: sum(map(cpu_seconds, pids)) for name, pids in self.groups.items()}
+        self.switches_before = {name: sum(map(context_switches, pids))
+                                for name, pids in self.groups.items()}
 
     def stop(self):
-        return {name: sum(map(cpu_seconds, pids)) - self.before[name]
-                for name, pids in self.groups.items()}
+        cpu = {name: sum(map(cpu_seconds, pids)) - self.before[name]
+               for name, pids in self.groups.items()}
+        self.switches = {name: sum(map(context_switches, pids)) - self.switches_before[name]
+                         for name, pids in self.groups.items()}
+        return cpu

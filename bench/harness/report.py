@@ -29,14 +29,15 @@ def _fmt(value, digits=2):
 
 def results_table(rows):
     lines = ["| scenario | path | conns | req/s | p50 ms | p90 ms | p99 ms | errors | "
-             "CPU s per 1000 req |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+             "CPU s per 1000 req | context switches per req |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
         cpu = ", ".join(f"{k} {v:.3f}" for k, v in r["cpu_per_1k"].items()) or "-"
+        switches = ", ".join(f"{k} {v:.2f}" for k, v in r.get("switches_per_req", {}).items())
         lat = r["latency_ms"]
         lines.append(f"| {r['scenario']} | {r['path']} | {r['conns'] or '-'} | "
                      f"{_fmt(r['rps'], 0)} | {_fmt(lat.get('50'), 3)} | {_fmt(lat.get('90'), 3)} | "
-                     f"{_fmt(lat.get('99'), 3)} | {r['errors']} | {cpu} |")
+                     f"{_fmt(lat.get('99'), 3)} | {r['errors']} | {cpu} | {switches or '-'} |")
     return "\n".join(lines)
 
 
