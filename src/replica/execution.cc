@@ -59,9 +59,7 @@ bool Execution::InlineNow() {
     // One CPU clock reading per window: reading it is a system call.
     const int64_t cpu = clocks_.thread_cpu();
     const int64_t pooled = pool_busy_ns_.exchange(0, std::memory_order_relaxed);
-    pool_busy_permille_.store(pooled * 1000 / elapsed, std::memory_order_relaxed);
-    window.load_permille = (cpu - window.cpu_start) * 1000 / elapsed +
-                           pool_busy_permille_.load(std::memory_order_relaxed);
+    window.load_permille = (cpu - window.cpu_start + pooled) * 1000 / elapsed;
     window.wall_start = now;
     window.cpu_start = cpu;
   }

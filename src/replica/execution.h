@@ -117,10 +117,8 @@ class Execution {
   const int64_t inline_below_ns_;
   const Clocks clocks_;
   std::atomic<int64_t> mean_ns_{-1};
-  // Time in calls run on the pool since the window of any thread last closed, and the share of
-  // that window they took (thousandths).
+  // Time in calls run on the pool since the window of any thread last closed.
   std::atomic<int64_t> pool_busy_ns_{0};
-  std::atomic<int64_t> pool_busy_permille_{0};
   std::counting_semaphore<> slots_;
   http::asio::thread_pool pool_;  // last: its threads start after the rest is initialized
 };

@@ -61,9 +61,10 @@ StatusOr<std::vector<tensor::Tensor>> OutputsFromPython(const py::handle& output
   return out;
 }
 
-// Holds the GIL for the calling thread for its lifetime. Each execution thread keeps one
-// Python thread state for its whole life (creating and deleting one per call is slow and, with
-// pybind11's own helper on Python 3.11, crashes on release).
+// Holds the GIL for the calling thread for its lifetime. Each thread that calls the predictor
+// (the execution threads, and the I/O thread for the calls it runs inline: replica/execution.h)
+// keeps one Python thread state for its whole life (creating and deleting one per call is slow
+// and, with pybind11's own helper on Python 3.11, crashes on release).
 class ThreadGil {
  public:
   explicit ThreadGil(PyInterpreterState* interpreter) {
