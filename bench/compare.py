@@ -37,6 +37,10 @@ def run_build(rows, label, bin_dir, scenario, model_paths, seconds, home):
                       {"replica": [pids[0]]})
 
 
+def _mean(values):
+    return sum(values) / len(values)
+
+
 def summarize(rows, scenario, labels):
     """Per build: the mean over rounds of req/s, CPU and context switches per request at 64
     connections."""
@@ -44,14 +48,12 @@ def summarize(rows, scenario, labels):
     for label, name in labels.items():
         full = [r for r in rows if r["path"] == f"{label} full" and r["conns"] == 64]
         direct = [r for r in rows if r["path"] == f"{label} direct"]
-        rps = sum(r["rps"] for r in full) / len(full)
-        def mean(values):
-            return sum(values) / len(values)
-        gateway_us = mean([r["cpu_per_1k"]["gateway"] for r in full]) * 1000
-        replicas_us = mean([r["cpu_per_1k"]["replicas"] for r in full]) * 1000
-        switches = {group: mean([r["switches_per_req"][group] for r in full])
+        rps = _mean([r["rps"] for r in full])
+        gateway_us = _mean([r["cpu_per_1k"]["gateway"] for r in full]) * 1000
+        replicas_us = _mean([r["cpu_per_1k"]["replicas"] for r in full]) * 1000
+        switches = {group: _mean([r["switches_per_req"][group] for r in full])
                     for group in ("gateway", "replicas")}
-        direct_rps = mean([r["rps"] for r in direct])
+        direct_rps = _mean([r["rps"] for r in direct])
         lines.append(f"{label} ({name}): {scenario} full path at 64 connections "
                      f"{rps:,.0f} req/s, CPU per request gateway {gateway_us:.1f} us, replicas "
                      f"{replicas_us:.1f} us, context switches per request gateway "

@@ -2,7 +2,8 @@
 // whose calls are cheap, on the I/O thread that parsed the request.
 //
 // Handing a call to another thread and its answer back costs two thread wakeups; for a call
-// of a few microseconds (an echo, a small MLP) that is most of the replica's work per request.
+// of a few microseconds (an echo, a small MLP) that is a large part of the replica's work per
+// request (a third of its CPU for an echo predictor in bench/compare).
 // So Run() times every call and keeps a running mean; while the mean is under `inline_below`
 // and a slot is free, the call runs on the calling (I/O) thread. A call that turns out slow
 // raises the mean, and later calls go to the pool again, so an expensive predictor never holds
