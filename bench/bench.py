@@ -191,14 +191,14 @@ def spec_yaml(scenarios, model_paths, autoscaling=None):
     return "".join(apis)
 
 
-def run_cold_start(scenarios, rounds, bin_dir, home, model_paths):
-    """Scale from zero (harness/coldstart.py) on a platform of its own with the default tick;
-    returns the results by scenario."""
+def run_cold_start(scenarios, rounds, bin_dir, home, model_paths, up_args=()):
+    """Scale from zero (harness/coldstart.py) on a platform of its own with the default tick
+    (and `up_args` for `axon up`); returns the results by scenario."""
     pathlib.Path(home).mkdir(parents=True, exist_ok=True)
     spec = pathlib.Path(home) / "coldstart.yaml"
     spec.write_text(spec_yaml(scenarios, model_paths, coldstart.AUTOSCALING))
     with servers.AxonPlatform(bin_dir, pathlib.Path(home) / "axon-coldstart",
-                              coldstart.UP_ARGS) as platform:
+                              (*coldstart.UP_ARGS, *up_args)) as platform:
         platform.deploy(spec, scenarios)
         return coldstart.measure(platform, {s: SCENARIOS[s]["body"] for s in scenarios}, rounds)
 

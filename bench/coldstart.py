@@ -2,13 +2,17 @@
 `min_replicas: 0` on an isolated platform (the default reconcile tick) and, for each round,
 times the first request after the API is at zero replicas to its answer, with the phases from
 the operator's and the replica's logs (harness/coldstart.py). Given several bin folders, it
-measures each build in turn, on its own platform, and reports them side by side.
+measures each build in turn, on its own platform, and reports them side by side; --up-args,
+once per BIN_DIR, adds flags to that platform's `axon up` (the same build with and without a
+setting).
 
-    bench/coldstart [--rounds N] [--scenario NAME ...] [--names A,B,...] [BIN_DIR ...]
+    bench/coldstart [--rounds N] [--scenario NAME ...] [--names A,B,...]
+                    [--up-args ARGS ...] [BIN_DIR ...]
 """
 import argparse
 import datetime
 import pathlib
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -26,20 +30,27 @@ def main():
     parser.add_argument("--scenario", action="append", choices=bench.COLD_START,
                         help="default: all of " + ", ".join(bench.COLD_START))
     parser.add_argument("--names", help="a name per BIN_DIR for the report, comma-separated")
+    parser.add_argument("--up-args", action="append",
+                        help="flags for `axon up`, one string per BIN_DIR in order "
+                             "(--up-args='--standby false' --up-args='')")
     parser.add_argument("--out", help="report file (default bench/results/<date>-<sha>-coldstart.md)")
     args = parser.parse_args()
     scenarios = args.scenario or bench.COLD_START
     names = args.names.split(",") if args.names else [str(b) for b in args.bin_dirs]
     if len(names) != len(args.bin_dirs):
         parser.error("--names needs one name per BIN_DIR")
+    up_args = [shlex.split(a) for a in args.up_args] if args.up_args else [[]] * len(names)
+    if len(up_args) != len(args.bin_dirs):
+        parser.error("--up-args, when given, is given once per BIN_DIR")
     sections, failed = [], 0
     with tempfile.TemporaryDirectory(prefix="axon-coldstart-") as home:
         model_paths = bench.build_models(scenarios, home)
-        for name, bin_dir in zip(names, args.bin_dirs):
-            print(f"cold start: {name} ({bin_dir}), {args.rounds} rounds", flush=True)
+        for name, bin_dir, extra in zip(names, args.bin_dirs, up_args):
+            print(f"cold start: {name} ({bin_dir} {' '.join(extra)}), {args.rounds} rounds",
+                  flush=True)
             results = bench.run_cold_start(scenarios, args.rounds, pathlib.Path(bin_dir),
                                            pathlib.Path(home) / name.replace("/", "_"),
-                                           model_paths)
+                                           model_paths, extra)
             failed += sum(x["errors"] for x in coldstart.summary(results).values())
             sections.append((f"{name}", coldstart.table(results) + "\n\nEvery round (ms): " +
                              "; ".join(f"{api} " + ", ".join(f"{x['total_ms']:.0f}"

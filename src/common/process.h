@@ -20,10 +20,11 @@ struct ProcessOptions {
   std::filesystem::path output_file;       // stdout+stderr appended here; empty = /dev/null
   std::filesystem::path working_dir;       // empty = inherit
   bool new_session = true;                 // setsid(): signals to our terminal miss the child
+  int stdin_fd = -1;  // the child's stdin (the caller keeps and closes its copy); -1 = /dev/null
 };
 
-// Starts a child process. The child inherits no descriptor except stdin (/dev/null), stdout
-// and stderr.
+// Starts a child process. The child inherits no descriptor except stdin (/dev/null unless
+// stdin_fd is given), stdout and stderr.
 StatusOr<pid_t> SpawnProcess(const ProcessOptions& options);
 
 // When the kernel started process `pid` (clock ticks since boot, field 22 of /proc/PID/stat):

@@ -1,5 +1,6 @@
 #include "common/process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -29,6 +30,20 @@ TEST(ProcessTest, SpawnWritesOutputAndEnvironment) {
   ASSERT_TRUE(pid.ok()) << pid.status().message();
   EXPECT_EQ(WaitForExit(*pid), "exit code 3");
   EXPECT_EQ(*ReadFile(out), "hello\nerr\n");
+  std::filesystem::remove(out);
+}
+
+TEST(ProcessTest, StdinFdBecomesTheChildsStdin) {
+  const auto out = std::filesystem::temp_directory_path() / ("axon-proc-" + RandomHex(6));
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  auto pid = SpawnProcess({.argv = {"/bin/cat"}, .output_file = out, .stdin_fd = fds[0]});
+  ::close(fds[0]);
+  ASSERT_TRUE(pid.ok()) << pid.status().message();
+  ASSERT_EQ(::write(fds[1], "line\n", 5), 5);
+  ::close(fds[1]);  // cat sees the end of its input only if no other copy of this end is open
+  EXPECT_EQ(WaitForExit(*pid), "exit code 0");
+  EXPECT_EQ(*ReadFile(out), "line\n");
   std::filesystem::remove(out);
 }
 

@@ -3,6 +3,7 @@
 #include "contract/flags.h"
 #include "contract/replica_stats.h"
 #include "contract/routes.h"
+#include "contract/standby.h"
 #include "contract/stats.h"
 
 namespace axon::contract {
@@ -11,12 +12,9 @@ namespace {
 // Parses `args` with a parser built by Register(), as the receiving process does.
 template <typename Flags>
 Flags ParseArgs(const std::vector<std::string>& args) {
-  Flags parsed;
-  CLI::App app;
-  Register(app, parsed);
-  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
-  app.parse(reversed);
-  return parsed;
+  auto parsed = FromArgs<Flags>(args);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
+  return parsed.ok() ? *parsed : Flags{};
 }
 
 TEST(FlagsTest, GatewayFlagsRoundTrip) {
@@ -48,7 +46,52 @@ TEST(FlagsTest, ReplicaFlagsRoundTrip) {
   flags.io_threads = 2;
   flags.drain_ms = 10;
   flags.max_body_bytes = 11;
+  flags.standby = "torchscript";
   EXPECT_EQ(ParseArgs<ReplicaFlags>(ToArgs(flags)), flags);
+}
+
+TEST(FlagsTest, FromArgsNamesAnUnknownFlag) {
+  auto parsed = FromArgs<ReplicaFlags>({"--spec", "/s.json", "--no-such-flag", "1"});
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("--no-such-flag"), std::string::npos)
+      << parsed.status().message();
+}
+
+TEST(StandbyTest, AssignmentRoundTrip) {
+  StandbyAssignment a;
+  a.flags.spec_file = "/home/u/.axon/run/specs/mlp.json";
+  a.flags.replica_id = "mlp-0a1b2c3d";
+  a.flags.unix_socket = "@axon-1-mlp-0a1b2c3d";
+  a.flags.port_file = "/p";
+  a.env = {{"AXON_API", "mlp"}, {"AXON_REPLICA_ID", "mlp-0a1b2c3d"}, {"X", "a \"b\"\n"}};
+  a.output_file = "/home/u/.axon/logs/mlp.log";
+  a.working_dir = "/home/u/.axon/bundles/abc";
+  const std::string line = ToLine(a);
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);  // one line, whatever the values hold
+  auto back = StandbyAssignmentFromLine(line);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, a);
+}
+
+TEST(StandbyTest, BadLinesSayWhatIsWrong) {
+  auto not_json = StandbyAssignmentFromLine("{\"args\": [");
+  ASSERT_FALSE(not_json.ok());
+  EXPECT_NE(not_json.status().message().find("not JSON"), std::string::npos);
+  auto no_args = StandbyAssignmentFromLine(R"({"env": {}, "output_file": "/o"})");
+  ASSERT_FALSE(no_args.ok());
+  EXPECT_NE(no_args.status().message().find("assignment.args"), std::string::npos)
+      << no_args.status().message();
+  auto bad_env = StandbyAssignmentFromLine(R"({"args": [], "env": {"A": 1}, "output_file": "/o"})");
+  ASSERT_FALSE(bad_env.ok());
+  EXPECT_NE(bad_env.status().message().find("assignment.env.A"), std::string::npos)
+      << bad_env.status().message();
+  auto bad_flag =
+      StandbyAssignmentFromLine(R"({"args": ["--io-threads", "x"], "output_file": "/o"})");
+  ASSERT_FALSE(bad_flag.ok());
+  EXPECT_NE(bad_flag.status().message().find("--io-threads"), std::string::npos)
+      << bad_flag.status().message();
 }
 
 TEST(FlagsTest, OperatorFlagsRoundTrip) {
@@ -60,6 +103,7 @@ TEST(FlagsTest, OperatorFlagsRoundTrip) {
   flags.starting_tick_ms = 5;
   flags.ready_timeout_ms = 99;
   flags.max_held = 7;
+  flags.standby = false;
   flags.limits.header_timeout_ms = 3;
   flags.tls_cert = "with space.pem";
   EXPECT_EQ(ParseArgs<OperatorFlags>(ToArgs(flags)), flags);

@@ -14,6 +14,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/status.h"
+
 namespace axon::contract {
 
 // What a server accepts from clients; the same on the operator's command line (set by `axon up`)
@@ -88,6 +90,9 @@ struct ReplicaFlags {
   std::string bundle_url;
   std::string bundle_hash;
   std::string bundle_key;
+  // A native runtime type: load it, then wait on stdin for the line that makes this process
+  // one API's replica (contract/standby.h). Empty: a replica from the start.
+  std::string standby;
   bool operator==(const ReplicaFlags&) const = default;
 
   template <typename Self, typename Visit>
@@ -105,6 +110,9 @@ struct ReplicaFlags {
     v("--bundle-url", f.bundle_url, "fetch the bundle from the operator here (http://HOST:PORT)");
     v("--bundle-hash", f.bundle_hash, "the bundle to fetch into the working directory");
     v("--bundle-key", f.bundle_key, "the key that opens that bundle");
+    v("--standby", f.standby,
+      "load this native runtime (torchscript, onnx, xgboost), then read the replica's flags "
+      "from stdin");
   }
 };
 
@@ -127,6 +135,7 @@ struct OperatorFlags {
   int64_t history_ms = 5000;
   int64_t hold_timeout_ms = 60'000;
   int64_t max_held = 1000;
+  bool standby = true;  // local backend: standby replicas for native APIs that scale from zero
   std::string tls_cert;
   std::string tls_key;
   // Cluster mode (docs/kubernetes.md): replicas are pods of a Kubernetes cluster.
@@ -169,6 +178,10 @@ struct OperatorFlags {
       "how long the gateway holds a request while an API scales up from zero");
     v("--max-held", f.max_held,
       "how many requests per API the gateway holds while it scales up from zero");
+    v("--standby", f.standby,
+      "keep one replica process with the native runtime loaded for each runtime that APIs with "
+      "min_replicas 0 use (libtorch: ~160 MiB), so that scaling them from zero skips loading it "
+      "(local backend)");
     v("--tls-cert", f.tls_cert, "PEM certificate chain: gateway and management API speak HTTPS");
     v("--tls-key", f.tls_key, "PEM private key of --tls-cert");
     v("--backend", f.backend, "where replicas run: local (child processes) or kubernetes");
@@ -213,6 +226,21 @@ void Register(CLI::App& app, Flags& flags) {
   Flags::Fields(flags, [&](const char* name, auto& value, const char* help) {
     app.add_option(name, value, help)->capture_default_str();
   });
+}
+
+// Parses what ToArgs() made, as the receiver's command line would; the error names the flag.
+template <typename Flags>
+StatusOr<Flags> FromArgs(const std::vector<std::string>& args) {
+  Flags parsed;
+  CLI::App app;
+  Register(app, parsed);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    return InvalidArgument(e.what());
+  }
+  return parsed;
 }
 
 }  // namespace axon::contract

@@ -160,6 +160,10 @@ ApiObservation LocalBackend::Observe(const std::string& name) const {
 
 bool LocalBackend::Starting() const {
   std::lock_guard lock(mu_);
+  return StartingLocked();
+}
+
+bool LocalBackend::StartingLocked() const {
   for (const auto& [name, api] : apis_) {
     for (const auto& slot : api.slots) {
       if (slot.state == ReplicaState::kStarting && !slot.timed_out) return true;
@@ -189,6 +193,21 @@ void LocalBackend::Reconcile() {
   }
   FinishStoppingLocked(now);
   SaveLocked();
+  processes_.KeepStandbys(WantedStandbysLocked(), !StartingLocked());
+}
+
+std::vector<StandbySpec> LocalBackend::WantedStandbysLocked() const {
+  std::vector<StandbySpec> wanted;
+  if (!options_.standby) return wanted;
+  for (const auto& [name, api] : apis_) {
+    const spec::ApiSpec& spec = api.target.spec;
+    if (!spec::IsNativeType(spec.predictor.type) || spec.autoscaling.min_replicas != 0) continue;
+    StandbySpec standby{spec.predictor.type, ApiEnvironment(api.target)};
+    if (std::find(wanted.begin(), wanted.end(), standby) == wanted.end()) {
+      wanted.push_back(std::move(standby));
+    }
+  }
+  return wanted;
 }
 
 void LocalBackend::RoutesPublished(bool routed) {
@@ -353,13 +372,7 @@ void LocalBackend::UpdateErrorLocked(Api& api) const {
   }
 }
 
-void LocalBackend::StartLocked(const ApiTarget& target, Slot& slot, TimePoint now) {
-  if (slot.handle.pid != 0) slot.restarts++;
-  slot.revision = target.revision;
-  slot.version = target.version;
-  slot.port = 0;
-  slot.started_at = now;
-  slot.timed_out = false;
+std::map<std::string, std::string> LocalBackend::ApiEnvironment(const ApiTarget& target) const {
   auto env = target.spec.predictor.env;
   env["PYTHONUNBUFFERED"] = "1";
   // OpenMP and OpenBLAS would start a thread per core in every replica; they get the API's
@@ -367,10 +380,17 @@ void LocalBackend::StartLocked(const ApiTarget& target, Slot& slot, TimePoint no
   const std::string intra_op = std::to_string(target.spec.predictor.intra_op_threads);
   env.try_emplace("OMP_NUM_THREADS", intra_op);
   env.try_emplace("OPENBLAS_NUM_THREADS", intra_op);
-  env["AXON_API"] = target.spec.name;  // a job's workers too (target.api names the job)
-  env["AXON_REPLICA_ID"] = slot.id;
-  env["AXON_API_VERSION"] = std::to_string(slot.version);  // also the v2 model_version
   env["AXON_HOME"] = options_.home.root.string();
+  return env;
+}
+
+void LocalBackend::StartLocked(const ApiTarget& target, Slot& slot, TimePoint now) {
+  if (slot.handle.pid != 0) slot.restarts++;
+  slot.revision = target.revision;
+  slot.version = target.version;
+  slot.port = 0;
+  slot.started_at = now;
+  slot.timed_out = false;
   auto handle = processes_.Start({.api = target.api,
                                   .replica_id = slot.id,
                                   .spec_file = target.spec_file,
@@ -379,7 +399,18 @@ void LocalBackend::StartLocked(const ApiTarget& target, Slot& slot, TimePoint no
                                   .working_dir = SourceFolder(target.spec.predictor),
                                   .drain = options_.drain,
                                   .max_body_bytes = options_.max_body_bytes,
-                                  .env = std::move(env)});
+                                  .env = ApiEnvironment(target),
+                                  .replica_env =
+                                      {
+                                          // a job's workers too (target.api names the job)
+                                          {"AXON_API", target.spec.name},
+                                          {"AXON_REPLICA_ID", slot.id},
+                                          // also the v2 model_version
+                                          {"AXON_API_VERSION", std::to_string(slot.version)},
+                                      },
+                                  .runtime = spec::IsNativeType(target.spec.predictor.type)
+                                                 ? target.spec.predictor.type
+                                                 : ""});
   if (!handle.ok()) {
     slot.state = ReplicaState::kWaitingRestart;
     slot.consecutive_failures++;
@@ -441,6 +472,7 @@ void LocalBackend::SaveLocked() {
 
 void LocalBackend::StopAll() {
   std::unique_lock lock(mu_);
+  processes_.KeepStandbys({}, false);
   const TimePoint now = clock_.Now();
   for (auto& [name, api] : apis_) {
     for (auto& slot : api.slots) StopLocked(std::move(slot), now);

@@ -8,6 +8,8 @@
 //   - rolls a new revision out under update_strategy (max_surge, max_unavailable);
 //   - stops replicas that leave only once the gateway no longer routes to them
 //     (RoutesPublished), SIGKILLing those that do not drain in time;
+//   - keeps a standby replica (replica_processes.h) for each native runtime and environment of
+//     the APIs that scale from zero (min_replicas 0), when options.standby is set;
 //   - saves the running replicas (pid, start time, port, socket) in the state store, and at
 //     start adopts the ones a previous operator left running, after checking that each pid is
 //     still the process it started (its start time), never a recycled pid.
@@ -38,6 +40,7 @@ struct LocalBackendOptions {
   std::chrono::milliseconds ready_timeout{600'000};  // starting longer = replaced
   int crash_loop_threshold = 3;                      // failures in a row that mean "error"
   uint64_t max_body_bytes = 10 * 1024 * 1024;
+  bool standby = true;  // keep standby replicas for native APIs that scale from zero
 };
 
 class LocalBackend final : public ApiBackend {
@@ -94,6 +97,10 @@ class LocalBackend final : public ApiBackend {
   };
 
   std::string NewReplicaId(const std::string& api) const;  // mu_ held
+  // The environment of every replica of `target` (ReplicaLaunch::env).
+  std::map<std::string, std::string> ApiEnvironment(const ApiTarget& target) const;
+  std::vector<StandbySpec> WantedStandbysLocked() const;
+  bool StartingLocked() const;
   void ReapLocked(Api& api, TimePoint now);
   void TimeOutStartingLocked(Api& api, TimePoint now);
   std::vector<Probe> CollectProbesLocked();

@@ -24,6 +24,7 @@ class FakeProcesses final : public ReplicaProcesses {
   };
 
   StatusOr<ReplicaHandle> Start(const ReplicaLaunch& launch) override {
+    launches.push_back(launch);
     const pid_t pid = next_pid_++;
     processes[pid] = {launch.replica_id};
     started.push_back(launch.replica_id);
@@ -55,9 +56,16 @@ class FakeProcesses final : public ReplicaProcesses {
   void MakeAllReady() {
     for (auto& [pid, p] : processes) p.ready = true;
   }
+  void KeepStandbys(const std::vector<StandbySpec>& wanted, bool start_missing) override {
+    standbys = wanted;
+    standbys_may_start = start_missing;
+  }
 
   std::map<pid_t, Process> processes;
   std::vector<std::string> started;
+  std::vector<ReplicaLaunch> launches;
+  std::vector<StandbySpec> standbys;  // as last asked for
+  bool standbys_may_start = false;
 
  private:
   pid_t next_pid_ = 1000;
@@ -100,6 +108,72 @@ class LocalBackendTest : public ::testing::Test {
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<LocalBackend> backend_;
 };
+
+ApiTarget NativeTarget(const std::string& name, int64_t min_replicas, int64_t replicas) {
+  ApiTarget t{.api = name, .version = 1, .revision = 1, .replicas = replicas};
+  t.spec.name = name;
+  t.spec.predictor.type = "torchscript";
+  t.spec.autoscaling.min_replicas = min_replicas;
+  return t;
+}
+
+// A standby is kept for each native runtime and environment of the APIs that can scale from
+// zero; none is started while a replica starts; a replica's launch names its runtime and an
+// environment equal to the standby's, so that the standby can become it.
+TEST_F(LocalBackendTest, KeepsStandbysForNativeApisThatScaleFromZero) {
+  backend_->Apply(Target(1));  // python, min_replicas 1: none
+  backend_->Apply(NativeTarget("always", 1, 1));
+  Pass();
+  EXPECT_TRUE(processes_.standbys.empty());
+  processes_.MakeAllReady();
+  backend_->Apply(NativeTarget("mlp", 0, 0));
+  backend_->Apply(NativeTarget("mlp2", 0, 0));  // the same runtime and environment: one standby
+  Pass();
+  ASSERT_EQ(processes_.standbys.size(), 1U);
+  EXPECT_TRUE(processes_.standbys_may_start);
+  const StandbySpec standby = processes_.standbys[0];
+  EXPECT_EQ(standby.runtime, "torchscript");
+  EXPECT_EQ(standby.env.at("OMP_NUM_THREADS"), "1");
+  EXPECT_EQ(standby.env.at("AXON_HOME"), home_.root.string());
+  EXPECT_FALSE(standby.env.contains("AXON_REPLICA_ID"));
+
+  backend_->Apply(NativeTarget("mlp", 0, 1));  // a request came
+  Pass();
+  EXPECT_FALSE(processes_.standbys_may_start);  // its replica is starting
+  const ReplicaLaunch& launch = processes_.launches.back();
+  EXPECT_EQ(launch.api, "mlp");
+  EXPECT_EQ(launch.runtime, "torchscript");
+  EXPECT_EQ(launch.env, standby.env);
+  EXPECT_EQ(launch.replica_env.at("AXON_REPLICA_ID"), launch.replica_id);
+  EXPECT_EQ(launch.replica_env.at("AXON_API"), "mlp");
+  processes_.MakeAllReady();
+  Pass();
+  EXPECT_TRUE(processes_.standbys_may_start);
+
+  auto threads = NativeTarget("mlp2", 0, 0);
+  threads.spec.predictor.intra_op_threads = 2;  // another environment: a second standby
+  backend_->Apply(threads);
+  Pass();
+  ASSERT_EQ(processes_.standbys.size(), 2U);
+  backend_->Remove("mlp");
+  backend_->Remove("mlp2");
+  Pass();
+  EXPECT_TRUE(processes_.standbys.empty());
+}
+
+TEST_F(LocalBackendTest, NoStandbysWhenTurnedOffOrStopped) {
+  backend_->Apply(NativeTarget("mlp", 0, 0));
+  Pass();
+  EXPECT_EQ(processes_.standbys.size(), 1U);
+  backend_->StopAll();
+  EXPECT_TRUE(processes_.standbys.empty());
+
+  LocalBackend off(LocalBackendOptions{.home = home_, .standby = false}, processes_, *store_,
+                   clock_);
+  off.Apply(NativeTarget("mlp", 0, 0));
+  off.Reconcile();
+  EXPECT_TRUE(processes_.standbys.empty());
+}
 
 TEST_F(LocalBackendTest, StartsReplicasAndRoutesThemOnceReady) {
   backend_->Apply(Target(2));

@@ -186,13 +186,15 @@ StatusOr<Backend> MakeBackend(const contract::OperatorFlags& flags, const AxonHo
                               const Clock& clock, const std::filesystem::path& replica_binary) {
   Backend b;
   if (flags.backend == "local") {
-    b.processes = std::make_unique<operator_::ChildReplicaProcesses>(replica_binary);
+    b.processes = std::make_unique<operator_::ChildReplicaProcesses>(
+        replica_binary, home.LogDir() / "operator.log");
     auto local = std::make_unique<operator_::LocalBackend>(
         operator_::LocalBackendOptions{
             .home = home,
             .drain = std::chrono::milliseconds(flags.drain_ms),
             .ready_timeout = std::chrono::milliseconds(flags.ready_timeout_ms),
-            .max_body_bytes = flags.limits.max_body_bytes},
+            .max_body_bytes = flags.limits.max_body_bytes,
+            .standby = flags.standby},
         *b.processes, store, clock);
     b.adopt = [backend = local.get()] { return backend->AdoptSaved(); };
     b.api = std::move(local);

@@ -5,6 +5,9 @@
 // --port-file (so a slow predictor load is visible as "loading", not as silence), then loads
 // the predictor. If loading fails it writes the reason to --error-file and exits with
 // kExitPredictorFailed.
+//
+// A standby (--standby TYPE, contract/standby.h) first loads the runtime TYPE and waits for the
+// line on stdin that gives it the flags above; from then on it is that replica.
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +15,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -30,6 +34,7 @@
 #include "replica/native_predictor.h"
 #include "replica/python_env.h"
 #include "replica/replica_service.h"
+#include "replica/standby.h"
 #include "spec/api_spec.h"
 
 namespace {
@@ -139,6 +144,37 @@ axon::StatusOr<std::unique_ptr<axon::replica::Predictor>> LoadPredictor(
                                              *python_env);
 }
 
+// The time the runtime was loaded, once this process has become a replica and its flags
+// are in `flags`; nullopt when the standby should exit with `*exit_code`.
+std::optional<std::chrono::steady_clock::time_point> RunStandby(Flags& flags, int* exit_code) {
+  axon::InitLogging({.source = "replica", .replica = "standby"});
+  *exit_code = 1;
+  if (!axon::spec::IsNativeType(flags.standby)) {
+    spdlog::error("--standby {}: expected a native runtime (torchscript, onnx or xgboost)",
+                  flags.standby);
+    return std::nullopt;
+  }
+  if (const axon::Status loaded = axon::replica::PreloadRuntime(flags.standby); !loaded.ok()) {
+    spdlog::error("standby: {}", loaded.message());
+    return std::nullopt;
+  }
+  const auto loaded_at = std::chrono::steady_clock::now();
+  auto assignment = axon::replica::ReadAssignment();
+  if (!assignment.ok()) {
+    spdlog::error("standby: {}", assignment.status().message());
+    return std::nullopt;
+  }
+  *exit_code = 0;
+  if (!*assignment) return std::nullopt;  // not needed
+  flags = (*assignment)->flags;
+  if (const axon::Status applied = axon::replica::ApplyAssignment(**assignment); !applied.ok()) {
+    ReportFailure(flags, "standby replica: " + applied.message());
+    *exit_code = kExitPredictorFailed;
+    return std::nullopt;
+  }
+  return loaded_at;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -148,6 +184,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   axon::BlockTerminationSignals();
+  std::optional<std::chrono::steady_clock::time_point> runtime_loaded_at;
+  if (!flags.standby.empty()) {
+    int exit_code = 0;
+    runtime_loaded_at = RunStandby(flags, &exit_code);
+    if (!runtime_loaded_at) return exit_code;
+  }
   // The operator names the API and its version in the environment.
   const char* api_name = std::getenv("AXON_API");
   const char* api_version = std::getenv("AXON_API_VERSION");
@@ -155,6 +197,12 @@ int main(int argc, char** argv) {
                      .api = api_name != nullptr ? api_name : "",
                      .version = api_version != nullptr ? std::atoll(api_version) : 0,
                      .replica = flags.replica_id});
+  if (runtime_loaded_at) {
+    spdlog::info("started from a standby replica: the runtime was loaded {} ms before",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - *runtime_loaded_at)
+                     .count());
+  }
   if (flags.spec_file.empty()) {
     spdlog::error("--spec is required");
     return 2;

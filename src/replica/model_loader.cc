@@ -98,6 +98,11 @@ StatusOr<ModelEntryPointFn> EntryPointFor(const std::string& type) {
 
 }  // namespace
 
+Status PreloadRuntime(const std::string& type) {
+  auto fn = EntryPointFor(type);
+  return fn.ok() ? OkStatus() : fn.status();
+}
+
 StatusOr<ModelFile> ResolveModelFile(const spec::ModelSpec& model) {
   const fs::path root(model.model_path);
   std::error_code ec;

@@ -36,6 +36,11 @@ struct LoadedModel {
   nlohmann::json Describe() const;
 };
 
+// Loads the backend module of native type `type` (torchscript, onnx, xgboost) with its
+// libraries, once per process; LoadModel() of that type then starts at the model. For a standby
+// replica (replica/standby.h).
+Status PreloadRuntime(const std::string& type);
+
 // `concurrency`: threads that will call Run() at once.
 StatusOr<LoadedModel> LoadModel(const spec::ModelSpec& model, int concurrency,
                                 int intra_op_threads);
