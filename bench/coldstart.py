@@ -64,7 +64,7 @@ def main():
     m = report.machine()
     parts = [f"# Axon cold start, {today}, {sha}", "",
              f"Machine: {m['cores']} cores, {m['cpu']}, Linux {m['kernel']}.", "",
-             "Command:", "", "```", " ".join(["bench/coldstart", *sys.argv[1:]]), "```", "",
+             "Command:", "", "```", shlex.join(["bench/coldstart", *sys.argv[1:]]), "```", "",
              "Phases (median over the rounds, each since the one before; see "
              "bench/README.md): " + ", ".join(coldstart.PHASES) + ".", ""]
     for heading, text in sections:
