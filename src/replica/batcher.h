@@ -6,10 +6,12 @@
 //   fixed interval (Cortex's): a batch leaves when it holds max_batch_size items or `interval`
 //     after its first item arrived, whichever comes first.
 // Each of `workers` threads runs one batch at a time, so while all are busy, new items gather
-// into fuller batches.
+// into fuller batches. With the adaptive policy a caller may also run a lone item itself, on
+// its own thread, when the batcher is idle (TryClaimIdle): that sparing of a handoff counts as
+// one of the `workers` batches running, so no more than `workers` batches ever run at once.
 //
-// Threading: Submit() from any thread; `run` is called on the batcher's own worker threads.
-// The destructor runs what is queued, then joins the workers.
+// Threading: Submit(), TryClaimIdle() and EndClaim() from any thread; `run` is called on the
+// batcher's own worker threads. The destructor runs what is queued, then joins the workers.
 #pragma once
 
 #include <algorithm>
@@ -51,8 +53,9 @@ class Batcher {
   // `interval` 0: adaptive (see above).
   Batcher(size_t max_batch_size, Clock::duration interval, int workers, RunBatch run)
       : policy_{.max_batch_size = std::max<size_t>(1, max_batch_size), .interval = interval},
+        workers_(std::max(1, workers)),
         run_(std::move(run)) {
-    for (int i = 0; i < std::max(1, workers); ++i) threads_.emplace_back([this] { Work(); });
+    for (int i = 0; i < workers_; ++i) threads_.emplace_back([this] { Work(); });
   }
   ~Batcher() {
     {
@@ -75,6 +78,29 @@ class Batcher {
     if (wake) changed_.notify_all();
   }
 
+  // Adaptive policy only: true when nothing is queued and no batch runs. The caller then runs
+  // its item as a batch of one itself and must call EndClaim() after; items submitted
+  // meanwhile wait as they would behind a worker's batch. False with a fixed interval (a batch
+  // waits for company) and whenever the batcher is busy.
+  bool TryClaimIdle() {
+    std::lock_guard lock(mu_);
+    if (policy_.interval != Clock::duration::zero() || stopping_ || running_ != 0 ||
+        !queue_.empty()) {
+      return false;
+    }
+    ++running_;
+    return true;
+  }
+  void EndClaim() {
+    bool wake = false;
+    {
+      std::lock_guard lock(mu_);
+      --running_;
+      wake = !queue_.empty();
+    }
+    if (wake) changed_.notify_all();
+  }
+
  private:
   struct Entry {
     T item;
@@ -85,7 +111,7 @@ class Batcher {
     std::unique_lock lock(mu_);
     std::vector<T> batch;
     while (true) {
-      changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      changed_.wait(lock, [this] { return stopping_ || (!queue_.empty() && running_ < workers_); });
       if (queue_.empty()) return;  // stopping, nothing left
       Clock::time_point due;
       size_t take = policy_.Take(queue_.size(), queue_.front().arrived, Clock::now(), &due);
@@ -100,18 +126,22 @@ class Batcher {
         queue_.pop_front();
       }
       if (!queue_.empty()) changed_.notify_all();  // the next batch may be due already
+      ++running_;
       lock.unlock();
       run_(batch);
       lock.lock();
+      --running_;
     }
   }
 
   const BatchPolicy policy_;
+  const int workers_;
   const RunBatch run_;
   std::mutex mu_;
   std::condition_variable changed_;
   std::deque<Entry> queue_;
   bool stopping_ = false;
+  int running_ = 0;  // batches being run, by the workers or by callers that claimed the batcher
   std::vector<std::thread> threads_;  // last: started after the rest is initialized
 };
 

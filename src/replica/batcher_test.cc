@@ -7,6 +7,8 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <string>
+#include <thread>
 
 namespace axon::replica {
 namespace {
@@ -77,6 +79,53 @@ TEST(Batcher, AdaptiveBatchesTakeWhatQueuedWhileTheWorkerRan) {
     ASSERT_EQ(all_done.get_future().wait_for(5s), std::future_status::ready);
   }
   EXPECT_EQ(batches, (std::vector<std::vector<int>>{{0}, {1, 2, 3, 4}, {5, 6}}));
+}
+
+// A caller may run a lone item itself only on an idle adaptive batcher; while it does, the
+// claim counts as the one worker's batch: arrivals wait for it, then leave together.
+TEST(Batcher, AClaimedIdleBatcherHoldsArrivalsUntilTheClaimEnds) {
+  std::mutex mu;
+  std::vector<std::string> events;
+  std::vector<std::vector<int>> batches;
+  std::promise<void> done;
+  {
+    Batcher<int> batcher(4, Clock::duration::zero(), 1, [&](std::vector<int>& batch) {
+      std::lock_guard lock(mu);
+      events.push_back("batch");
+      batches.push_back(batch);
+      if (batches.size() == 1) done.set_value();
+    });
+    ASSERT_TRUE(batcher.TryClaimIdle());
+    EXPECT_FALSE(batcher.TryClaimIdle());  // one batch runs already: the worker's turn is taken
+    batcher.Submit(1);
+    batcher.Submit(2);
+    std::this_thread::sleep_for(50ms);  // time for a wrong batcher to run them meanwhile
+    {
+      std::lock_guard lock(mu);
+      events.push_back("claim ended");
+    }
+    EXPECT_FALSE(batcher.TryClaimIdle());  // items are queued
+    batcher.EndClaim();
+    ASSERT_EQ(done.get_future().wait_for(5s), std::future_status::ready);
+  }
+  EXPECT_EQ(events, (std::vector<std::string>{"claim ended", "batch"}));
+  EXPECT_EQ(batches, (std::vector<std::vector<int>>{{1, 2}}));
+}
+
+TEST(Batcher, NoClaimWhileAWorkerRunsOrWithAFixedInterval) {
+  std::promise<void> running, release;
+  auto released = release.get_future().share();
+  Batcher<int> adaptive(4, Clock::duration::zero(), 1, [&](std::vector<int>&) {
+    running.set_value();
+    released.wait();
+  });
+  adaptive.Submit(1);
+  ASSERT_EQ(running.get_future().wait_for(5s), std::future_status::ready);
+  EXPECT_FALSE(adaptive.TryClaimIdle());
+  release.set_value();
+
+  Batcher<int> fixed(4, 10ms, 1, [](std::vector<int>&) {});
+  EXPECT_FALSE(fixed.TryClaimIdle());  // a lone item waits for company under Cortex's policy
 }
 
 TEST(Batcher, FullBatchesLeaveWithoutWaitingForTheInterval) {

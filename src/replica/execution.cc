@@ -49,6 +49,7 @@ int64_t Execution::ThreadCpuNanos() {
 
 int64_t Execution::LoadPermille() const { return window.owner == id_ ? window.load_permille : 0; }
 
+// Closes the calling thread's window when it is over.
 bool Execution::InlineNow() {
   const int64_t mean = mean_ns_.load(std::memory_order_relaxed);
   if (mean < 0 || mean >= inline_below_ns_) return false;
@@ -66,12 +67,12 @@ bool Execution::InlineNow() {
   return window.load_permille < kPoolFromPermille;
 }
 
-void Execution::Observe(int64_t nanos, bool pooled) {
+void Execution::Observe(int64_t nanos, bool elsewhere) {
   // A running mean weighting the last call 1/8. Concurrent calls may lose an update to each
   // other; the mean only decides where the next calls run, so that is harmless.
   const int64_t mean = mean_ns_.load(std::memory_order_relaxed);
   mean_ns_.store(mean < 0 ? nanos : mean + (nanos - mean) / 8, std::memory_order_relaxed);
-  if (pooled) pool_busy_ns_.fetch_add(nanos, std::memory_order_relaxed);
+  if (elsewhere) pool_busy_ns_.fetch_add(nanos, std::memory_order_relaxed);
 }
 
 }  // namespace axon::replica

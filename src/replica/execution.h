@@ -81,6 +81,13 @@ class Execution {
     });
   }
 
+  // For a caller with a path of its own besides the pool (a batcher's workers): whether a call
+  // would run inline now by the mean and load rules (slots are the caller's to count), and the
+  // time of each call, run inline on the calling thread or `elsewhere`, so that the mean and
+  // the load measure see them. Run() does both for its own calls.
+  bool InlineNow();
+  void Observe(int64_t nanos, bool elsewhere);
+
   // The running mean of timed calls, nanoseconds; -1 before the first.
   int64_t MeanNanos() const { return mean_ns_.load(std::memory_order_relaxed); }
   // The calling thread's load in its last complete window (its CPU share plus the pool's busy
@@ -99,10 +106,6 @@ class Execution {
     std::counting_semaphore<>& slots;
   };
 
-  // Closes the calling thread's window when it is over; true when the call may run inline.
-  bool InlineNow();
-  void Observe(int64_t nanos, bool pooled);
-
   template <typename T>
   T Timed(const std::function<T()>& fn, bool pooled) {
     struct Observer {  // observes a call that threw too: it was slow or not, all the same
@@ -118,7 +121,7 @@ class Execution {
   const int64_t inline_below_ns_;
   const Clocks clocks_;
   std::atomic<int64_t> mean_ns_{-1};
-  // Time in calls run on the pool since the window of any thread last closed.
+  // Time in calls run on the pool (or elsewhere) since the window of any thread last closed.
   std::atomic<int64_t> pool_busy_ns_{0};
   std::counting_semaphore<> slots_;
   http::asio::thread_pool pool_;  // last: its threads start after the rest is initialized

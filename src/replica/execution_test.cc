@@ -112,6 +112,30 @@ TEST_F(ExecutionTest, ABusyThreadSendsCallsToThePoolUntilTheLoadFalls) {
   EXPECT_LT(execution.LoadPermille(), Execution::kPoolFromPermille);
 }
 
+// A caller with workers of its own (the batcher) asks InlineNow() and reports every call's
+// time: calls it ran elsewhere count in the mean and in the load, as pooled calls do.
+TEST_F(ExecutionTest, CallsObservedElsewhereCountInTheMeanAndTheLoad) {
+  Execution mean(1, 200us, clocks_.Readers());
+  EXPECT_FALSE(mean.InlineNow()) << "nothing is known yet";
+  mean.Observe(50'000, /*elsewhere=*/true);
+  EXPECT_TRUE(mean.InlineNow());
+  mean.Observe(10'000'000, /*elsewhere=*/true);  // one slow batch
+  EXPECT_FALSE(mean.InlineNow()) << "mean " << mean.MeanNanos() << " ns";
+
+  // Cheap calls elsewhere 90% of the time, this thread on the CPU 10%: the load is the sum.
+  Execution load(1, 200us, clocks_.Readers());
+  load.Observe(50'000, /*elsewhere=*/true);
+  int windows = 0;
+  while (load.InlineNow() && windows < 100) {
+    for (int i = 0; i < 360; ++i) load.Observe(50'000, /*elsewhere=*/true);  // 18 ms
+    Pass(20ms, 100);
+    ++windows;
+  }
+  EXPECT_LT(windows, 100) << "load " << load.LoadPermille() << "/1000";
+  EXPECT_GE(load.LoadPermille(), Execution::kPoolFromPermille);
+  EXPECT_LT(load.MeanNanos(), 200'000);
+}
+
 TEST_F(ExecutionTest, OffloadAlwaysUsesThePool) {
   Execution execution(1, 200us, clocks_.Readers());
   Call(execution);

@@ -8,7 +8,8 @@
 // contract/replica_stats.h).
 //
 // With server_side_batching, predict calls go through a Batcher whose workers are the execution
-// threads; without it, each call runs on its own (Execution::Run).
+// threads (a lone request on an idle adaptive batcher runs as a batch of one on the I/O thread,
+// by Execution's rules); without it, each call runs on its own (Execution::Run).
 //
 // A streamed answer (PredictResponse::stream) is sent through the BodyWriter as its items come:
 // each item is produced on an execution thread (one at a time, so other requests run in
@@ -63,7 +64,9 @@ class ReplicaService {
   };
 
   http::asio::awaitable<PredictResponse> Run(Predictor* predictor, const PredictRequest& call);
-  void RunBatch(std::vector<BatchedCall>& batch);
+  // Runs `batch` with one PredictBatch() and resumes each call; its time goes to execution_'s
+  // mean, as a call run `elsewhere` (a batcher worker) or inline.
+  void RunBatch(std::vector<BatchedCall>& batch, bool elsewhere);
   // Sends `stream` through `writer` (see above); returns the answer when nothing was streamed.
   http::asio::awaitable<http::Response> StreamAnswer(std::shared_ptr<AnswerStream> stream,
                                                      bool events, std::string_view request_id,
