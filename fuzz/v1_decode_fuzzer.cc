@@ -6,7 +6,8 @@
 // exception escapes; an accepted body gives one tensor per input with one row per instance and
 // exactly as many bytes as its shape and dtype say; and encoding those tensors as V1 and
 // decoding that again gives the same tensors (when every value is finite, since JSON cannot
-// carry the others).
+// carry the others); and where the shortcut for the usual body (v1_dense.h) takes the body, the
+// general decoder accepts it too and gives the same bytes.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +19,7 @@
 
 #include <sanitizer/allocator_interface.h>
 
+#include "protocol/v1_dense.h"
 #include "protocol/v1_json.h"
 
 namespace {
@@ -39,6 +41,8 @@ const std::vector<Signature>& Signatures() {
   static const std::vector<Signature> signatures = {
       // A tabular model: 4 features per instance (iris, XGBoost).
       {{Input("x", DType::kFloat32, {-1, 4})}, {}},
+      // Float64 images of a fixed shape (like the tabular one, read by the shortcut).
+      {{Input("x", DType::kFloat64, {-1, 2, 3})}, {}},
       // A TorchScript model whose spec declares no inputs: any shape goes.
       {{UnknownShape("x", DType::kFloat32)}, {}},
       // Variable-length integer sequences (token ids) and a fixed uint8 image.
@@ -132,6 +136,18 @@ void CheckRoundTrip(const std::vector<Tensor>& tensors, const Signature& signatu
   }
 }
 
+// The shortcut and the general decoder agree on every body the shortcut takes.
+void CheckShortcut(std::string_view body, const Signature& signature) {
+  if (signature.inputs.size() != 1) return;
+  auto dense = axon::protocol::DecodeV1Dense(body, signature.inputs[0]);
+  if (!dense) return;
+  auto general = axon::protocol::DecodeV1InstancesGeneral(body, signature);
+  if (!general.ok())
+    Fail("the shortcut took a body the general decoder refuses: " + general.status().message());
+  const Tensor& g = (*general)[0];
+  if (dense->shape != g.shape || dense->data != g.data) Fail("the shortcut decoded differently");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -157,6 +173,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       CheckDecoded(*tensors, signature);
       CheckRoundTrip(*tensors, signature);
+      CheckShortcut(body, signature);
     }
   } catch (const std::exception& e) {
     Fail(std::string("exception escaped DecodeV1Instances: ") + e.what());

@@ -7,6 +7,7 @@
 
 #include "protocol/json_elements.h"
 #include "protocol/json_limits.h"
+#include "protocol/v1_dense.h"
 
 namespace axon::protocol {
 namespace {
@@ -261,6 +262,18 @@ void AppendRow(std::string& out, const Tensor& t, int64_t row) {
 
 StatusOr<std::vector<Tensor>> DecodeV1Instances(std::string_view body,
                                                 const tensor::Signature& signature) {
+  if (signature.inputs.size() == 1) {
+    if (auto dense = DecodeV1Dense(body, signature.inputs[0])) {
+      std::vector<Tensor> tensors;
+      tensors.push_back(*std::move(dense));
+      return tensors;
+    }
+  }
+  return DecodeV1InstancesGeneral(body, signature);
+}
+
+StatusOr<std::vector<Tensor>> DecodeV1InstancesGeneral(std::string_view body,
+                                                       const tensor::Signature& signature) {
   if (Status s = CheckJsonNesting(body, kMaxV1Depth); !s.ok()) {
     return InvalidArgument(s.message() + "; a V1 body is {\"instances\": [...]} of nested lists");
   }

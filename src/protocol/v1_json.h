@@ -26,8 +26,13 @@ constexpr int kMaxV1Depth = 32;
 // the received shape or dtype. What is allocated is bounded by the body's size: nesting deeper
 // than kMaxV1Depth, instances of different shapes, and shapes that need more elements than the
 // body has bytes are refused before any tensor is made.
+// The usual body (one float input of known shape, v1_dense.h) is read without building a JSON
+// document.
 StatusOr<std::vector<tensor::Tensor>> DecodeV1Instances(std::string_view body,
                                                         const tensor::Signature& signature);
+// DecodeV1Instances() without that shortcut: for the tests that check the two agree.
+StatusOr<std::vector<tensor::Tensor>> DecodeV1InstancesGeneral(std::string_view body,
+                                                               const tensor::Signature& signature);
 
 // Rows [begin, begin + count) of `outputs` (all of equal first dimension) as a V1 response body.
 std::string EncodeV1Predictions(std::span<const tensor::Tensor> outputs, int64_t begin,
