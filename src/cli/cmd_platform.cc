@@ -99,10 +99,25 @@ std::string Absolute(const std::string& path) {
   return path.empty() ? path : std::filesystem::absolute(path).lexically_normal().string();
 }
 
+// The operator that holds AXON_HOME's lock, once it answers; "" once none holds it. An operator
+// that was just killed keeps the lock until its last thread has exited (after its main thread
+// shows as gone), and one that is starting answers a moment after it takes the lock: either is
+// waited for, up to kSettle.
+std::string SettledHolder(const AxonHome& home, PlatformClient& existing) {
+  constexpr auto kSettle = std::chrono::seconds(3);
+  const auto deadline = std::chrono::steady_clock::now() + kSettle;
+  std::string holder = HomeLock::Holder(home);
+  while (!holder.empty() && !existing.OperatorUp() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    holder = HomeLock::Holder(home);
+  }
+  return holder;
+}
+
 void Up(UpFlags flags) {
   const AxonHome home = AxonHome::FromEnvironment();
-  if (const std::string holder = HomeLock::Holder(home); !holder.empty()) {
-    PlatformClient existing(home, kLocalEnv);
+  PlatformClient existing(home, kLocalEnv);
+  if (const std::string holder = SettledHolder(home, existing); !holder.empty()) {
     if (!existing.OperatorUp()) {
       throw CliError{kExitFailed, "an Axon operator holds AXON_HOME=" + home.root.string() + " (" +
                                       holder + ") but does not answer at " +

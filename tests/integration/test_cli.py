@@ -6,6 +6,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import textwrap
 import time
 
@@ -275,6 +276,36 @@ def test_up_on_a_busy_port_fails_and_leaves_nothing_running(tmp_path, busy):
                 os.kill(pid, signal.SIGKILL)
     finally:
         blocker.close()
+
+
+def test_up_waits_for_a_lock_that_an_exiting_operator_still_holds(tmp_path):
+    """A killed operator keeps AXON_HOME's lock until its last thread has exited, a moment
+    after its pid shows as gone: `axon up` run in that moment must wait, not fail. The kernel
+    makes that moment too short to hit on demand, so a small process that holds the lock for
+    half a second, answering nothing, stands in for the exiting operator."""
+    home = tmp_path / "home"
+    (home / "run").mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent("""\
+            import fcntl, sys, time
+            f = open(sys.argv[1], "w")
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.write("pid 1, an operator on its way out"); f.flush()
+            print("locked", flush=True)
+            time.sleep(0.5)
+            """), str(home / "run" / "operator.lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        operator_port, gateway_port, grpc_port = free_ports(3)
+        res = run_axon(home, "up", "--port", operator_port, "--gateway-port", gateway_port,
+                       "--grpc-port", grpc_port, "--tick-ms", 100)
+        assert res.returncode == 0, (res.stdout, res.stderr)
+        assert "Axon is up" in res.stdout, res.stdout
+    finally:
+        holder.wait(timeout=10)
+        run_axon(home, "down")
+        for pid in platform_pids(home):
+            os.kill(pid, signal.SIGKILL)
 
 
 WATCH_FOOTER = re.compile(r"^\d\d:\d\d:\d\d, every 2s \(Ctrl-C to stop\)\r?$", re.M)
