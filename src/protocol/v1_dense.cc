@@ -74,19 +74,24 @@ class Cursor {
   const char* end_;
 };
 
-// One instance: nested lists of exactly `shape[depth:]` with numbers at the bottom.
+// One instance: nested lists of exactly `shape[depth:]` with numbers at the bottom, appended
+// to `out` as T.
 template <typename T>
-bool ReadInstance(Cursor& in, const tensor::Shape& shape, size_t depth, std::vector<T>& out) {
+bool ReadInstance(Cursor& in, const tensor::Shape& shape, size_t depth,
+                  std::vector<std::byte>& out) {
   if (depth == shape.size()) {
     double v = 0;
     if (!in.Number(&v)) return false;
-    out.push_back(static_cast<T>(v));
+    const T value = static_cast<T>(v);
+    const size_t at = out.size();
+    out.resize(at + sizeof(T));
+    std::memcpy(out.data() + at, &value, sizeof(T));
     return true;
   }
   if (!in.Eat('[')) return false;
   for (int64_t i = 0; i < shape[depth]; ++i) {
     if (i > 0 && !in.Eat(',')) return false;
-    if (!ReadInstance(in, shape, depth + 1, out)) return false;
+    if (!ReadInstance<T>(in, shape, depth + 1, out)) return false;
   }
   return in.Eat(']');
 }
@@ -98,17 +103,16 @@ std::optional<tensor::Tensor> Decode(std::string_view body, const tensor::Tensor
   if (!in.Eat('{') || !in.EatString("instances") || !in.Eat(':') || !in.Eat('[')) {
     return std::nullopt;
   }
-  std::vector<T> values;
-  int64_t count = 0;
+  tensor::Tensor out{.name = input.name, .dtype = input.dtype, .shape = {0}, .data = {}};
+  // Every element but the last takes two bytes of the body at least ("1,"): one allocation,
+  // bounded by the body whatever shape the model declares.
+  out.data.reserve((body.size() / 2 + 1) * sizeof(T));
   do {
-    if (!ReadInstance(in, instance, 0, values)) return std::nullopt;
-    ++count;
+    if (!ReadInstance<T>(in, instance, 0, out.data)) return std::nullopt;
+    ++out.shape[0];
   } while (in.Eat(','));
   if (!in.Eat(']') || !in.Eat('}') || !in.AtEnd()) return std::nullopt;
-  tensor::Tensor out{.name = input.name, .dtype = input.dtype, .shape = {count}, .data = {}};
   out.shape.insert(out.shape.end(), instance.begin(), instance.end());
-  out.data.resize(values.size() * sizeof(T));
-  std::memcpy(out.data.data(), values.data(), out.data.size());
   return out;
 }
 

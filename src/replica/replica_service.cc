@@ -121,7 +121,6 @@ void ReplicaService::RunBatch(std::vector<BatchedCall>& batch, bool elsewhere) {
   Predictor* predictor = owned_.get();
   batch_sizes_.Observe(batch.size());
   const auto started = std::chrono::steady_clock::now();
-  const int64_t started_ns = Execution::SteadyNanos();
   for (const auto& call : batch) {
     queue_wait_us_.Observe(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(started - call.submitted).count()));
@@ -143,7 +142,10 @@ void ReplicaService::RunBatch(std::vector<BatchedCall>& batch, bool elsewhere) {
                        500, "the predictor returned " + std::to_string(answers.size()) +
                                 " answers for " + std::to_string(batch.size()) + " requests"));
   }
-  execution_.Observe(Execution::SteadyNanos() - started_ns, elsewhere);
+  execution_.Observe(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count(),
+                     elsewhere);
   for (size_t i = 0; i < batch.size(); ++i) batch[i].resume(std::move(answers[i]));
 }
 
